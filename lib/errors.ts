@@ -1,0 +1,47 @@
+/**
+ * The root error class of the project and its specialisations.
+ *
+ * Every error the library raises on purpose is an {@linkcode OpenL3Error}, so a
+ * caller (a CLI, a batch job) can tell "this input is bad" from "this is a bug".
+ *
+ * @module
+ */
+
+/** Root of every error this project raises deliberately. */
+export class OpenL3Error extends Error {
+  /**
+   * @param message What went wrong, naming the offending value or file.
+   * @param options `cause`: the underlying error, when there is one.
+   */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * An audio file could not be turned into samples: empty, truncated, garbage,
+ * an unsupported format, or no audio in it.
+ *
+ * @example
+ * ```ts
+ * import { AudioDecodeError } from "./errors.ts";
+ * const e = new AudioDecodeError("song.mp3", "file is empty");
+ * console.assert(e.message === "song.mp3: file is empty");
+ * ```
+ */
+export class AudioDecodeError extends OpenL3Error {
+  /** The file (or label) that could not be decoded. */
+  readonly file: string;
+  /** The problem, without the file name. */
+  readonly problem: string;
+
+  constructor(file: string, problem: string, options?: { cause?: unknown }) {
+    super(`${file}: ${problem}`, options);
+    this.file = file;
+    this.problem = problem;
+  }
+}
+
+/** A function or command was called with an argument it cannot accept. */
+export class ArgumentError extends OpenL3Error {}

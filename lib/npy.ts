@@ -1,0 +1,91 @@
+/**
+ * NumPy `.npy` files (format version 1.0/2.0, little-endian, C order):
+ * writing float32/float64/int arrays and reading them back, so stage dumps
+ * and embeddings open with `numpy.load`.
+ *
+ * @module
+ */
+
+import { ArgumentError, OpenL3Error } from "./errors.ts";
+
+/** Typed arrays `.npy` files hold here. */
+export type NpyArray = Float32Array | Float64Array | Int32Array | Uint8Array | Int16Array;
+
+const DESCR: [string, new (n: number) => NpyArray][] = [
+  ["<f4", Float32Array],
+  ["<f8", Float64Array],
+  ["<i4", Int32Array],
+  ["<i2", Int16Array],
+  ["|u1", Uint8Array],
+];
+
+function descrOf(data: NpyArray): string {
+  for (const [d, C] of DESCR) if (data instanceof C) return d;
+  throw new ArgumentError(`npy: unsupported array type ${data.constructor.name}`);
+}
+
+/**
+ * Encode an array with a shape as `.npy` bytes.
+ *
+ * @example
+ * ```ts
+ * import { encodeNpy, decodeNpy } from "./npy.ts";
+ * const bytes = encodeNpy(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
+ * const back = decodeNpy(bytes);
+ * console.assert(back.shape.join() === "2,3" && back.data[5] === 6);
+ * ```
+ */
+export function encodeNpy(data: NpyArray, shape: number[]): Uint8Array {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (n !== data.length) {
+    throw new ArgumentError(`npy: shape [${shape}] holds ${n} values, the array has ${data.length}`);
+  }
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
+  let header = `{'descr': '${descrOf(data)}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  // magic(6) + version(2) + header length(2) + header + '\n', padded to 64 bytes
+  const base = 10 + header.length + 1;
+  header += " ".repeat((64 - (base % 64)) % 64) + "\n";
+  const head = new TextEncoder().encode(header);
+  const out = new Uint8Array(10 + head.length + data.byteLength);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
+  new DataView(out.buffer).setUint16(8, head.length, true);
+  out.set(head, 10);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + head.length);
+  return out;
+}
+
+/** A decoded `.npy` array. */
+export interface Npy {
+  data: NpyArray;
+  shape: number[];
+  descr: string;
+}
+
+/** Decode `.npy` bytes (little-endian, C order; the dtypes of {@linkcode encodeNpy}). */
+export function decodeNpy(bytes: Uint8Array, file = "array.npy"): Npy {
+  if (bytes.length < 10 || bytes[0] !== 0x93 || String.fromCharCode(...bytes.subarray(1, 6)) !== "NUMPY") {
+    throw new OpenL3Error(`${file}: not a .npy file`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const major = bytes[6];
+  const headLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const start = (major === 1 ? 10 : 12) + headLen;
+  const header = new TextDecoder().decode(bytes.subarray(major === 1 ? 10 : 12, start));
+  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
+  const fortran = /'fortran_order':\s*True/.test(header);
+  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (!descr || shapeText === undefined) throw new OpenL3Error(`${file}: malformed .npy header`);
+  if (fortran) throw new OpenL3Error(`${file}: Fortran-ordered arrays are not supported`);
+  const shape = shapeText.split(",").map((s) => s.trim()).filter((s) => s).map(Number);
+  const entry = DESCR.find(([d]) => d === descr);
+  if (!entry) throw new OpenL3Error(`${file}: unsupported dtype ${descr}`);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const C = entry[1];
+  const data = new C(n);
+  const width = data.BYTES_PER_ELEMENT;
+  if (start + n * width > bytes.length) {
+    throw new OpenL3Error(`${file}: truncated (${bytes.length - start} data bytes, need ${n * width})`);
+  }
+  new Uint8Array(data.buffer).set(bytes.subarray(start, start + n * width));
+  return { data, shape, descr };
+}

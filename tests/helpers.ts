@@ -1,0 +1,88 @@
+/**
+ * Small assertion helpers for the tests (JSR's `@std/assert` is not reachable
+ * here; `node:assert` covers the rest).
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+
+export { assert };
+
+/** Largest absolute difference between two equally long arrays. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length, `lengths differ: ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** Assert |a - b| ≤ tol element-wise, naming the worst element. */
+export function assertAllClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: number,
+  what = "values",
+): void {
+  assert.equal(actual.length, expected.length, `${what}: lengths differ`);
+  let worst = 0, at = -1;
+  for (let i = 0; i < actual.length; i++) {
+    const d = Math.abs(actual[i] - expected[i]);
+    if (!(d <= worst)) {
+      worst = d;
+      at = i;
+    }
+  }
+  assert.ok(
+    worst <= tol,
+    `${what}: max |diff| ${worst} at [${at}] (${actual[at]} vs ${expected[at]}) exceeds ${tol}`,
+  );
+}
+
+/** Assert that `fn` rejects/throws an error of class `C` whose message matches `pattern`. */
+export async function assertRejects(
+  fn: () => unknown,
+  C: new (...args: never[]) => Error,
+  pattern?: RegExp,
+): Promise<Error> {
+  try {
+    await fn();
+  } catch (e) {
+    assert.ok(e instanceof C, `expected ${C.name}, got ${(e as Error)?.constructor?.name}: ${e}`);
+    if (pattern) assert.match((e as Error).message, pattern);
+    return e as Error;
+  }
+  throw new assert.AssertionError({ message: `expected ${C.name} to be thrown` });
+}
+
+/** Path of a file in tests/fixtures. */
+export function fixture(name: string): string {
+  return new URL(`./fixtures/${name}`, import.meta.url).pathname;
+}
+
+/** A sine `amp · sin(2π f n / sr)` of `n` samples, in float64. */
+export function sine(freq: number, sr: number, n: number, amp = 1): Float64Array {
+  return Float64Array.from({ length: n }, (_, i) => amp * Math.sin(2 * Math.PI * freq * i / sr));
+}
+
+/**
+ * Frequency (Hz) of the largest DFT magnitude of `x`, searched on a 1 Hz grid
+ * between `lo` and `hi` (a direct DFT: slow but free of any FFT code under test).
+ */
+export function peakFrequency(x: ArrayLike<number>, sr: number, lo: number, hi: number): number {
+  let best = -1, bestF = lo;
+  for (let f = lo; f <= hi; f++) {
+    const w = 2 * Math.PI * f / sr;
+    let re = 0, im = 0;
+    for (let n = 0; n < x.length; n++) {
+      re += x[n] * Math.cos(w * n);
+      im -= x[n] * Math.sin(w * n);
+    }
+    const m = re * re + im * im;
+    if (m > best) {
+      best = m;
+      bestF = f;
+    }
+  }
+  return bestF;
+}
