@@ -116,7 +116,7 @@ export async function decodeAudioBytes(bytes: Uint8Array, file: string): Promise
         break;
       }
       case "mp3":
-        decoded = decodeMp3(bytes, file);
+        decoded = await decodeMp3(bytes, file);
         break;
       case "flac":
         decoded = await decodeFlac(bytes, file);
@@ -170,7 +170,7 @@ function errorsOf(errors: { message: string }[]): string[] {
   return errors.map((e) => e.message);
 }
 
-function decodeMp3(bytes: Uint8Array, file: string): DecodedAudio {
+async function decodeMp3(bytes: Uint8Array, file: string): Promise<DecodedAudio> {
   const scan = scanMp3(bytes);
   if (!scan) throw new AudioDecodeError(file, "no MPEG audio frames found");
   if (scan.truncated) {
@@ -180,6 +180,7 @@ function decodeMp3(bytes: Uint8Array, file: string): DecodedAudio {
     );
   }
   const decoder = new MPEGDecoder();
+  await decoder.ready;
   try {
     // mpg123 applies the LAME/Xing tag's encoder delay and padding (gapless).
     const r = decoder.decode(bytes.subarray(scan.firstFrame));

@@ -11,7 +11,9 @@ function naiveWindows(x: Float32Array, hopSize: number, center: boolean): Float3
   if (padded.length < 48000) padded = [...padded, ...new Array(48000 - padded.length).fill(0)];
   while ((padded.length - 48000) % hop !== 0) padded.push(0);
   const out: Float32Array[] = [];
-  for (let s = 0; s + 48000 <= padded.length; s += hop) out.push(Float32Array.from(padded.slice(s, s + 48000)));
+  for (let s = 0; s + 48000 <= padded.length; s += hop) {
+    out.push(Float32Array.from(padded.slice(s, s + 48000)));
+  }
   return out;
 }
 
@@ -78,7 +80,10 @@ Deno.test("frame: audio shorter than 1 s warns, 1 s and longer does not", () => 
 
 Deno.test("frame: empty audio and bad options are errors", () => {
   assert.throws(() => planFrames(0), OpenL3Error);
-  assert.throws(() => planFrames(100, { hopSize: 0 }), /hop size must be a positive number of seconds, got 0/);
+  assert.throws(
+    () => planFrames(100, { hopSize: 0 }),
+    /hop size must be a positive number of seconds, got 0/,
+  );
   assert.throws(() => planFrames(100, { hopSize: 1e-6 }), /shorter than one sample/);
   assert.throws(() => [...frameBatches(new ArraySource(ramp(10)), { batchSize: 0 })], /batch size/);
 });

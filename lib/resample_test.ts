@@ -85,7 +85,10 @@ Deno.test("resample: output length is floor(n · 48000 / sr)", () => {
 
 Deno.test("resample: bad rates and too-short input are named in the error", () => {
   assert.throws(() => new Resampler(new Float32Array(10), 0, 48000), ArgumentError);
-  assert.throws(() => new Resampler(new Float32Array(10), NaN, 48000), /srIn must be a positive number, got NaN/);
+  assert.throws(
+    () => new Resampler(new Float32Array(10), NaN, 48000),
+    /srIn must be a positive number, got NaN/,
+  );
   assert.throws(() => new Resampler(new Float32Array(3), 192000, 48000), /too short/);
 });
 

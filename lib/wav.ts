@@ -8,7 +8,7 @@
  * @module
  */
 
-import { AudioDecodeError, ArgumentError } from "./errors.ts";
+import { ArgumentError, AudioDecodeError } from "./errors.ts";
 
 /** Sample encodings this module reads and writes. */
 export type WavEncoding =

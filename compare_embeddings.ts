@@ -1,0 +1,21 @@
+/**
+ * Not built yet: this script needs stored embeddings (issue 5) and the analysis (issue 6).
+ * It exists so the task names and the layout are stable; it exits with
+ * status 1 and says so instead of pretending to work.
+ *
+ * @module
+ */
+
+import { runMain } from "./lib/cli.ts";
+import { OpenL3Error } from "./lib/errors.ts";
+
+/** Always fails with an explanation (see the module doc). */
+export function run(): Promise<never> {
+  return Promise.reject(
+    new OpenL3Error(
+      "compare_embeddings.ts is not implemented yet: it needs stored embeddings (issue 5) and the analysis (issue 6). See README, Limitations.",
+    ),
+  );
+}
+
+if (import.meta.main) await runMain(run);

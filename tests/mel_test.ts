@@ -1,0 +1,35 @@
+import { assert, assertAllClose } from "./helpers.ts";
+import { run } from "../mel.ts";
+import { decodeNpy } from "../lib/npy.ts";
+import { encodeWav } from "../lib/wav.ts";
+import { resample } from "../lib/resample.ts";
+
+Deno.test("mel --stage resampled: writes the 48 kHz mono signal (mean of channels, resampled) as float32 .npy", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const l = Float32Array.from({ length: 11025 }, (_, i) => 0.5 * Math.sin(i / 5));
+    const r = Float32Array.from({ length: 11025 }, (_, i) => 0.25 * Math.cos(i / 3));
+    await Deno.writeFile(`${dir}/a.wav`, encodeWav([l, r], 11025, { encoding: "float32" }));
+    const res = await run({ audio: `${dir}/a.wav`, out: `${dir}/a.npy`, stage: "resampled" });
+    assert.deepEqual(res.shape, [48000]);
+    const npy = decodeNpy(await Deno.readFile(`${dir}/a.npy`));
+    assert.equal(npy.descr, "<f4");
+    assert.deepEqual(npy.shape, [48000]);
+    const mono = l.map((v, i) => (v + r[i]) / 2);
+    assertAllClose(npy.data, resample(mono, 11025, 48000), 1e-7);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("mel: the command line reports a missing file as one error line, exit status 1", async () => {
+  const p = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", "mel.ts", "/nonexistent.mp3", "--out", "/tmp/x.npy"],
+    cwd: new URL("..", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const out = await p.output();
+  assert.equal(out.code, 1);
+  assert.match(new TextDecoder().decode(out.stderr), /^error: \/nonexistent.mp3: no such file\n$/);
+});
