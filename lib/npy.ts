@@ -75,7 +75,6 @@ export function decodeNpy(bytes: Uint8Array, file = "array.npy"): Npy {
   const fortran = /'fortran_order':\s*True/.test(header);
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || shapeText === undefined) throw new OpenL3Error(`${file}: malformed .npy header`);
-  if (fortran) throw new OpenL3Error(`${file}: Fortran-ordered arrays are not supported`);
   const shape = shapeText.split(",").map((s) => s.trim()).filter((s) => s).map(Number);
   const entry = DESCR.find(([d]) => d === descr);
   if (!entry) throw new OpenL3Error(`${file}: unsupported dtype ${descr}`);
@@ -87,5 +86,23 @@ export function decodeNpy(bytes: Uint8Array, file = "array.npy"): Npy {
     throw new OpenL3Error(`${file}: truncated (${bytes.length - start} data bytes, need ${n * width})`);
   }
   new Uint8Array(data.buffer).set(bytes.subarray(start, start + n * width));
-  return { data, shape, descr };
+  return { data: fortran ? fortranToC(data, shape) : data, shape, descr };
+}
+
+/** Reorder a column-major (Fortran) array into row-major (C) order. */
+function fortranToC(data: NpyArray, shape: number[]): NpyArray {
+  const out = new (data.constructor as new (n: number) => NpyArray)(data.length);
+  const rank = shape.length;
+  const fStride = shape.map((_, d) => shape.slice(0, d).reduce((a, b) => a * b, 1));
+  const index = new Array(rank).fill(0);
+  for (let c = 0; c < data.length; c++) {
+    let f = 0;
+    for (let d = 0; d < rank; d++) f += index[d] * fStride[d];
+    out[c] = data[f];
+    for (let d = rank - 1; d >= 0; d--) {
+      if (++index[d] < shape[d]) break;
+      index[d] = 0;
+    }
+  }
+  return out;
 }

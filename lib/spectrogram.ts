@@ -1,0 +1,188 @@
+/**
+ * The OpenL3 spectrogram frontends on the CPU, in float64 (spec §2): one
+ * 48 000-sample window in, one dB patch (bins × frames) out. This is the
+ * reference the WGSL kernels are tested against and the fallback where no
+ * usable GPU exists.
+ *
+ * Steps, each after the librosa 0.8 function it mirrors:
+ * `librosa.stft` (periodic Hann, reflect padding of n_fft/2 for the mel
+ * inputs, none for linear), magnitude `np.abs`, `librosa.filters.mel`
+ * product, then `10·log10(max(S, 1e-10))`, the 80 dB floor below the patch
+ * maximum, and subtraction of that maximum (`librosa.power_to_db(S, ref=max,
+ * top_db=80)` applied to the magnitude, as Kapre 0.1.4 did).
+ *
+ * @module
+ */
+
+import { ArgumentError } from "./errors.ts";
+import { fft } from "./fft.ts";
+import { identityRows, melFilters, type SparseFilters, sparseRows } from "./mel_filters.ts";
+import { WINDOW_SAMPLES } from "./frame.ts";
+
+/** The three OpenL3 input representations. */
+export const INPUT_REPRS = ["mel256", "mel128", "linear"] as const;
+/** One of {@linkcode INPUT_REPRS}. */
+export type InputRepr = typeof INPUT_REPRS[number];
+
+/** Shape and parameters of a frontend (spec §2 table). */
+export interface FrontendSpec {
+  repr: InputRepr;
+  nFft: number;
+  hop: number;
+  /** reflect padding of nFft/2 on both sides */
+  center: boolean;
+  /** output rows: mel bands, or 1 + nFft/2 for linear */
+  bins: number;
+  /** output columns: STFT frames */
+  frames: number;
+}
+
+/** The frontend table of spec §2. */
+export const FRONTENDS: Record<InputRepr, FrontendSpec> = {
+  mel256: { repr: "mel256", nFft: 2048, hop: 242, center: true, bins: 256, frames: 199 },
+  mel128: { repr: "mel128", nFft: 2048, hop: 242, center: true, bins: 128, frames: 199 },
+  linear: { repr: "linear", nFft: 512, hop: 242, center: false, bins: 257, frames: 197 },
+};
+
+/** Floor of the dB patch below its maximum. */
+export const TOP_DB = 80;
+/** Amplitude floor before the logarithm. */
+export const AMIN = 1e-10;
+
+/** Look up a frontend, quoting a bad name. */
+export function frontendSpec(repr: string): FrontendSpec {
+  const spec = FRONTENDS[repr as InputRepr];
+  if (!spec) {
+    throw new ArgumentError(`input representation must be one of ${INPUT_REPRS.join(", ")}; got "${repr}"`);
+  }
+  return spec;
+}
+
+/** Periodic Hann window, `scipy.signal.get_window("hann", n, fftbins=True)`. */
+export function hannPeriodic(n: number): Float64Array {
+  return Float64Array.from({ length: n }, (_, k) => 0.5 - 0.5 * Math.cos((2 * Math.PI * k) / n));
+}
+
+const filterCache = new Map<InputRepr, SparseFilters>();
+
+/** The frontend's filter bank in sparse rows (identity for linear). Built once per frontend. */
+export function frontendFilters(repr: InputRepr): SparseFilters {
+  let f = filterCache.get(repr);
+  if (!f) {
+    const spec = FRONTENDS[repr];
+    const nBins = spec.nFft / 2 + 1;
+    f = repr === "linear"
+      ? identityRows(nBins)
+      : sparseRows(melFilters(48000, spec.nFft, spec.bins), spec.bins, nBins);
+    filterCache.set(repr, f);
+  }
+  return f;
+}
+
+/**
+ * Magnitude STFT of one window, frame-major: `out[j * (nFft/2+1) + f] = |X_j[f]|`
+ * (`np.abs(librosa.stft(y, n_fft, hop_length=242, window="hann", center, pad_mode="reflect"))`, transposed).
+ */
+export function stftMagnitude(window: ArrayLike<number>, spec: FrontendSpec): Float64Array {
+  const { nFft, hop, frames } = spec;
+  const half = nFft / 2;
+  const nBins = half + 1;
+  const n = window.length;
+  const pad = spec.center ? half : 0;
+  if (pad > 0 && n <= pad) {
+    throw new ArgumentError(`window of ${n} samples is too short to reflect-pad by ${pad}`);
+  }
+  // np.pad(..., mode="reflect"): the edge sample is not repeated
+  const at = (p: number) => {
+    const i = p - pad;
+    return i < 0 ? window[-i] : i >= n ? window[2 * (n - 1) - i] : window[i];
+  };
+  const hann = hannPeriodic(nFft);
+  const re = new Float64Array(nFft), im = new Float64Array(nFft);
+  const out = new Float64Array(frames * nBins);
+  for (let j = 0; j < frames; j++) {
+    for (let k = 0; k < nFft; k++) {
+      re[k] = hann[k] * at(j * hop + k);
+      im[k] = 0;
+    }
+    fft(re, im);
+    for (let f = 0; f < nBins; f++) out[j * nBins + f] = Math.hypot(re[f], im[f]);
+  }
+  return out;
+}
+
+/**
+ * `10·log10(max(S, 1e-10))`, floored at 80 dB below the maximum, minus the
+ * maximum: the patch ends up in [-80, 0] with max 0. In place.
+ */
+export function toDecibels(s: Float64Array | Float32Array): void {
+  let max = -Infinity;
+  for (let i = 0; i < s.length; i++) {
+    const v = 10 * Math.log10(Math.max(s[i], AMIN));
+    s[i] = v;
+    if (v > max) max = v;
+  }
+  const floor = max - TOP_DB;
+  for (let i = 0; i < s.length; i++) s[i] = Math.max(s[i], floor) - max;
+}
+
+/**
+ * One window's dB patch, row-major (bins × frames): the (H, W) image the
+ * network takes, frequency as height and time as width.
+ *
+ * @param window 48 000 samples at 48 kHz.
+ * @param repr `mel256`, `mel128` or `linear`.
+ *
+ * @example
+ * ```ts
+ * import { spectrogramPatch } from "./spectrogram.ts";
+ * const tone = Float32Array.from({ length: 48000 }, (_, n) => Math.sin(2 * Math.PI * 1000 * n / 48000));
+ * const patch = spectrogramPatch(tone, "mel128");
+ * console.assert(patch.length === 128 * 199 && Math.max(...patch) === 0);
+ * ```
+ */
+export function spectrogramPatch(window: ArrayLike<number>, repr: InputRepr): Float32Array {
+  const spec = frontendSpec(repr);
+  if (window.length !== WINDOW_SAMPLES) {
+    throw new ArgumentError(`a window must hold ${WINDOW_SAMPLES} samples, got ${window.length}`);
+  }
+  const mag = stftMagnitude(window, spec);
+  const nBins = spec.nFft / 2 + 1;
+  const { start, length, offset, weights } = frontendFilters(repr);
+  const s = new Float64Array(spec.bins * spec.frames);
+  for (let b = 0; b < spec.bins; b++) {
+    for (let j = 0; j < spec.frames; j++) {
+      let acc = 0;
+      const base = j * nBins + start[b];
+      for (let k = 0; k < length[b]; k++) acc += weights[offset[b] + k] * mag[base + k];
+      s[b * spec.frames + j] = acc;
+    }
+  }
+  toDecibels(s);
+  return Float32Array.from(s);
+}
+
+/**
+ * Patches for `count` consecutive windows (window-major samples), written into
+ * `out` in the network's layout (N, 1, bins, frames).
+ */
+export function spectrogramBatch(
+  samples: Float32Array,
+  count: number,
+  repr: InputRepr,
+  out?: Float32Array,
+): Float32Array {
+  const spec = frontendSpec(repr);
+  const size = spec.bins * spec.frames;
+  if (samples.length < count * WINDOW_SAMPLES) {
+    throw new ArgumentError(`spectrogramBatch: ${count} windows need ${count * WINDOW_SAMPLES} samples`);
+  }
+  const result = out ?? new Float32Array(count * size);
+  for (let i = 0; i < count; i++) {
+    result.set(
+      spectrogramPatch(samples.subarray(i * WINDOW_SAMPLES, (i + 1) * WINDOW_SAMPLES), repr),
+      i * size,
+    );
+  }
+  return result;
+}

@@ -1,0 +1,54 @@
+/**
+ * The inputs behind the reference spectrograms in tests/fixtures: the tones
+ * signal of shared/reference/README.md and OpenL3's chirp, resampled and
+ * framed by the project's own (separately tested) stages.
+ *
+ * @module
+ */
+
+import { decodeAudioFile, toMono } from "../lib/decode.ts";
+import { frameBatches, sourceAt48k } from "../lib/frame.ts";
+import { decodeNpy } from "../lib/npy.ts";
+import { fixture } from "./helpers.ts";
+
+/** `0.5 sin(2π·440 n/22050) + 0.3 sin(2π·1000 n/22050) + 0.2 sin(2π·5000 n/22050)`, 2 s. */
+export function tones22050(): Float32Array {
+  return Float32Array.from(
+    { length: 44100 },
+    (_, n) =>
+      0.5 * Math.sin(2 * Math.PI * 440 * n / 22050) + 0.3 * Math.sin(2 * Math.PI * 1000 * n / 22050) +
+      0.2 * Math.sin(2 * Math.PI * 5000 * n / 22050),
+  );
+}
+
+/** Every window (hop 0.1 s, centred) of a mono signal, copied out. */
+export function allWindows(mono: Float32Array, sampleRate: number): Float32Array[] {
+  const out: Float32Array[] = [];
+  for (const b of frameBatches(sourceAt48k(mono, sampleRate), { batchSize: 8 })) {
+    for (let k = 0; k < b.count; k++) out.push(b.samples.slice(k * 48000, (k + 1) * 48000));
+  }
+  return out;
+}
+
+/** Windows of the tones signal (float64 input, as in the reference). */
+export function toneWindows(): Float32Array[] {
+  const x = Float64Array.from(
+    { length: 44100 },
+    (_, n) =>
+      0.5 * Math.sin(2 * Math.PI * 440 * n / 22050) + 0.3 * Math.sin(2 * Math.PI * 1000 * n / 22050) +
+      0.2 * Math.sin(2 * Math.PI * 5000 * n / 22050),
+  );
+  // the resampler reads any ArrayLike, so the float64 signal goes in unrounded
+  return allWindows(x as unknown as Float32Array, 22050);
+}
+
+/** Windows of OpenL3's 2 s, 44.1 kHz test chirp. */
+export async function chirpWindows(): Promise<Float32Array[]> {
+  const audio = await decodeAudioFile(fixture("openl3_chirp_44k.wav"));
+  return allWindows(toMono(audio.channels), audio.sampleRate);
+}
+
+/** A reference array from tests/fixtures. */
+export async function referenceArray(name: string): Promise<{ data: ArrayLike<number>; shape: number[] }> {
+  return decodeNpy(await Deno.readFile(fixture(`${name}.npy`)), name);
+}
