@@ -2,21 +2,24 @@
  * Stage dump: runs the pipeline on one audio file up to a stage and writes
  * that stage's output as a float32 `.npy`, to compare with Python's figures.
  *
- *     deno task mel <audio> --stage resampled --out x.npy
- *
- * Stages: `resampled` (the 48 kHz mono signal OpenL3 frames).
+ *     deno task mel <audio> --out x.npy [--stage spectrogram|resampled]
+ *                   [--input-repr mel256|mel128|linear] [--hop S] [--no-center]
+ *                   [--device auto|webgpu|cpu]
  *
  * @module
  */
 
-import { choiceFlag, parseCli, runMain } from "./lib/cli.ts";
+import { choiceFlag, numberFlag, parseCli, runMain } from "./lib/cli.ts";
 import { decodeAudioFile, toMono } from "./lib/decode.ts";
 import { ArgumentError } from "./lib/errors.ts";
-import { sourceAt48k } from "./lib/frame.ts";
-import { encodeNpy } from "./lib/npy.ts";
+import { frameBatches, planFrames, sourceAt48k } from "./lib/frame.ts";
+import { DEVICE_CHOICES, type DeviceChoice } from "./lib/gpu_device.ts";
+import { createFrontend } from "./lib/frontend.ts";
+import { npyHeader } from "./lib/npy.ts";
+import { INPUT_REPRS, type InputRepr } from "./lib/spectrogram.ts";
 
 /** Pipeline stages the command can dump. */
-export const STAGES = ["resampled"] as const;
+export const STAGES = ["spectrogram", "resampled"] as const;
 /** One of {@linkcode STAGES}. */
 export type Stage = typeof STAGES[number];
 
@@ -26,51 +29,120 @@ export interface MelOptions {
   audio: string;
   /** Where to write the `.npy`. */
   out: string;
-  /** Stage to dump; default `resampled`. */
+  /** Stage to dump; default `spectrogram`. */
   stage?: Stage;
+  /** Frontend for the spectrogram stage; default `mel256`. */
+  inputRepr?: InputRepr;
+  /** Seconds between windows; default 0.1. */
+  hopSize?: number;
+  /** Centre the windows (OpenL3's `center`); default true. */
+  center?: boolean;
+  /** Where the frontend runs; default `auto`. */
+  device?: DeviceChoice;
+  /** Windows per batch; default 32. */
+  batchSize?: number;
+  /** Report the device and warnings on stderr; default true. */
+  verbose?: boolean;
 }
 
 /** Result of {@linkcode run}. */
 export interface MelResult {
+  /** Shape of the array written. */
   shape: number[];
-  sampleRate: number;
+  /** Where the frontend ran (spectrogram stage). */
+  device?: string;
 }
 
-/** Compute the stage and write it; returns the array's shape. */
+/**
+ * Compute the stage and stream it to the `.npy` file (memory stays bounded by
+ * one batch of windows, whatever the length of the file).
+ */
 export async function run(options: MelOptions): Promise<MelResult> {
+  const stage = options.stage ?? "spectrogram";
+  const verbose = options.verbose ?? true;
   const audio = await decodeAudioFile(options.audio);
-  for (const w of audio.warnings) console.error(`warning: ${options.audio}: ${w}`);
+  for (const w of audio.warnings) if (verbose) console.error(`warning: ${options.audio}: ${w}`);
   const source = sourceAt48k(toMono(audio.channels), audio.sampleRate);
-  const signal = new Float32Array(source.length);
-  source.read(signal);
-  const shape = [signal.length];
-  await Deno.writeFile(options.out, encodeNpy(signal, shape));
-  return { shape, sampleRate: 48000 };
+  const file = await Deno.open(options.out, { write: true, create: true, truncate: true });
+  try {
+    if (stage === "resampled") {
+      const shape = [source.length];
+      await file.write(npyHeader("<f4", shape));
+      const chunk = new Float32Array(1 << 16);
+      let n: number;
+      while ((n = source.read(chunk)) > 0) await writeAll(file, new Uint8Array(chunk.buffer, 0, n * 4));
+      return { shape };
+    }
+    const frame = { hopSize: options.hopSize ?? 0.1, center: options.center ?? true };
+    const plan = planFrames(source.length, frame);
+    if (verbose) { for (const w of plan.warnings) console.error(`warning: ${options.audio}: ${w}`); }
+    const frontend = await createFrontend({
+      repr: options.inputRepr ?? "mel256",
+      device: options.device ?? "auto",
+      batchSize: options.batchSize,
+    });
+    try {
+      if (verbose) console.error(`frontend: ${frontend.description}`);
+      const shape = [plan.windows, frontend.spec.bins, frontend.spec.frames];
+      await file.write(npyHeader("<f4", shape));
+      for (const batch of frameBatches(source, { ...frame, batchSize: options.batchSize ?? 32 })) {
+        const patches = await frontend.compute(batch.samples, batch.count);
+        await writeAll(file, new Uint8Array(patches.buffer, patches.byteOffset, patches.byteLength));
+      }
+      return { shape, device: frontend.description };
+    } finally {
+      frontend.destroy();
+    }
+  } finally {
+    file.close();
+  }
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
 }
 
 const HELP = `Dump one stage of the OpenL3 pipeline for an audio file as a float32 .npy.
 
-Usage: deno task mel <audio> --out FILE.npy [--stage resampled]
+Usage: deno task mel <audio> --out FILE.npy [options]
 
-  --stage S     ${STAGES.join(" | ")} (default: resampled): the 48 kHz mono signal
-  --out FILE    output .npy (required)
-  -h, --help    this text`;
+  --stage S           spectrogram (default): dB patches of every window, shape (windows, bins, frames)
+                      resampled: the 48 kHz mono signal, shape (samples,)
+  --input-repr R      ${INPUT_REPRS.join(" | ")} (default: mel256)
+  --hop S             seconds between windows (default: 0.1)
+  --no-center         do not centre the windows (OpenL3's center=False)
+  --device D          ${DEVICE_CHOICES.join(" | ")} (default: auto: WebGPU on a hardware adapter, else CPU)
+  --batch-size N      windows per batch (default: 32)
+  --out FILE          output .npy (required)
+  -h, --help          this text`;
 
 async function main(args: string[]): Promise<number> {
   const { values, positionals } = parseCli(args, {
     stage: { type: "string" },
     out: { type: "string" },
+    "input-repr": { type: "string" },
+    hop: { type: "string" },
+    "no-center": { type: "boolean" },
+    device: { type: "string" },
+    "batch-size": { type: "string" },
   }, true);
   if (values.help) {
     console.log(HELP);
     return 0;
   }
-  if (positionals.length !== 1) {
-    throw new ArgumentError(`expected one audio file, got ${positionals.length}`);
-  }
+  if (positionals.length !== 1) throw new ArgumentError(`expected one audio file, got ${positionals.length}`);
   if (!values.out) throw new ArgumentError("--out FILE.npy is required");
-  const stage = choiceFlag(values.stage, "stage", STAGES, "resampled");
-  const r = await run({ audio: positionals[0], out: values.out, stage });
+  const stage = choiceFlag(values.stage, "stage", STAGES, "spectrogram");
+  const r = await run({
+    audio: positionals[0],
+    out: values.out,
+    stage,
+    inputRepr: choiceFlag(values["input-repr"], "input-repr", INPUT_REPRS, "mel256"),
+    hopSize: numberFlag(values.hop, "hop", 0.1),
+    center: !values["no-center"],
+    device: choiceFlag(values.device, "device", DEVICE_CHOICES, "auto"),
+    batchSize: numberFlag(values["batch-size"], "batch-size", 32),
+  });
   console.log(`${values.out}: ${stage}, float32, shape (${r.shape.join(", ")})`);
   return 0;
 }

@@ -34,9 +34,8 @@ const SOFTWARE = /llvmpipe|lavapipe|softpipe|swiftshader|software|microsoft basi
 
 /** Describe an adapter in one line. */
 export function describeAdapter(info: GPUAdapterInfo): string {
-  const parts = [info.description, info.vendor && `vendor ${info.vendor}`, info.architecture].filter((s) =>
-    s
-  );
+  const vendor = /^\d*$/.test(info.vendor) ? "" : `vendor ${info.vendor}`; // some drivers give only a PCI id
+  const parts = [info.description, vendor, info.architecture].filter((s) => s);
   return parts.join(", ") || "unnamed adapter";
 }
 

@@ -25,6 +25,25 @@ function descrOf(data: NpyArray): string {
 }
 
 /**
+ * The `.npy` header (magic, version 1.0, padded dict) for an array of dtype
+ * `descr` and `shape`; the data follows it in C order. Lets a writer stream
+ * an array whose shape is known before its values.
+ */
+export function npyHeader(descr: string, shape: number[]): Uint8Array {
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  // magic(6) + version(2) + header length(2) + header + '\n', padded to 64 bytes
+  const base = 10 + header.length + 1;
+  header += " ".repeat((64 - (base % 64)) % 64) + "\n";
+  const text = new TextEncoder().encode(header);
+  const out = new Uint8Array(10 + text.length);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
+  new DataView(out.buffer).setUint16(8, text.length, true);
+  out.set(text, 10);
+  return out;
+}
+
+/**
  * Encode an array with a shape as `.npy` bytes.
  *
  * @example
@@ -40,17 +59,10 @@ export function encodeNpy(data: NpyArray, shape: number[]): Uint8Array {
   if (n !== data.length) {
     throw new ArgumentError(`npy: shape [${shape}] holds ${n} values, the array has ${data.length}`);
   }
-  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
-  let header = `{'descr': '${descrOf(data)}', 'fortran_order': False, 'shape': ${shapeText}, }`;
-  // magic(6) + version(2) + header length(2) + header + '\n', padded to 64 bytes
-  const base = 10 + header.length + 1;
-  header += " ".repeat((64 - (base % 64)) % 64) + "\n";
-  const head = new TextEncoder().encode(header);
-  const out = new Uint8Array(10 + head.length + data.byteLength);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
-  new DataView(out.buffer).setUint16(8, head.length, true);
-  out.set(head, 10);
-  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + head.length);
+  const head = npyHeader(descrOf(data), shape);
+  const out = new Uint8Array(head.length + data.byteLength);
+  out.set(head, 0);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), head.length);
   return out;
 }
 
