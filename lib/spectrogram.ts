@@ -63,6 +63,37 @@ export function hannPeriodic(n: number): Float64Array {
   return Float64Array.from({ length: n }, (_, k) => 0.5 - 0.5 * Math.cos((2 * Math.PI * k) / n));
 }
 
+const hannTables = new Map<number, Float64Array>();
+function hannCache(n: number): Float64Array {
+  let w = hannTables.get(n);
+  if (!w) hannTables.set(n, w = hannPeriodic(n));
+  return w;
+}
+
+const cosTables = new Map<number, Float64Array>(), sinTables = new Map<number, Float64Array>();
+/** cos(2πf/n) for f = 0 … n/2. */
+function twiddleCos(n: number): Float64Array {
+  let t = cosTables.get(n);
+  if (!t) {
+    cosTables.set(
+      n,
+      t = Float64Array.from({ length: n / 2 + 1 }, (_, f) => Math.cos((2 * Math.PI * f) / n)),
+    );
+  }
+  return t;
+}
+/** sin(2πf/n) for f = 0 … n/2. */
+function twiddleSin(n: number): Float64Array {
+  let t = sinTables.get(n);
+  if (!t) {
+    sinTables.set(
+      n,
+      t = Float64Array.from({ length: n / 2 + 1 }, (_, f) => Math.sin((2 * Math.PI * f) / n)),
+    );
+  }
+  return t;
+}
+
 const filterCache = new Map<InputRepr, SparseFilters>();
 
 /** The frontend's filter bank in sparse rows (identity for linear). Built once per frontend. */
@@ -97,16 +128,27 @@ export function stftMagnitude(window: ArrayLike<number>, spec: FrontendSpec): Fl
     const i = p - pad;
     return i < 0 ? window[-i] : i >= n ? window[2 * (n - 1) - i] : window[i];
   };
-  const hann = hannPeriodic(nFft);
-  const re = new Float64Array(nFft), im = new Float64Array(nFft);
+  const hann = hannCache(nFft);
+  // Real FFT of nFft points as a complex FFT of nFft/2 points (even samples real, odd imaginary),
+  // then the split step X[f] = E[f] + e^{-2πif/nFft} O[f].
+  const re = new Float64Array(half), im = new Float64Array(half);
   const out = new Float64Array(frames * nBins);
+  const cos = twiddleCos(nFft), sin = twiddleSin(nFft);
   for (let j = 0; j < frames; j++) {
-    for (let k = 0; k < nFft; k++) {
-      re[k] = hann[k] * at(j * hop + k);
-      im[k] = 0;
+    const s0 = j * hop;
+    for (let k = 0; k < half; k++) {
+      re[k] = hann[2 * k] * at(s0 + 2 * k);
+      im[k] = hann[2 * k + 1] * at(s0 + 2 * k + 1);
     }
     fft(re, im);
-    for (let f = 0; f < nBins; f++) out[j * nBins + f] = Math.hypot(re[f], im[f]);
+    for (let f = 0; f <= half; f++) {
+      const a = f % half, b = (half - f) % half;
+      const er = 0.5 * (re[a] + re[b]), ei = 0.5 * (im[a] - im[b]);
+      const or = 0.5 * (im[a] + im[b]), oi = -0.5 * (re[a] - re[b]);
+      const xr = er + or * cos[f] + oi * sin[f];
+      const xi = ei + oi * cos[f] - or * sin[f];
+      out[j * nBins + f] = Math.sqrt(xr * xr + xi * xi);
+    }
   }
   return out;
 }
