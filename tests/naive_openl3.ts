@@ -1,0 +1,87 @@
+/**
+ * A direct, slow, float64 implementation of the OpenL3 network from spec §3,
+ * written independently of the ONNX builder: channels-last (H, W, C) arrays,
+ * Keras-order kernels (3, 3, in, out), 'same' zero padding, BN with epsilon
+ * 1e-3, valid max pools, and a (row, column, channel) flatten.
+ *
+ * @module
+ */
+
+import { BN_EPSILON } from "../lib/openl3_arch.ts";
+import type { BnWeights, ConvWeights, OpenL3Weights } from "../lib/openl3_onnx.ts";
+
+interface Map3 {
+  h: number;
+  w: number;
+  c: number;
+  d: Float64Array;
+}
+
+function bn(x: Map3, l: BnWeights): Map3 {
+  const d = new Float64Array(x.d.length);
+  for (let i = 0; i < d.length; i++) {
+    const ch = i % x.c;
+    d[i] = (l.gamma[ch] * (x.d[i] - l.mean[ch])) / Math.sqrt(l.variance[ch] + BN_EPSILON) + l.beta[ch];
+  }
+  return { ...x, d };
+}
+
+function conv(x: Map3, l: ConvWeights, out: number): Map3 {
+  const { h, w, c } = x;
+  const d = new Float64Array(h * w * out);
+  for (let r = 0; r < h; r++) {
+    for (let q = 0; q < w; q++) {
+      for (let o = 0; o < out; o++) {
+        let s = l.bias[o];
+        for (let dr = 0; dr < 3; dr++) {
+          const rr = r + dr - 1;
+          if (rr < 0 || rr >= h) continue;
+          for (let dq = 0; dq < 3; dq++) {
+            const qq = q + dq - 1;
+            if (qq < 0 || qq >= w) continue;
+            for (let i = 0; i < c; i++) {
+              s += x.d[(rr * w + qq) * c + i] * l.kernel[((dr * 3 + dq) * c + i) * out + o];
+            }
+          }
+        }
+        d[(r * w + q) * out + o] = s;
+      }
+    }
+  }
+  return { h, w, c: out, d };
+}
+
+function relu(x: Map3): Map3 {
+  return { ...x, d: x.d.map((v) => Math.max(0, v)) };
+}
+
+function maxPool(x: Map3, ph: number, pw: number): Map3 {
+  const h = Math.floor(x.h / ph), w = Math.floor(x.w / pw);
+  const d = new Float64Array(h * w * x.c).fill(-Infinity);
+  for (let r = 0; r < h * ph; r++) {
+    for (let q = 0; q < w * pw; q++) {
+      for (let ch = 0; ch < x.c; ch++) {
+        const o = (Math.floor(r / ph) * w + Math.floor(q / pw)) * x.c + ch;
+        d[o] = Math.max(d[o], x.d[(r * x.w + q) * x.c + ch]);
+      }
+    }
+  }
+  return { h, w, c: x.c, d };
+}
+
+/** Embed one patch (bins × frames, row-major) with the naive network. */
+export function naiveOpenL3(patch: ArrayLike<number>, weights: OpenL3Weights): Float64Array {
+  const { arch, layers } = weights;
+  let x: Map3 = { h: arch.input[0], w: arch.input[1], c: 1, d: Float64Array.from(patch) };
+  x = bn(x, layers[0] as BnWeights);
+  let li = 1;
+  for (let block = 0; block < 4; block++) {
+    for (let k = 0; k < 2; k++) {
+      x = conv(x, layers[li++] as ConvWeights, arch.widths[block]);
+      if (!(block === 3 && k === 1)) x = relu(bn(x, layers[li++] as BnWeights));
+    }
+    if (block < 3) x = maxPool(x, 2, 2);
+  }
+  x = maxPool(x, arch.pool[0], arch.pool[1]);
+  return x.d; // already (row, column, channel) order
+}
