@@ -89,7 +89,17 @@ export async function readKerasLayers(bytes: Uint8Array, file: string): Promise<
     } catch (e) {
       throw new WeightsError(`${file}: HDF5 file cannot be opened (truncated or corrupt)`, { cause: e });
     }
-    return readLayers(f, file);
+    try {
+      return readLayers(f, file);
+    } catch (e) {
+      if (e instanceof OpenL3Error) throw e;
+      throw new WeightsError(
+        `${file}: HDF5 structure cannot be read (truncated or corrupt): ${(e as Error)?.message ?? e}`,
+        {
+          cause: e,
+        },
+      );
+    }
   } finally {
     try {
       f?.close();

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { OpenL3Error } from "./errors.ts";
+
 /** An attribute value: int, float (`{ f }`), ints, or string. */
 export type OnnxAttribute = number | { f: number } | number[] | string;
 
@@ -185,4 +187,63 @@ export function encodeOnnxModel(model: OnnxModel): Uint8Array {
     m.message(14, new Message().string(1, key).string(2, value));
   }
   return m.finish();
+}
+
+/**
+ * Read the `metadata_props` of an ONNX model (field 14 of ModelProto),
+ * skipping everything else.
+ *
+ * @throws {OpenL3Error} when the bytes are not a protobuf ModelProto.
+ */
+export function readOnnxMetadata(bytes: Uint8Array, file = "model.onnx"): Record<string, string> {
+  let at = 0;
+  const fail = (why: string): never => {
+    throw new OpenL3Error(`${file}: not an ONNX model (${why})`);
+  };
+  const varint = (): number => {
+    let v = 0, mul = 1;
+    for (;;) {
+      if (at >= bytes.length) fail("truncated varint");
+      const b = bytes[at++];
+      v += (b & 0x7f) * mul;
+      if (!(b & 0x80)) return v;
+      mul *= 128;
+      if (mul > 2 ** 63) fail("varint too long");
+    }
+  };
+  const fields = (end: number, visit: (field: number, start: number, stop: number) => void) => {
+    while (at < end) {
+      const key = varint();
+      const field = Math.floor(key / 8), wire = key & 7;
+      if (wire === 0) varint();
+      else if (wire === 1) at += 8;
+      else if (wire === 5) at += 4;
+      else if (wire === 2) {
+        const len = varint();
+        const start = at;
+        if (start + len > end) fail("field runs past the end");
+        at = start + len;
+        visit(field, start, at);
+      } else fail(`wire type ${wire}`);
+    }
+    if (at !== end) fail("misaligned field");
+  };
+  const text = (s: number, e: number) => new TextDecoder().decode(bytes.subarray(s, e));
+  const meta: Record<string, string> = {};
+  let sawGraph = false;
+  fields(bytes.length, (field, start, stop) => {
+    if (field === 7) sawGraph = true;
+    if (field !== 14) return;
+    const save = at;
+    at = start;
+    let key = "", value = "";
+    fields(stop, (f, s, e) => {
+      if (f === 1) key = text(s, e);
+      if (f === 2) value = text(s, e);
+    });
+    meta[key] = value;
+    at = save;
+  });
+  if (!sawGraph) fail("no graph");
+  return meta;
 }

@@ -1,0 +1,50 @@
+/**
+ * Downloads the official OpenL3 weights for a variant into `models/`,
+ * verifying their git blob id before keeping a byte, then converts them to
+ * ONNX (cached in `models/`).
+ *
+ *     deno task fetch-model [--input-repr R] [--content-type C] [--embedding-size N] [--models-dir DIR]
+ *
+ * @module
+ */
+
+import { MODELS_DIR } from "./files.ts";
+import { choiceFlag, parseCli, runMain } from "./lib/cli.ts";
+import { CONTENT_TYPES, type EmbeddingSize } from "./lib/openl3_arch.ts";
+import { loadModel } from "./lib/model_store.ts";
+import { INPUT_REPRS } from "./lib/spectrogram.ts";
+
+const HELP = `Download (and check, and convert) the official OpenL3 audio weights.
+
+Usage: deno task fetch-model [options]
+
+  --input-repr R       ${INPUT_REPRS.join(" | ")} (default: mel256)
+  --content-type C     ${CONTENT_TYPES.join(" | ")} (default: music)
+  --embedding-size N   512 | 6144 (default: 512): which converted model to cache
+  --models-dir DIR     where to store them (default: ${MODELS_DIR})
+  -h, --help           this text`;
+
+async function main(args: string[]): Promise<number> {
+  const { values } = parseCli(args, {
+    "input-repr": { type: "string" },
+    "content-type": { type: "string" },
+    "embedding-size": { type: "string" },
+    "models-dir": { type: "string" },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const size = choiceFlag(values["embedding-size"], "embedding-size", ["512", "6144"] as const, "512");
+  const m = await loadModel({
+    repr: choiceFlag(values["input-repr"], "input-repr", INPUT_REPRS, "mel256"),
+    content: choiceFlag(values["content-type"], "content-type", CONTENT_TYPES, "music"),
+    embeddingSize: Number(size) as EmbeddingSize,
+    modelsDir: values["models-dir"] ?? MODELS_DIR,
+  });
+  console.log(`weights: ${m.source} (sha256 ${m.weightsHash.slice(0, 16)}…)`);
+  console.log(`model:   ${m.cached ?? "(not cached)"}`);
+  return 0;
+}
+
+if (import.meta.main) await runMain(main);
