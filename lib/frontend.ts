@@ -21,6 +21,13 @@ export interface Frontend {
   readonly gpu?: GpuContext;
   /** Patches of `count` windows (window-major samples), on the CPU. */
   compute(samples: Float32Array, count: number): Promise<Float32Array>;
+  /**
+   * WebGPU only: compute the patches into the frontend's GPU buffer and
+   * return it (N, 1, bins, frames), without reading it back.
+   */
+  computeOnGpu?(samples: Float32Array, count: number): GPUBuffer;
+  /** Windows one {@linkcode computeOnGpu} call takes. */
+  readonly gpuCapacity?: number;
   /** Release GPU resources (a no-op on the CPU). */
   destroy(): void;
 }
@@ -68,6 +75,8 @@ export async function createFrontend(options: CreateFrontendOptions = {}): Promi
     description: selection.reason,
     gpu,
     compute: (samples, count) => gpuSpectrogramBatch(fe, samples, count),
+    computeOnGpu: (samples, count) => fe.run(samples, count),
+    gpuCapacity: fe.capacity,
     destroy: () => {
       fe.destroy();
       gpu.device.destroy();
