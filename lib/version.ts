@@ -1,0 +1,2 @@
+/** This tool's version, recorded with every stored vector. */
+export const TOOL_VERSION = "0.2.0";
