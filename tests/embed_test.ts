@@ -1,0 +1,278 @@
+/**
+ * The collection embedder end to end, on generated audio and seeded random
+ * (untrained) weights: schema and BLOB format, ids, resume/skip/force,
+ * changed files, failures, concurrent writers, an interrupted run, npz output.
+ */
+import { DatabaseSync } from "node:sqlite";
+import { assert, assertAllClose } from "./helpers.ts";
+import { run as makeTestWeights } from "../make_test_weights.ts";
+import { run as simpleEmbed } from "../simple_embed.ts";
+import { run as embed } from "../embed.ts";
+import { loadModel } from "../lib/model_store.ts";
+import { encodeWav } from "../lib/wav.ts";
+import { encodeMp3 } from "../lib/mp3_encode.ts";
+import { blobToVector, SCHEMA_VERSION, Store, StoreError } from "../lib/store.ts";
+import { decodeNpz } from "../lib/npz.ts";
+import { createEmbedder, embedFile } from "../lib/embedder.ts";
+
+const root = await Deno.makeTempDir({ prefix: "openl3-embed-" });
+const models = `${root}/models`;
+const weights = `${root}/random.h5`;
+await makeTestWeights({ out: weights, seed: 4 });
+// convert once; every run below finds the cached .onnx
+await loadModel({
+  repr: "mel256",
+  content: "music",
+  embeddingSize: 512,
+  weights,
+  modelsDir: models,
+  verbose: false,
+});
+const base = {
+  weights,
+  modelsDir: models,
+  backend: "native" as const,
+  device: "cpu" as const,
+  quiet: true,
+  batchSize: 8,
+};
+
+function tone(freq: number, seconds: number, sr = 16000): Float32Array {
+  return Float32Array.from(
+    { length: Math.round(sr * seconds) },
+    (_, i) => 0.4 * Math.sin(2 * Math.PI * freq * i / sr),
+  );
+}
+
+async function folder(name: string, files: Record<string, Uint8Array>): Promise<string> {
+  const dir = `${root}/${name}`;
+  await Deno.mkdir(dir, { recursive: true });
+  for (const [f, bytes] of Object.entries(files)) {
+    await Deno.mkdir(`${dir}/${f}`.replace(/\/[^/]+$/, ""), { recursive: true });
+    await Deno.writeFile(`${dir}/${f}`, bytes);
+  }
+  return dir;
+}
+
+Deno.test("simple_embed: one 4 096-byte float64 vector per mp3 (file stem ids), the max over frames", async () => {
+  const dir = await folder("previews", {
+    "low.mp3": encodeMp3([tone(220, 1, 22050)], 22050),
+    "high.mp3": encodeMp3([tone(1760, 1, 22050)], 22050),
+    "notes.txt": new TextEncoder().encode("not audio"),
+  });
+  const db = `${root}/simple/songs.db`;
+  const s = await simpleEmbed({
+    previews: dir,
+    db,
+    weights,
+    modelsDir: models,
+    backend: "native",
+    device: "cpu",
+    quiet: true,
+  });
+  assert.equal(s.embedded, 2);
+  assert.equal(s.failed, 0);
+  const raw = new DatabaseSync(db);
+  const rows = raw.prepare("SELECT song_id, vector FROM songs_vectors ORDER BY song_id").all() as {
+    song_id: string;
+    vector: Uint8Array;
+  }[];
+  raw.close();
+  assert.deepEqual(rows.map((r) => r.song_id), ["high", "low"]);
+  for (const r of rows) assert.equal(r.vector.length, 4096);
+  // byte-exact: float64 little-endian of the max over the frame embeddings computed directly
+  const e = await createEmbedder({
+    weights,
+    modelsDir: models,
+    backend: "native",
+    device: "cpu",
+    verbose: false,
+  });
+  const direct = await embedFile(e, `${dir}/low.mp3`);
+  await e.close();
+  const expected = new Float64Array(512).fill(-Infinity);
+  for (let w = 0; w < direct.windows; w++) {
+    for (let d = 0; d < 512; d++) expected[d] = Math.max(expected[d], direct.embedding[w * 512 + d]);
+  }
+  const expectedBytes = new Uint8Array(expected.buffer);
+  assert.deepEqual(rows[1].vector, expectedBytes);
+  assert.deepEqual(blobToVector(rows[1].vector), expected);
+});
+
+Deno.test("embed: ids are unique across folders and stable; rerun skips, --force redoes, a changed file is redone", async () => {
+  const a = await folder("lib_a", { "intro.wav": encodeWav([tone(300, 1)], 16000) });
+  const b = await folder("lib_b", {
+    "intro.wav": encodeWav([tone(500, 1)], 16000),
+    "deep/outro.wav": encodeWav([tone(700, 0.4)], 16000), // shorter than a window: padded, not failed
+  });
+  const db = `${root}/ids.db`;
+  const first = await embed({ ...base, inputs: [a, b], db });
+  assert.equal(first.embedded, 3);
+  assert.equal(first.failed, 0);
+  const store = Store.open(db);
+  const ids = [...store.vectors().keys()];
+  store.close();
+  assert.equal(ids.length, 3);
+  assert.ok(
+    ids.some((id) => id.endsWith("lib_a/intro.wav")) && ids.some((id) => id.endsWith("lib_b/intro.wav")),
+  );
+  const again = await embed({ ...base, inputs: [a, b], db });
+  assert.deepEqual([again.embedded, again.skipped], [0, 3]);
+  const forced = await embed({ ...base, inputs: [b], db, force: true });
+  assert.deepEqual([forced.embedded, forced.skipped], [2, 0]);
+  await Deno.writeFile(`${b}/intro.wav`, encodeWav([tone(900, 1)], 16000));
+  const changed = await embed({ ...base, inputs: [a, b], db });
+  assert.deepEqual([changed.embedded, changed.skipped], [1, 2]);
+  // another configuration (mean pooling) is not "already stored"
+  const mean = await embed({ ...base, inputs: [a], db, pool: "mean" });
+  assert.equal(mean.embedded, 1);
+  // removed files are pruned on request
+  await Deno.remove(`${b}/deep/outro.wav`);
+  const pruned = await embed({ ...base, inputs: [b], db, prune: true });
+  assert.equal(pruned.pruned, 1);
+  const after = Store.open(db);
+  assert.equal(after.vectors().size, 2);
+  after.close();
+});
+
+Deno.test("embed: a bad file is recorded in failures and the run goes on; frames and npz are kept on request", async () => {
+  const dir = await folder("mixed", {
+    "good.wav": encodeWav([tone(440, 1)], 16000),
+    "broken.mp3": new Uint8Array(3000).fill(7),
+    "empty.flac": new Uint8Array(0),
+  });
+  const db = `${root}/mixed.db`;
+  const out = `${root}/npz`;
+  const s = await embed({ ...base, inputs: [dir], db, frames: true, outputDir: out });
+  assert.deepEqual([s.embedded, s.failed], [1, 2]);
+  const store = Store.open(db);
+  const failures = store.failures();
+  assert.equal(failures.length, 2);
+  assert.ok(failures.some((f) => f.path.endsWith("broken.mp3") && /unrecognised/.test(f.error)));
+  assert.ok(failures.some((f) => f.path.endsWith("empty.flac") && /empty/.test(f.error)));
+  const id = [...store.vectors().keys()][0];
+  const frames = store.frames(id);
+  const song = store.song(id)!;
+  assert.equal(song.format, "wav");
+  assert.equal(song.windows, 6);
+  assert.equal(frames.vectors.length, 6);
+  assert.deepEqual(frames.timestamps, [0, 0.1, 0.2, 0.30000000000000004, 0.4, 0.5]);
+  const vec = store.vectors().get(id)!;
+  for (let d = 0; d < 512; d++) assert.equal(vec[d], Math.max(...frames.vectors.map((f) => f[d])));
+  store.close();
+  const npzFiles = [...Deno.readDirSync(out)].map((e) => e.name);
+  assert.equal(npzFiles.length, 1);
+  const npz = await decodeNpz(await Deno.readFile(`${out}/${npzFiles[0]}`));
+  assert.deepEqual(npz.embedding.shape, [6, 512]);
+  assertAllClose(npz.embedding.data.subarray(0, 512), frames.vectors[0], 0);
+});
+
+const cli = (args: string[]) =>
+  new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "embed.ts",
+      ...args,
+      "--weights",
+      weights,
+      "--models-dir",
+      models,
+      "--backend",
+      "native",
+      "--device",
+      "cpu",
+    ],
+    cwd: new URL("..", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "piped",
+  });
+
+Deno.test("embed: two processes writing one database both finish, and it stays sound", async () => {
+  const x = await folder("proc_x", {
+    "1.wav": encodeWav([tone(200, 1)], 16000),
+    "2.wav": encodeWav([tone(250, 1)], 16000),
+  });
+  const y = await folder("proc_y", {
+    "1.wav": encodeWav([tone(300, 1)], 16000),
+    "2.wav": encodeWav([tone(350, 1)], 16000),
+  });
+  const db = `${root}/shared.db`;
+  const [px, py] = [cli([x, "--db", db, "--quiet"]).spawn(), cli([y, "--db", db, "--quiet"]).spawn()];
+  const [ox, oy] = await Promise.all([px.output(), py.output()]);
+  assert.equal(ox.code, 0, new TextDecoder().decode(ox.stderr));
+  assert.equal(oy.code, 0, new TextDecoder().decode(oy.stderr));
+  const store = Store.open(db);
+  assert.equal(store.integrityCheck(), "ok");
+  assert.equal(store.vectors().size, 4);
+  store.close();
+});
+
+Deno.test("embed: killed mid-run (SIGKILL), the database is sound and a rerun completes the rest once", async () => {
+  const files: Record<string, Uint8Array> = {};
+  for (let i = 0; i < 5; i++) files[`t${i}.wav`] = encodeWav([tone(200 + 100 * i, 1.5)], 16000);
+  const dir = await folder("killed", files);
+  const db = `${root}/killed.db`;
+  const child = cli([dir, "--db", db, "--batch-size", "2"]).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  while (!seen.includes("✓")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += value;
+  }
+  child.kill("SIGKILL");
+  await child.status;
+  await reader.cancel();
+  await child.stderr.cancel();
+  const store = Store.open(db);
+  assert.equal(store.integrityCheck(), "ok");
+  const stored = store.vectors().size;
+  store.close();
+  assert.ok(stored >= 1 && stored < 5, `${stored} songs stored before the kill`);
+  const rerun = await embed({ ...base, inputs: [dir], db });
+  assert.equal(rerun.skipped, stored);
+  assert.equal(rerun.embedded, 5 - stored);
+  const after = Store.open(db);
+  assert.equal(after.vectors().size, 5);
+  const songs = after.db.prepare("SELECT count(*) AS n FROM songs").get() as { n: number };
+  assert.equal(Number(songs.n), 5, "no duplicates");
+  after.close();
+});
+
+Deno.test("store: an original-project database (songs_vectors only) is migrated with its data", () => {
+  const path = `${root}/original.db`;
+  const raw = new DatabaseSync(path);
+  raw.exec("CREATE TABLE songs_vectors(song_id TEXT PRIMARY KEY, vector BLOB NOT NULL)");
+  raw.prepare("INSERT INTO songs_vectors VALUES (?, ?)").run(
+    "old_song",
+    new Uint8Array(new Float64Array([1.5, -2]).buffer),
+  );
+  raw.close();
+  const store = Store.open(path);
+  assert.equal(store.version, SCHEMA_VERSION);
+  assert.deepEqual(Array.from(store.vectors().get("old_song")!), [1.5, -2]);
+  const tables =
+    (store.db.prepare("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name").all() as {
+      name: string;
+    }[]).map((t) => t.name);
+  assert.deepEqual(tables, ["failures", "frames", "model_configs", "songs", "songs_vectors"]);
+  store.close();
+});
+
+Deno.test("store: writing to a read-only database is a clear StoreError and keeps what is stored", () => {
+  const path = `${root}/ro.db`;
+  const w = Store.open(path);
+  w.putVector("kept", new Float64Array([1, 2, 3]));
+  w.close();
+  const ro = Store.open(path, { readOnly: true });
+  assert.throws(() => ro.putVector("new", new Float64Array(3)), StoreError);
+  assert.throws(
+    () => ro.putVector("new", new Float64Array(3)),
+    /ro\.db: storing new failed: .*read-only|readonly/,
+  );
+  assert.deepEqual(Array.from(ro.vectors().get("kept")!), [1, 2, 3]);
+  ro.close();
+});
+
+globalThis.addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));
