@@ -1,21 +1,244 @@
 /**
- * Not built yet: this script needs stored embeddings (issue 5) and the analysis (issue 6).
- * It exists so the task names and the layout are stable; it exits with
- * status 1 and says so instead of pretending to work.
+ * Similarity analysis of stored embeddings: cosine and Euclidean tables and
+ * CSVs, the most and least similar pairs, nearest neighbours, a computed
+ * validation of the synthetic set's claims, and the t-SNE map
+ * (`embedding_visualization.png`, SVG beside it) plus a similarity heatmap.
+ *
+ *     deno task compare [--db PATH] [--ids a,b,c] [--prefix P] [--out-dir DIR] [--png PATH]
+ *                       [--clusters K] [-k N] [--seed N]
  *
  * @module
  */
 
-import { runMain } from "./lib/cli.ts";
+import { join } from "node:path";
+import { DB_PATH, VISUALIZATION_PNG } from "./files.ts";
+import { numberFlag, parseCli, runMain } from "./lib/cli.ts";
+import {
+  type Claim,
+  cosineSimilarity,
+  euclideanDistance,
+  extremePairs,
+  kMeans,
+  matrixCsv,
+  matrixTable,
+  nearest,
+  pairwise,
+  shortNames,
+  SYNTHETIC_GROUPS,
+  syntheticName,
+  validateSyntheticSet,
+} from "./lib/analysis.ts";
 import { OpenL3Error } from "./lib/errors.ts";
+import { heatmapSvg, renderPng, scatterSvg } from "./lib/plot.ts";
+import { Store } from "./lib/store.ts";
+import { tsneMap } from "./lib/tsne_map.ts";
 
-/** Always fails with an explanation (see the module doc). */
-export function run(): Promise<never> {
-  return Promise.reject(
-    new OpenL3Error(
-      "compare_embeddings.ts is not implemented yet: it needs stored embeddings (issue 5) and the analysis (issue 6). See README, Limitations.",
-    ),
-  );
+/** Options of {@linkcode run}. */
+export interface CompareOptions {
+  db?: string;
+  /** Only these song ids. */
+  ids?: string[];
+  /** Only ids starting with this (e.g. a folder path). */
+  prefix?: string;
+  /** Folder for the CSVs and the heatmap; default `.`. */
+  outDir?: string;
+  /** The t-SNE map; default `embedding_visualization.png` (the SVG goes beside it). */
+  png?: string;
+  /** k-means groups when the set is not the synthetic one; default chosen from the count. */
+  clusters?: number;
+  /** Neighbours listed per track; default 3. */
+  k?: number;
+  seed?: number;
+  /** Print the report on stdout; default true. */
+  print?: boolean;
 }
 
-if (import.meta.main) await runMain(run);
+/** What {@linkcode run} produced. */
+export interface CompareResult {
+  ids: string[];
+  cosine: Float64Array[];
+  euclidean: Float64Array[];
+  claims: Claim[] | null;
+  groups: string[];
+  files: string[];
+  report: string;
+}
+
+function groupOf(id: string): string | undefined {
+  const name = syntheticName(id);
+  if (!name) return undefined;
+  if ((SYNTHETIC_GROUPS.chords as readonly string[]).includes(name)) return "major chords";
+  if ((SYNTHETIC_GROUPS.noises as readonly string[]).includes(name)) return "noise";
+  return name.replace(/_/g, " ");
+}
+
+/** Analyse the stored vectors and write the files. */
+export async function run(options: CompareOptions = {}): Promise<CompareResult> {
+  const dbPath = options.db ?? DB_PATH;
+  try {
+    await Deno.stat(dbPath);
+  } catch {
+    throw new OpenL3Error(
+      `${dbPath}: no such database (run \`deno task simple-embed\` or \`deno task embed\` first)`,
+    );
+  }
+  const store = Store.open(dbPath, { readOnly: true });
+  let all: Map<string, Float64Array>;
+  let model = "";
+  try {
+    all = store.vectors(options.prefix ?? "");
+    const configs = store.db.prepare(
+      `SELECT DISTINCT c.input_repr || ' / ' || c.content_type || ' / ' || c.embedding_size AS m
+       FROM songs s JOIN model_configs c ON c.id = s.config_id`,
+    ).all() as { m: string }[];
+    model = configs.length === 1 ? configs[0].m : configs.length > 1 ? "mixed configurations" : "";
+  } finally {
+    store.close();
+  }
+  let ids = [...all.keys()];
+  if (options.ids?.length) {
+    const missing = options.ids.filter((id) => !all.has(id));
+    if (missing.length) throw new OpenL3Error(`not in ${dbPath}: ${missing.join(", ")}`);
+    ids = options.ids;
+  }
+  if (ids.length < 2) {
+    throw new OpenL3Error(`${dbPath}: need at least 2 stored songs to compare, found ${ids.length}`);
+  }
+  const vectors = ids.map((id) => all.get(id)!);
+  const dims = new Set(vectors.map((v) => v.length));
+  if (dims.size > 1) {
+    throw new OpenL3Error(
+      `${dbPath}: vectors of different lengths (${[...dims].join(", ")}): filter with --prefix or --ids`,
+    );
+  }
+  const names = shortNames(ids);
+  const cosine = pairwise(vectors, cosineSimilarity);
+  const euclidean = pairwise(vectors, euclideanDistance);
+  const claims = validateSyntheticSet({ ids, vectors });
+  const synthetic = ids.every((id) => groupOf(id));
+  const k = options.clusters ?? Math.min(8, Math.max(2, Math.round(Math.sqrt(ids.length / 2))));
+  const groups = synthetic
+    ? ids.map((id) => groupOf(id)!)
+    : kMeans(vectors, k, options.seed ?? 1).map((c) => `cluster ${c + 1}`);
+
+  const lines: string[] = [`${ids.length} songs${model ? `, OpenL3 ${model}` : ""} (${dbPath})`, ""];
+  if (ids.length <= 30) {
+    lines.push(
+      "Cosine similarity",
+      matrixTable(names, cosine),
+      "",
+      "Euclidean distance",
+      matrixTable(names, euclidean, 2),
+      "",
+    );
+  }
+  const nameOf = new Map(ids.map((id, i) => [id, names[i]]));
+  const fmtPair = (p: { a: string; b: string; value: number }) =>
+    `  ${p.value.toFixed(4)}  ${nameOf.get(p.a)} ↔ ${nameOf.get(p.b)}`;
+  lines.push("Most similar pairs (cosine)", ...extremePairs(ids, cosine, 5, true).map(fmtPair), "");
+  lines.push("Least similar pairs (cosine)", ...extremePairs(ids, cosine, 5, false).map(fmtPair), "");
+  const kn = options.k ?? 3;
+  lines.push(`Nearest neighbours (cosine, k = ${kn})`);
+  ids.forEach((_, i) => {
+    const nb = nearest(ids, cosine, i, kn, true).map((x) => `${nameOf.get(x.id)} ${x.value.toFixed(3)}`);
+    lines.push(`  ${names[i]}: ${nb.join(", ")}`);
+  });
+  if (claims) {
+    lines.push("", "Validation of the synthetic set");
+    for (const c of claims) lines.push(`  ${c.holds ? "HOLDS " : "FAILS "} ${c.claim}: ${c.figures}`);
+  }
+
+  const outDir = options.outDir ?? ".";
+  await Deno.mkdir(outDir, { recursive: true });
+  const files: string[] = [];
+  const write = async (path: string, data: string | Uint8Array) => {
+    if (typeof data === "string") await Deno.writeTextFile(path, data);
+    else await Deno.writeFile(path, data);
+    files.push(path);
+  };
+  await write(join(outDir, "cosine_similarity.csv"), matrixCsv(ids, cosine));
+  await write(join(outDir, "euclidean_distance.csv"), matrixCsv(ids, euclidean));
+  const neighbourRows = ["song_id,rank,neighbour,cosine"];
+  ids.forEach((id, i) =>
+    nearest(ids, cosine, i, Math.min(10, ids.length - 1), true).forEach((x, r) =>
+      neighbourRows.push(`"${id.replace(/"/g, '""')}",${r + 1},"${x.id.replace(/"/g, '""')}",${x.value}`)
+    )
+  );
+  await write(join(outDir, "nearest_neighbours.csv"), neighbourRows.join("\n") + "\n");
+
+  const map = tsneMap(vectors, { seed: options.seed ?? 42 });
+  if (map.note && options.print !== false) console.error(`t-SNE: ${map.note}`);
+  const title = `OpenL3 embeddings${model ? ` (${model})` : ""}: ${ids.length} tracks`;
+  const subtitle = `t-SNE, perplexity ${map.perplexity}, seed ${options.seed ?? 42}` +
+    (synthetic ? "; colours: the synthetic set's groups" : `; colours: k-means, k = ${k}`) +
+    (map.note ? `; ${map.note}` : "");
+  const svg = scatterSvg({
+    points: map.points,
+    labels: map.indices.map((i) => names[i]),
+    groups: map.indices.map((i) => groups[i]),
+    title,
+    subtitle,
+  });
+  const png = options.png ?? VISUALIZATION_PNG;
+  await write(png.replace(/\.png$/i, "") + ".svg", svg);
+  await write(png, renderPng(svg, 1500));
+  // heatmap ordered by group
+  const order = ids.map((_, i) => i).sort((a, b) =>
+    groups[a].localeCompare(groups[b]) || names[a].localeCompare(names[b])
+  );
+  const hm = heatmapSvg(
+    order.map((i) => Float64Array.from(order, (j) => cosine[i][j])),
+    order.map((i) => names[i]),
+    `Cosine similarity: ${title}`,
+  );
+  await write(join(outDir, "similarity_heatmap.svg"), hm);
+  await write(join(outDir, "similarity_heatmap.png"), renderPng(hm));
+  lines.push("", `Wrote ${files.join(", ")}`);
+  const report = lines.join("\n");
+  if (options.print !== false) console.log(report);
+  return { ids, cosine, euclidean, claims, groups, files, report };
+}
+
+const HELP = `Compare stored song embeddings: similarity tables, neighbours, validation, t-SNE map.
+
+Usage: deno task compare [options]
+
+  --db PATH         SQLite database (default: ${DB_PATH})
+  --ids A,B,...     only these song ids
+  --prefix P        only song ids starting with P (e.g. a folder)
+  --out-dir DIR     CSVs and the heatmap (default: .)
+  --png PATH        t-SNE map (default: ${VISUALIZATION_PNG}; the SVG is written beside it)
+  --clusters K      k-means groups for colouring (default: chosen from the count)
+  -k N              neighbours listed per song (default: 3)
+  --seed N          t-SNE seed (default: 42)
+  -h, --help        this text`;
+
+async function main(args: string[]): Promise<number> {
+  const { values } = parseCli(args, {
+    db: { type: "string" },
+    ids: { type: "string" },
+    prefix: { type: "string" },
+    "out-dir": { type: "string" },
+    png: { type: "string" },
+    clusters: { type: "string" },
+    k: { type: "string", short: "k" },
+    seed: { type: "string" },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  await run({
+    db: values.db,
+    ids: values.ids?.split(",").map((s) => s.trim()).filter((s) => s),
+    prefix: values.prefix,
+    outDir: values["out-dir"],
+    png: values.png,
+    clusters: values.clusters === undefined ? undefined : numberFlag(values.clusters, "clusters", 2),
+    k: numberFlag(values.k, "k", 3),
+    seed: numberFlag(values.seed, "seed", 42),
+  });
+  return 0;
+}
+
+if (import.meta.main) await runMain(main);

@@ -1,0 +1,143 @@
+/**
+ * Finding similar tracks: for a stored song, its nearest stored songs; for a
+ * new audio file, embed it first (and store it only with `--store`).
+ *
+ *     deno task similar <song-id | audio file> [-k 10] [--metric cosine|euclidean] [--db PATH] [--store]
+ *
+ * @module
+ */
+
+import { DB_PATH, MODELS_DIR } from "./files.ts";
+import { choiceFlag, numberFlag, parseCli, runMain } from "./lib/cli.ts";
+import { embedCollection, pathId } from "./lib/collection.ts";
+import { createEmbedder, embedFile } from "./lib/embedder.ts";
+import { ArgumentError, OpenL3Error } from "./lib/errors.ts";
+import { DEVICE_CHOICES, type DeviceChoice } from "./lib/gpu_device.ts";
+import { type BackendChoice, BACKENDS } from "./lib/inference.ts";
+import { type Hit, type Metric, METRICS, VectorIndex } from "./lib/similar.ts";
+import { Store } from "./lib/store.ts";
+
+/** Options of {@linkcode run}. */
+export interface SimilarOptions {
+  /** A stored song id, or an audio file. */
+  query: string;
+  k?: number;
+  metric?: Metric;
+  db?: string;
+  /** Store a new file's vector (embedded with `embed.ts` defaults). */
+  store?: boolean;
+  weights?: string;
+  modelsDir?: string;
+  backend?: BackendChoice;
+  device?: DeviceChoice;
+  verbose?: boolean;
+}
+
+/** The neighbours, best first, and the id the query resolved to (if stored). */
+export async function run(options: SimilarOptions): Promise<{ queryId?: string; hits: Hit[] }> {
+  const db = options.db ?? DB_PATH;
+  const k = options.k ?? 10;
+  const metric = options.metric ?? "cosine";
+  const isFile = await Deno.stat(options.query).then((s) => s.isFile, () => false);
+  if (isFile && options.store) {
+    await embedCollection({
+      inputs: [options.query],
+      db,
+      weights: options.weights,
+      modelsDir: options.modelsDir,
+      backend: options.backend,
+      device: options.device,
+      quiet: !(options.verbose ?? true),
+      onFile: (line) => console.error(line),
+    });
+  }
+  let store: Store;
+  try {
+    store = Store.open(db, { readOnly: true });
+  } catch (e) {
+    throw new OpenL3Error(`${db}: cannot open the database (embed something first)`, { cause: e });
+  }
+  let vectors: Map<string, Float64Array>;
+  try {
+    vectors = store.vectors();
+  } finally {
+    store.close();
+  }
+  const index = VectorIndex.from(vectors);
+  const asId = vectors.has(options.query)
+    ? options.query
+    : isFile && vectors.has(pathId(options.query))
+    ? pathId(options.query)
+    : undefined;
+  if (asId) return { queryId: asId, hits: index.search(vectors.get(asId)!, k, metric, asId) };
+  if (!isFile) {
+    throw new OpenL3Error(`"${options.query}" is neither a stored song id in ${db} nor an audio file`);
+  }
+  const embedder = await createEmbedder({
+    weights: options.weights,
+    modelsDir: options.modelsDir,
+    backend: options.backend,
+    device: options.device,
+    verbose: options.verbose,
+  });
+  try {
+    const e = await embedFile(embedder, options.query);
+    const v = new Float64Array(e.size).fill(-Infinity);
+    for (let w = 0; w < e.windows; w++) {
+      for (let d = 0; d < e.size; d++) v[d] = Math.max(v[d], e.embedding[w * e.size + d]);
+    }
+    return { hits: index.search(v, k, metric) };
+  } finally {
+    await embedder.close();
+  }
+}
+
+const HELP = `Find the stored songs most similar to a stored song or to a new audio file.
+
+Usage: deno task similar <song-id | audio file> [options]
+
+  -k N              how many (default: 10)
+  --metric M        ${METRICS.join(" | ")} (default: cosine)
+  --db PATH         SQLite database (default: ${DB_PATH})
+  --store           store a new file's vector too (otherwise it is only compared)
+  --weights PATH    weights for embedding a new file (default: official, in ${MODELS_DIR}/)
+  --models-dir DIR  (default: ${MODELS_DIR})
+  --backend B       ${BACKENDS.join(" | ")} (default: auto)
+  --device D        ${DEVICE_CHOICES.join(" | ")} (default: auto)
+  -h, --help        this text`;
+
+async function main(args: string[]): Promise<number> {
+  const { values, positionals } = parseCli(args, {
+    k: { type: "string", short: "k" },
+    metric: { type: "string" },
+    db: { type: "string" },
+    store: { type: "boolean" },
+    weights: { type: "string" },
+    "models-dir": { type: "string" },
+    backend: { type: "string" },
+    device: { type: "string" },
+  }, true);
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new ArgumentError(`expected one song id or audio file, got ${positionals.length}`);
+  }
+  const metric = choiceFlag(values.metric, "metric", METRICS, "cosine");
+  const { hits } = await run({
+    query: positionals[0],
+    k: numberFlag(values.k, "k", 10),
+    metric,
+    db: values.db,
+    store: values.store,
+    weights: values.weights,
+    modelsDir: values["models-dir"] ?? MODELS_DIR,
+    backend: choiceFlag(values.backend, "backend", BACKENDS, "auto"),
+    device: choiceFlag(values.device, "device", DEVICE_CHOICES, "auto"),
+  });
+  hits.forEach((h, i) => console.log(`${String(i + 1).padStart(3)}  ${h.score.toFixed(4)}  ${h.id}`));
+  return 0;
+}
+
+if (import.meta.main) await runMain(main);
