@@ -48,7 +48,7 @@ Output
 Running
   --backend B           network: ${BACKENDS.join(" | ")} (default: auto)
   --device D            spectrogram: ${DEVICE_CHOICES.join(" | ")} (default: auto)
-  --batch-size N        windows per batch (default: 32)
+  --batch-size N        windows per batch (default: 32 on WebGPU, 8 on CPU)
   --force               recompute files already stored with the same content and configuration
   --prune               remove stored songs under the given folders whose files are gone
   --quiet               no per-file lines, no progress
@@ -107,7 +107,9 @@ async function main(args: string[]): Promise<number> {
     outputDir: values["output-dir"],
     backend: choiceFlag(values.backend, "backend", BACKENDS, "auto"),
     device: choiceFlag(values.device, "device", DEVICE_CHOICES, "auto"),
-    batchSize: numberFlag(values["batch-size"], "batch-size", 32),
+    batchSize: values["batch-size"] === undefined
+      ? undefined
+      : numberFlag(values["batch-size"], "batch-size", 8),
     force: values.force,
     prune: values.prune,
     quiet: values.quiet,

@@ -90,7 +90,12 @@ async function session(
     ? ["cpu"]
     : ["wasm"];
   const sessionOptions: Record<string, unknown> = { executionProviders: ep, graphOptimizationLevel: "all" };
-  if (backend === "native") sessionOptions.intraOpNumThreads = options.threads ?? cores();
+  if (backend === "native") {
+    sessionOptions.intraOpNumThreads = options.threads ?? cores();
+    // The CPU arena keeps the peak of every activation shape: RSS 1.97 GB for batches of 32 mel256
+    // windows, against 184 MB without it, for ~10 % more time per window (measured here).
+    sessionOptions.enableCpuMemArena = false;
+  }
   let s: OrtModule;
   try {
     s = await ort.InferenceSession.create(model, sessionOptions);

@@ -87,7 +87,7 @@ Deno.test("converted models are cached by weights hash and variant, and reused",
     modelsDir: dir,
   };
   const a = await loadModel({ ...opts, weights: full, verbose: false });
-  assert.ok(a.cached && a.cached.includes(a.weightsHash.slice(0, 16)), a.cached);
+  assert.ok(a.cached && a.cached.includes(a.weightsHash.slice(0, 16)), String(a.cached));
   const stat1 = await Deno.stat(a.cached!);
   const b = await loadModel({ ...opts, weights: full, verbose: false });
   assert.equal(b.cached, a.cached);

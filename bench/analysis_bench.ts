@@ -1,0 +1,37 @@
+/**
+ * t-SNE time for 100, 1 000 and 5 000 points (above 400 points a seeded
+ * sample of 400 is mapped: exact t-SNE is quadratic), and exact search over
+ * 100 000 stored 512-d vectors.
+ */
+import { tsneMap } from "../lib/tsne_map.ts";
+import { VectorIndex } from "../lib/similar.ts";
+import { Rng } from "../lib/rng.ts";
+
+const rng = new Rng(1);
+const clustered = (n: number) =>
+  Array.from(
+    { length: n },
+    (_, i) => Float64Array.from({ length: 512 }, (_, d) => (d === i % 10 ? 5 : 0) + rng.normal()),
+  );
+
+for (const n of [100, 1000, 5000]) {
+  const data = clustered(n);
+  Deno.bench(`t-SNE of ${n} points (512-d)`, { group: "tsne", n: 1, warmup: 0 }, () => {
+    tsneMap(data, { seed: 1 });
+  });
+}
+
+const N = 100_000;
+const vectors = new Map<string, Float32Array>();
+for (let i = 0; i < N; i++) vectors.set(`song_${i}`, Float32Array.from({ length: 512 }, () => rng.normal()));
+Deno.bench(`build the index of ${N} vectors`, { group: "similar", n: 3, warmup: 0 }, () => {
+  VectorIndex.from(vectors);
+});
+const index = VectorIndex.from(vectors);
+const query = vectors.get("song_123")!;
+Deno.bench(`similar: top 10 of ${N} tracks, cosine`, { group: "similar" }, () => {
+  index.search(query, 10, "cosine", "song_123");
+});
+Deno.bench(`similar: top 10 of ${N} tracks, euclidean`, { group: "similar" }, () => {
+  index.search(query, 10, "euclidean", "song_123");
+});
