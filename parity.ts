@@ -11,32 +11,20 @@
  * @module
  */
 
-import { choiceFlag, numberFlag, parseCli, runMain } from "./lib/cli.ts";
+import { MODELS_DIR } from "./files.ts";
+import { parseCli, runMain } from "./lib/cli.ts";
 import { ArgumentError } from "./lib/errors.ts";
-import { createEmbedder, embedFile } from "./lib/embedder.ts";
-import { DEVICE_CHOICES, type DeviceChoice } from "./lib/gpu_device.ts";
-import { type BackendChoice, BACKENDS } from "./lib/inference.ts";
+import { createEmbedder, type EmbedderOptions, embedFile } from "./lib/embedder.ts";
+import { MODEL_FLAGS, MODEL_FLAGS_HELP, modelOptions } from "./lib/model_flags.ts";
 import { decodeNpz, encodeNpz } from "./lib/npz.ts";
-import { CONTENT_TYPES, type ContentType, type EmbeddingSize } from "./lib/openl3_arch.ts";
 import { compareEmbeddings, FLOAT32_TOLERANCE, OPENL3_TOLERANCE, type ParityReport } from "./lib/parity.ts";
-import { INPUT_REPRS, type InputRepr } from "./lib/spectrogram.ts";
 
-/** Options of {@linkcode run}. */
-export interface ParityOptions {
-  weights?: string;
+/** Options of {@linkcode run}: the embedder's, plus the files. */
+export interface ParityOptions extends EmbedderOptions {
   audio: string;
   reference: string;
-  inputRepr?: InputRepr;
-  contentType?: ContentType;
-  embeddingSize?: EmbeddingSize;
-  hopSize?: number;
-  center?: boolean;
-  device?: DeviceChoice;
-  backend?: BackendChoice;
-  modelsDir?: string;
   /** Also write the computed embeddings here as `.npz`. */
   out?: string;
-  verbose?: boolean;
 }
 
 /** Embed, compare, and (optionally) write the computed `.npz`. */
@@ -45,18 +33,8 @@ export async function run(options: ParityOptions): Promise<ParityReport> {
   if (!reference.embedding || !reference.timestamps) {
     throw new ArgumentError(`${options.reference}: needs the keys 'embedding' and 'timestamps'`);
   }
-  const embedder = await createEmbedder({
-    inputRepr: options.inputRepr,
-    contentType: options.contentType,
-    embeddingSize: options.embeddingSize,
-    weights: options.weights,
-    modelsDir: options.modelsDir,
-    hopSize: options.hopSize,
-    center: options.center,
-    device: options.device,
-    backend: options.backend,
-    verbose: options.verbose,
-  });
+  const { audio: _audio, reference: _reference, out: _out, ...embedderOptions } = options;
+  const embedder = await createEmbedder(embedderOptions);
   try {
     const e = await embedFile(embedder, options.audio);
     if (options.out) {
@@ -93,34 +71,18 @@ const HELP = `Compare this tool's OpenL3 embeddings with a reference .npz (e.g. 
 
 Usage: deno task parity --audio A --reference R.npz [options]
 
-  --weights PATH        .h5, .h5.gz or .onnx (default: the official file in models/, fetched if missing)
-  --input-repr R        ${INPUT_REPRS.join(" | ")} (default: mel256)
-  --content-type C      ${CONTENT_TYPES.join(" | ")} (default: music)
-  --embedding-size N    512 | 6144 (default: 512)
-  --hop S               seconds between windows (default: 0.1)
-  --no-center           OpenL3's center=False
-  --device D            frontend: ${DEVICE_CHOICES.join(" | ")} (default: auto)
-  --backend B           network: ${BACKENDS.join(" | ")} (default: auto)
+${MODEL_FLAGS_HELP}
   --out E.npz           also write the computed embeddings
-  --models-dir DIR      weights and converted models (default: models)
   -h, --help            this text
 
 Exit status: 0 when it passes at OpenL3's tolerance, 1 when not.`;
 
 async function main(args: string[]): Promise<number> {
   const { values } = parseCli(args, {
-    weights: { type: "string" },
+    ...MODEL_FLAGS,
     audio: { type: "string" },
     reference: { type: "string" },
-    "input-repr": { type: "string" },
-    "content-type": { type: "string" },
-    "embedding-size": { type: "string" },
-    hop: { type: "string" },
-    "no-center": { type: "boolean" },
-    device: { type: "string" },
-    backend: { type: "string" },
     out: { type: "string" },
-    "models-dir": { type: "string" },
   });
   if (values.help) {
     console.log(HELP);
@@ -128,20 +90,10 @@ async function main(args: string[]): Promise<number> {
   }
   if (!values.audio || !values.reference) throw new ArgumentError("--audio and --reference are required");
   const report = await run({
-    weights: values.weights,
+    ...modelOptions(values, MODELS_DIR),
     audio: values.audio,
     reference: values.reference,
-    inputRepr: choiceFlag(values["input-repr"], "input-repr", INPUT_REPRS, "mel256"),
-    contentType: choiceFlag(values["content-type"], "content-type", CONTENT_TYPES, "music"),
-    embeddingSize: Number(
-      choiceFlag(values["embedding-size"], "embedding-size", ["512", "6144"] as const, "512"),
-    ) as EmbeddingSize,
-    hopSize: numberFlag(values.hop, "hop", 0.1),
-    center: !values["no-center"],
-    device: choiceFlag(values.device, "device", DEVICE_CHOICES, "auto"),
-    backend: choiceFlag(values.backend, "backend", BACKENDS, "auto"),
     out: values.out,
-    modelsDir: values["models-dir"],
   });
   console.log(formatReport(report));
   return report.passOpenL3 ? 0 : 1;

@@ -7,18 +7,10 @@ import { rasterize } from "../lib/plot.ts";
 import { tsneMap } from "../lib/tsne_map.ts";
 import { VectorIndex } from "../lib/similar.ts";
 import { Rng } from "../lib/rng.ts";
+import { TEST_SOUNDS } from "../lib/test_set.ts";
 
 const root = await Deno.makeTempDir({ prefix: "openl3-compare-" });
-const NAMES = [
-  "c_major_chord",
-  "g_major_chord",
-  "f_major_chord",
-  "bass_sound",
-  "bell_sound",
-  "complex_harmonic",
-  "white_noise",
-  "pink_noise",
-];
+const NAMES = TEST_SOUNDS.map((s) => s.name);
 
 /** Vectors around group centres: chords near one direction, noises near another, tones apart. */
 function syntheticVectors(noise: number, seed = 1): Map<string, Float64Array> {
