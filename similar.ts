@@ -9,13 +9,11 @@
 
 import { DB_PATH, MODELS_DIR } from "./files.ts";
 import { choiceFlag, numberFlag, parseCli, runMain } from "./lib/cli.ts";
-import { embedCollection, pathId } from "./lib/collection.ts";
-import { createEmbedder, embedFile } from "./lib/embedder.ts";
 import { ArgumentError, OpenL3Error } from "./lib/errors.ts";
+import { pathId } from "./lib/song_id.ts";
 import { DEVICE_CHOICES, type DeviceChoice } from "./lib/gpu_device.ts";
 import { type BackendChoice, BACKENDS } from "./lib/inference.ts";
-import { type Hit, type Metric, METRICS, VectorIndex } from "./lib/similar.ts";
-import { Store } from "./lib/store.ts";
+import { type Hit, loadIndex, type Metric, METRICS, type VectorIndex } from "./lib/similar.ts";
 
 /** Options of {@linkcode run}. */
 export interface SimilarOptions {
@@ -39,7 +37,9 @@ export async function run(options: SimilarOptions): Promise<{ queryId?: string; 
   const k = options.k ?? 10;
   const metric = options.metric ?? "cosine";
   const isFile = await Deno.stat(options.query).then((s) => s.isFile, () => false);
+  // the model code loads only when a file must be embedded: a query by id starts fast
   if (isFile && options.store) {
+    const { embedCollection } = await import("./lib/collection.ts");
     await embedCollection({
       inputs: [options.query],
       db,
@@ -51,28 +51,23 @@ export async function run(options: SimilarOptions): Promise<{ queryId?: string; 
       onFile: (line) => console.error(line),
     });
   }
-  let store: Store;
+  let index: VectorIndex;
   try {
-    store = Store.open(db, { readOnly: true });
+    index = loadIndex(db);
   } catch (e) {
-    throw new OpenL3Error(`${db}: cannot open the database (embed something first)`, { cause: e });
+    throw new OpenL3Error(`${db}: cannot read the stored vectors (embed something first)`, { cause: e });
   }
-  let vectors: Map<string, Float64Array>;
-  try {
-    vectors = store.vectors();
-  } finally {
-    store.close();
-  }
-  const index = VectorIndex.from(vectors);
-  const asId = vectors.has(options.query)
+  const row = (id: string) => index.ids.indexOf(id);
+  const asId = row(options.query) >= 0
     ? options.query
-    : isFile && vectors.has(pathId(options.query))
+    : isFile && row(pathId(options.query)) >= 0
     ? pathId(options.query)
     : undefined;
-  if (asId) return { queryId: asId, hits: index.search(vectors.get(asId)!, k, metric, asId) };
+  if (asId) return { queryId: asId, hits: index.search(index.vector(row(asId)), k, metric, asId) };
   if (!isFile) {
     throw new OpenL3Error(`"${options.query}" is neither a stored song id in ${db} nor an audio file`);
   }
+  const { createEmbedder, embedFile } = await import("./lib/embedder.ts");
   const embedder = await createEmbedder({
     weights: options.weights,
     modelsDir: options.modelsDir,

@@ -4,7 +4,8 @@
  * 100 000 stored 512-d vectors.
  */
 import { tsneMap } from "../lib/tsne_map.ts";
-import { VectorIndex } from "../lib/similar.ts";
+import { loadIndex, VectorIndex } from "../lib/similar.ts";
+import { Store } from "../lib/store.ts";
 import { Rng } from "../lib/rng.ts";
 
 const rng = new Rng(1);
@@ -35,3 +36,23 @@ Deno.bench(`similar: top 10 of ${N} tracks, cosine`, { group: "similar" }, () =>
 Deno.bench(`similar: top 10 of ${N} tracks, euclidean`, { group: "similar" }, () => {
   index.search(query, 10, "euclidean", "song_123");
 });
+
+// end to end, as `deno task similar <id>` does it: the index from its cache file beside the database
+const dir = await Deno.makeTempDir({ prefix: "openl3-similar-" });
+const db = `${dir}/songs.db`;
+const store = Store.open(db);
+store.transaction(() => {
+  const insert = store.db.prepare("INSERT INTO songs_vectors(song_id, vector) VALUES (?, ?)");
+  for (const [id, v] of vectors) insert.run(id, new Uint8Array(Float64Array.from(v).buffer));
+});
+store.close();
+loadIndex(db); // builds the cache
+Deno.bench(`similar end to end: load the cached index of ${N} tracks + top 10`, {
+  group: "similar",
+  n: 5,
+  warmup: 1,
+}, () => {
+  const idx = loadIndex(db);
+  idx.search(idx.vector(idx.ids.indexOf("song_123")), 10, "cosine", "song_123");
+});
+globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));

@@ -8,7 +8,10 @@
  * @module
  */
 
-import { basename, extname, join, relative, resolve } from "node:path";
+import { extname, join, relative } from "node:path";
+import { pathId } from "./song_id.ts";
+
+export { pathId, stemId } from "./song_id.ts";
 import { decodeAudioBytes, type DecodedAudio, toMono } from "./decode.ts";
 import { ArgumentError, OpenL3Error } from "./errors.ts";
 import { createEmbedder, type Embedder, type EmbedderOptions, embedSource } from "./embedder.ts";
@@ -92,20 +95,6 @@ export async function findAudioFiles(inputs: string[], extensions = AUDIO_EXTENS
     else found.add(input);
   }
   return [...found];
-}
-
-/** The default song id: the file's real absolute path. */
-export function pathId(path: string): string {
-  try {
-    return Deno.realPathSync(path);
-  } catch {
-    return resolve(path);
-  }
-}
-
-/** The original project's song id: the file name without its extension. */
-export function stemId(path: string): string {
-  return basename(path, extname(path));
 }
 
 class Interrupted extends OpenL3Error {}

@@ -15,7 +15,7 @@ import { dirname } from "node:path";
 import { OpenL3Error } from "./errors.ts";
 
 /** Current schema version (PRAGMA user_version). */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** A store error (full disk, read-only file, locked too long, …), naming the database. */
 export class StoreError extends OpenL3Error {}
@@ -75,9 +75,14 @@ export function blobToVector(blob: Uint8Array): Float64Array {
   if (blob.length % 8 !== 0) {
     throw new StoreError(`vector BLOB of ${blob.length} bytes is not a float64 array`);
   }
+  if (LITTLE_ENDIAN) {
+    return new Float64Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
+  }
   const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   return Float64Array.from({ length: blob.length / 8 }, (_, i) => view.getFloat64(i * 8, true));
 }
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function float32Blob(v: Float32Array): Uint8Array {
   return new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
@@ -105,6 +110,15 @@ const MIGRATIONS: string[] = [
      PRIMARY KEY(song_id, idx));
    CREATE TABLE IF NOT EXISTS failures(
      id INTEGER PRIMARY KEY, path TEXT NOT NULL, error TEXT NOT NULL, at TEXT NOT NULL);`,
+  // v3: a counter bumped by every change to songs_vectors, so caches of the vectors know when they are stale
+  `CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+   INSERT OR IGNORE INTO meta(key, value) VALUES ('vectors_version', 0);
+   CREATE TRIGGER IF NOT EXISTS vectors_insert AFTER INSERT ON songs_vectors
+     BEGIN UPDATE meta SET value = value + 1 WHERE key = 'vectors_version'; END;
+   CREATE TRIGGER IF NOT EXISTS vectors_update AFTER UPDATE ON songs_vectors
+     BEGIN UPDATE meta SET value = value + 1 WHERE key = 'vectors_version'; END;
+   CREATE TRIGGER IF NOT EXISTS vectors_delete AFTER DELETE ON songs_vectors
+     BEGIN UPDATE meta SET value = value + 1 WHERE key = 'vectors_version'; END;`,
 ];
 
 /** Options of {@linkcode Store.open}. */
@@ -347,6 +361,28 @@ export class Store {
           .all(prefix.length, prefix),
     ) as { song_id: string; vector: Uint8Array }[];
     return new Map(rows.map((r) => [r.song_id, blobToVector(r.vector)]));
+  }
+
+  /** The counter every change to `songs_vectors` bumps (schema ≥ 3); -1 when the file has none. */
+  vectorsVersion(): number {
+    try {
+      const row = this.db.prepare("SELECT value FROM meta WHERE key = 'vectors_version'").get() as
+        | { value: number }
+        | undefined;
+      return row ? Number(row.value) : -1;
+    } catch {
+      return -1; // an older schema opened read-only: no counter
+    }
+  }
+
+  /** Every (id, vector) row, streamed (no map of all vectors is built). */
+  *vectorRows(): Generator<{ id: string; vector: Float64Array }> {
+    const it = this.db.prepare("SELECT song_id, vector FROM songs_vectors ORDER BY song_id")
+      .iterate() as Iterable<{
+        song_id: string;
+        vector: Uint8Array;
+      }>;
+    for (const r of it) yield { id: r.song_id, vector: blobToVector(r.vector) };
   }
 
   /** Frame embeddings of a song (float32), with timestamps. */

@@ -165,6 +165,13 @@ Deno.test("similar: exact search equals a direct ranking, for stored ids and bot
     assert.deepEqual(hits.map((h) => h.id), direct.map((d) => d.id));
     assertAllClose(hits.map((h) => h.score), direct.map((d) => d.s), 1e-5);
   }
+  // the index is cached beside the database, and a new vector makes the cache stale
+  assert.ok(Deno.statSync(`${db}.vectors-cache`).isFile);
+  const twin = Float64Array.from(vectors.get("s7")!, (x) => x * 2);
+  fillDb(db, new Map([["s7_twin", twin]]));
+  const again = await similar({ query: "s7", k: 1, db, verbose: false });
+  assert.equal(again.hits[0].id, "s7_twin");
+  assert.ok(Math.abs(again.hits[0].score - 1) < 1e-6);
   await assert.rejects(() => similar({ query: "nope", db, verbose: false }), /neither a stored song id/);
   assert.throws(() => VectorIndex.from(vectors).search(new Float64Array(3), 1), /query has 3 values/);
 });

@@ -256,7 +256,11 @@ Deno.test("store: an original-project database (songs_vectors only) is migrated 
     (store.db.prepare("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name").all() as {
       name: string;
     }[]).map((t) => t.name);
-  assert.deepEqual(tables, ["failures", "frames", "model_configs", "songs", "songs_vectors"]);
+  assert.deepEqual(tables, ["failures", "frames", "meta", "model_configs", "songs", "songs_vectors"]);
+  // the v3 triggers count changes to the vectors
+  const before = store.vectorsVersion();
+  store.putVector("new_song", new Float64Array([0, 1]));
+  assert.equal(store.vectorsVersion(), before + 1);
   store.close();
 });
 
