@@ -11,7 +11,7 @@
  */
 
 import { join } from "node:path";
-import { DB_PATH, VISUALIZATION_PNG } from "./files.ts";
+import { ANALYSIS_DIR, DB_PATH, VISUALIZATION_PNG } from "./files.ts";
 import { numberFlag, parseCli, runMain } from "./lib/cli.ts";
 import {
   type Claim,
@@ -40,7 +40,7 @@ export interface CompareOptions {
   ids?: string[];
   /** Only ids starting with this (e.g. a folder path). */
   prefix?: string;
-  /** Folder for the CSVs and the heatmap; default `.`. */
+  /** Folder for the CSVs and the heatmap; default `metadata`. */
   outDir?: string;
   /** The t-SNE map; default `embedding_visualization.png` (the SVG goes beside it). */
   png?: string;
@@ -148,7 +148,7 @@ export async function run(options: CompareOptions = {}): Promise<CompareResult> 
     for (const c of claims) lines.push(`  ${c.holds ? "HOLDS " : "FAILS "} ${c.claim}: ${c.figures}`);
   }
 
-  const outDir = options.outDir ?? ".";
+  const outDir = options.outDir ?? ANALYSIS_DIR;
   await Deno.mkdir(outDir, { recursive: true });
   const files: string[] = [];
   const write = async (path: string, data: string | Uint8Array) => {
@@ -206,7 +206,7 @@ Usage: deno task compare [options]
   --db PATH         SQLite database (default: ${DB_PATH})
   --ids A,B,...     only these song ids
   --prefix P        only song ids starting with P (e.g. a folder)
-  --out-dir DIR     CSVs and the heatmap (default: .)
+  --out-dir DIR     CSVs and the heatmap (default: ${ANALYSIS_DIR})
   --png PATH        t-SNE map (default: ${VISUALIZATION_PNG}; the SVG is written beside it)
   --clusters K      k-means groups for colouring (default: chosen from the count)
   -k N              neighbours listed per song (default: 3)

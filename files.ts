@@ -16,3 +16,6 @@ export const MODELS_DIR = "models";
 
 /** The t-SNE map `compare_embeddings.ts` renders. */
 export const VISUALIZATION_PNG = "embedding_visualization.png";
+
+/** Folder of the comparison's CSVs and heatmap. */
+export const ANALYSIS_DIR = "metadata";
