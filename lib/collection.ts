@@ -269,6 +269,7 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
             format: audio.format,
             size: p.size!,
             contentHash: p.hash!,
+            tags: Object.keys(audio.tags).length ? audio.tags as Record<string, string> : undefined,
             windows: plan.windows,
           },
           vector,

@@ -14,6 +14,7 @@ import { OggOpusDecoder } from "ogg-opus-decoder";
 import { AudioDecodeError } from "./errors.ts";
 import { decodeWav, isWav } from "./wav.ts";
 import { scanMp3, skipId3v2 } from "./mp3.ts";
+import { readFlacTags, readId3v2, readOggTags, readWavTags, type Tags } from "./tags.ts";
 
 /** Container/codec pairs this module decodes. */
 export type AudioFormat = "wav" | "mp3" | "flac" | "ogg-vorbis" | "ogg-opus";
@@ -30,6 +31,8 @@ export interface DecodedAudio {
   channelCount: number;
   /** Problems the decoder recovered from (e.g. a corrupt frame skipped). */
   warnings: string[];
+  /** Title, artist, album, … where the file carries them. */
+  tags: Tags;
 }
 
 /** Every format name, for messages and help texts. */
@@ -112,6 +115,7 @@ export async function decodeAudioBytes(bytes: Uint8Array, file: string): Promise
           format,
           channelCount: w.channels.length,
           warnings: [],
+          tags: {},
         };
         break;
       }
@@ -131,6 +135,17 @@ export async function decodeAudioBytes(bytes: Uint8Array, file: string): Promise
     throw new AudioDecodeError(file, `${format} decoder failed: ${(e as Error)?.message ?? e}`, {
       cause: e,
     });
+  }
+  try {
+    decoded.tags = format === "wav"
+      ? readWavTags(bytes)
+      : format === "mp3"
+      ? readId3v2(bytes)
+      : format === "flac"
+      ? readFlacTags(bytes, skipId3v2(bytes))
+      : readOggTags(bytes);
+  } catch {
+    decoded.tags = {}; // tags are a courtesy: never a reason to fail
   }
   if (decoded.channels.length === 0 || decoded.channels[0].length === 0) {
     throw new AudioDecodeError(file, `no audio: the ${format} stream decodes to 0 samples`);
@@ -191,6 +206,7 @@ async function decodeMp3(bytes: Uint8Array, file: string): Promise<DecodedAudio>
       format: "mp3",
       channelCount: scan.channels,
       warnings: errorsOf(r.errors),
+      tags: {},
     };
   } finally {
     decoder.free();
@@ -227,6 +243,7 @@ async function decodeFlac(bytes: Uint8Array, file: string): Promise<DecodedAudio
       format: "flac",
       channelCount: info.channels,
       warnings: errorsOf(r.errors),
+      tags: {},
     };
   } finally {
     decoder.free();
@@ -273,6 +290,7 @@ async function decodeOgg(
       format,
       channelCount,
       warnings: errorsOf(r.errors),
+      tags: {},
     };
   } finally {
     decoder.free();

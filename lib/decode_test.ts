@@ -109,6 +109,7 @@ Deno.test("decode: MP3 behind an ID3v2 tag with embedded cover art", async () =>
   const d = await decodeAudioBytes(bytes, "tagged.mp3");
   assert.equal(d.channels[0].length, 11025);
   assert.equal(peakFrequency(d.channels[0], 22050, 400, 480), 440);
+  assert.deepEqual(d.tags, { title: "Test" });
 });
 
 Deno.test("decode: MP3 whose frames change bitrate (VBR stream)", async () => {
@@ -140,6 +141,7 @@ for (const [file, format, sr, nch, seconds] of CODEC_FIXTURES) {
     assert.equal(peakFrequency(mono.subarray(0, Math.round(sr * 0.2)), sr, 400, 480), 440);
     const peak = mono.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     assert.ok(peak > 0.4 && peak < 0.6, `peak ${peak}`);
+    assert.deepEqual(d.tags, { title: "Tone 440", artist: "Fixture Maker", album: "Test Tones" });
   });
 }
 
@@ -197,4 +199,23 @@ Deno.test("decode: bad input raises AudioDecodeError naming the file and the pro
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("decode: WAV LIST/INFO tags are read; a file without tags has none", async () => {
+  const wav = encodeWav([new Float32Array(800)], 8000);
+  const info = (id: string, text: string) => {
+    const body = new TextEncoder().encode(text + "\0");
+    const chunk = new Uint8Array(8 + body.length + (body.length & 1));
+    chunk.set(new TextEncoder().encode(id));
+    new DataView(chunk.buffer).setUint32(4, body.length, true);
+    chunk.set(body, 8);
+    return chunk;
+  };
+  const items = concat([new TextEncoder().encode("INFO"), info("INAM", "Song"), info("IART", "Band")]);
+  const list = concat([new TextEncoder().encode("LIST"), new Uint8Array(4), items]);
+  new DataView(list.buffer).setUint32(4, items.length, true);
+  const bytes = concat([wav, list]);
+  new DataView(bytes.buffer).setUint32(4, bytes.length - 8, true);
+  assert.deepEqual((await decodeAudioBytes(bytes, "tagged.wav")).tags, { title: "Song", artist: "Band" });
+  assert.deepEqual((await decodeAudioBytes(wav, "plain.wav")).tags, {});
 });

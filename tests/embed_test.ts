@@ -4,7 +4,7 @@
  * changed files, failures, concurrent writers, an interrupted run, npz output.
  */
 import { DatabaseSync } from "node:sqlite";
-import { assert, assertAllClose } from "./helpers.ts";
+import { assert, assertAllClose, fixture } from "./helpers.ts";
 import { run as makeTestWeights } from "../make_test_weights.ts";
 import { run as simpleEmbed } from "../simple_embed.ts";
 import { run as embed } from "../embed.ts";
@@ -140,17 +140,22 @@ Deno.test("embed: a bad file is recorded in failures and the run goes on; frames
     "good.wav": encodeWav([tone(440, 1)], 16000),
     "broken.mp3": new Uint8Array(3000).fill(7),
     "empty.flac": new Uint8Array(0),
+    "tagged.flac": await Deno.readFile(fixture("tone440_44k_stereo.flac")),
   });
   const db = `${root}/mixed.db`;
   const out = `${root}/npz`;
   const s = await embed({ ...base, inputs: [dir], db, frames: true, outputDir: out });
-  assert.deepEqual([s.embedded, s.failed], [1, 2]);
+  assert.deepEqual([s.embedded, s.failed], [2, 2]);
   const store = Store.open(db);
   const failures = store.failures();
   assert.equal(failures.length, 2);
   assert.ok(failures.some((f) => f.path.endsWith("broken.mp3") && /unrecognised/.test(f.error)));
   assert.ok(failures.some((f) => f.path.endsWith("empty.flac") && /empty/.test(f.error)));
-  const id = [...store.vectors().keys()][0];
+  const tagged = store.song([...store.vectors().keys()].find((k) => k.endsWith("tagged.flac"))!)!;
+  assert.deepEqual(tagged.tags, { title: "Tone 440", artist: "Fixture Maker", album: "Test Tones" });
+  assert.equal(tagged.channels, 2);
+  assert.equal(tagged.format, "flac");
+  const id = [...store.vectors().keys()].find((k) => k.endsWith("good.wav"))!;
   const frames = store.frames(id);
   const song = store.song(id)!;
   assert.equal(song.format, "wav");
@@ -161,8 +166,8 @@ Deno.test("embed: a bad file is recorded in failures and the run goes on; frames
   for (let d = 0; d < 512; d++) assert.equal(vec[d], Math.max(...frames.vectors.map((f) => f[d])));
   store.close();
   const npzFiles = [...Deno.readDirSync(out)].map((e) => e.name);
-  assert.equal(npzFiles.length, 1);
-  const npz = await decodeNpz(await Deno.readFile(`${out}/${npzFiles[0]}`));
+  assert.equal(npzFiles.length, 2);
+  const npz = await decodeNpz(await Deno.readFile(`${out}/${npzFiles.find((f) => f.includes("good"))}`));
   assert.deepEqual(npz.embedding.shape, [6, 512]);
   assertAllClose(npz.embedding.data.subarray(0, 512), frames.vectors[0], 0);
 });
