@@ -85,3 +85,21 @@ export function fft(re: Float64Array, im: Float64Array): void {
     }
   }
 }
+
+const splitTables = new Map<number, { cos: Float64Array; sin: Float64Array }>();
+
+/**
+ * cos and sin of 2πf/n for f = 0 … n/2: the twiddles of the split step that
+ * turns a half-size complex FFT into a real FFT of n points (built once per n).
+ */
+export function realFftTwiddles(n: number): { cos: Float64Array; sin: Float64Array } {
+  let t = splitTables.get(n);
+  if (!t) {
+    t = {
+      cos: Float64Array.from({ length: n / 2 + 1 }, (_, f) => Math.cos((2 * Math.PI * f) / n)),
+      sin: Float64Array.from({ length: n / 2 + 1 }, (_, f) => Math.sin((2 * Math.PI * f) / n)),
+    };
+    splitTables.set(n, t);
+  }
+  return t;
+}

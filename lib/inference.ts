@@ -9,6 +9,7 @@
  */
 
 import * as ortWeb from "onnxruntime-web/webgpu";
+import { cosineSimilarity } from "./analysis.ts";
 import { ArgumentError, OpenL3Error } from "./errors.ts";
 import { type GpuContext, isSoftwareAdapter, openDevice, requestAdapter } from "./gpu_device.ts";
 import { INPUT_NAME, OUTPUT_NAME } from "./openl3_onnx.ts";
@@ -139,17 +140,6 @@ async function session(
   return result;
 }
 
-/** Cosine similarity of two vectors. */
-export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return aa === 0 && bb === 0 ? 1 : ab / Math.sqrt(aa * bb);
-}
-
 /** Seeded patches in [-80, 0] dB for the GPU agreement check. */
 export function probePatches(count: number, bins: number, frames: number, seed = 11): Float32Array {
   const rng = new Rng(seed);
@@ -161,10 +151,9 @@ export function worstCosine(a: Float32Array, b: Float32Array, count: number): nu
   const size = a.length / count;
   let worst = 1;
   for (let i = 0; i < count; i++) {
-    worst = Math.min(
-      worst,
-      cosine(a.subarray(i * size, (i + 1) * size), b.subarray(i * size, (i + 1) * size)),
-    );
+    const x = a.subarray(i * size, (i + 1) * size), y = b.subarray(i * size, (i + 1) * size);
+    const bothZero = x.every((v) => v === 0) && y.every((v) => v === 0);
+    worst = Math.min(worst, bothZero ? 1 : cosineSimilarity(x, y));
   }
   return worst;
 }

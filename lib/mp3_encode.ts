@@ -9,6 +9,9 @@
 import { Mp3Encoder } from "@breezystack/lamejs";
 import { ArgumentError } from "./errors.ts";
 import { makeInfoFrame, scanMp3 } from "./mp3.ts";
+import { concat } from "./bytes.ts";
+
+export { concat } from "./bytes.ts";
 
 /** Samples LAME inserts before the audio (its `ENCDELAY`). */
 export const LAME_ENCODER_DELAY = 576;
@@ -82,15 +85,4 @@ export function encodeMp3(
     padding,
   });
   return concat([info, body]);
-}
-
-/** Join byte arrays. */
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { concat } from "./bytes.ts";
 import { OpenL3Error } from "./errors.ts";
 import { decodeNpy, encodeNpy, type Npy, type NpyArray } from "./npy.ts";
 
@@ -89,14 +90,7 @@ export function encodeNpz(arrays: Record<string, NpzEntry>): Uint8Array {
   ev.setUint16(10, files.length, true);
   ev.setUint32(12, dirSize, true);
   ev.setUint32(16, offset, true);
-  const all = [...parts, ...central, end];
-  const out = new Uint8Array(all.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of all) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concat([...parts, ...central, end]);
 }
 
 async function inflateRaw(bytes: Uint8Array): Promise<Uint8Array> {

@@ -15,7 +15,7 @@
  */
 
 import { ArgumentError } from "./errors.ts";
-import { fft } from "./fft.ts";
+import { fft, realFftTwiddles } from "./fft.ts";
 import { identityRows, melFilters, type SparseFilters, sparseRows } from "./mel_filters.ts";
 import { WINDOW_SAMPLES } from "./frame.ts";
 
@@ -64,34 +64,11 @@ export function hannPeriodic(n: number): Float64Array {
 }
 
 const hannTables = new Map<number, Float64Array>();
-function hannCache(n: number): Float64Array {
+/** The periodic Hann window of length n, built once per length. */
+export function hannCache(n: number): Float64Array {
   let w = hannTables.get(n);
   if (!w) hannTables.set(n, w = hannPeriodic(n));
   return w;
-}
-
-const cosTables = new Map<number, Float64Array>(), sinTables = new Map<number, Float64Array>();
-/** cos(2πf/n) for f = 0 … n/2. */
-function twiddleCos(n: number): Float64Array {
-  let t = cosTables.get(n);
-  if (!t) {
-    cosTables.set(
-      n,
-      t = Float64Array.from({ length: n / 2 + 1 }, (_, f) => Math.cos((2 * Math.PI * f) / n)),
-    );
-  }
-  return t;
-}
-/** sin(2πf/n) for f = 0 … n/2. */
-function twiddleSin(n: number): Float64Array {
-  let t = sinTables.get(n);
-  if (!t) {
-    sinTables.set(
-      n,
-      t = Float64Array.from({ length: n / 2 + 1 }, (_, f) => Math.sin((2 * Math.PI * f) / n)),
-    );
-  }
-  return t;
 }
 
 const filterCache = new Map<InputRepr, SparseFilters>();
@@ -133,7 +110,7 @@ export function stftMagnitude(window: ArrayLike<number>, spec: FrontendSpec): Fl
   // then the split step X[f] = E[f] + e^{-2πif/nFft} O[f].
   const re = new Float64Array(half), im = new Float64Array(half);
   const out = new Float64Array(frames * nBins);
-  const cos = twiddleCos(nFft), sin = twiddleSin(nFft);
+  const { cos, sin } = realFftTwiddles(nFft);
   for (let j = 0; j < frames; j++) {
     const s0 = j * hop;
     for (let k = 0; k < half; k++) {

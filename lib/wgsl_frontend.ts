@@ -23,11 +23,13 @@
 
 import { ArgumentError, OpenL3Error } from "./errors.ts";
 import { WINDOW_SAMPLES } from "./frame.ts";
+import { realFftTwiddles } from "./fft.ts";
 import {
   AMIN,
   frontendFilters,
   type FrontendSpec,
   frontendSpec,
+  hannCache,
   type InputRepr,
   TOP_DB,
 } from "./spectrogram.ts";
@@ -303,14 +305,10 @@ export class GpuFrontend {
     this.output = make(`${repr}.patches`, cap * outPerWindow, S | GPUBufferUsage.COPY_SRC | C);
 
     const q = device.queue;
-    const hannTable = new Float32Array(spec.nFft);
-    for (let k = 0; k < spec.nFft; k++) hannTable[k] = 0.5 - 0.5 * Math.cos((2 * Math.PI * k) / spec.nFft);
-    q.writeBuffer(hann, 0, hannTable);
-    const tw = new Float32Array(2 * (spec.nFft / 2 + 1));
-    for (let k = 0; k <= spec.nFft / 2; k++) {
-      tw[2 * k] = Math.cos((2 * Math.PI * k) / spec.nFft);
-      tw[2 * k + 1] = -Math.sin((2 * Math.PI * k) / spec.nFft);
-    }
+    q.writeBuffer(hann, 0, Float32Array.from(hannCache(spec.nFft)));
+    const { cos, sin } = realFftTwiddles(spec.nFft);
+    const tw = new Float32Array(2 * cos.length);
+    cos.forEach((c: number, k: number) => tw.set([c, -sin[k]], 2 * k));
     q.writeBuffer(twiddle, 0, tw);
     q.writeBuffer(rowsBuf, 0, rows);
     q.writeBuffer(weights, 0, filters.weights as Float32Array<ArrayBuffer>);
