@@ -245,6 +245,56 @@ Deno.test("embed: killed mid-run (SIGKILL), the database is sound and a rerun co
   after.close();
 });
 
+Deno.test("embed: Ctrl-C (SIGINT) stops after the current batch, prints the summary, exits 130, stores no half song", async () => {
+  const files: Record<string, Uint8Array> = {};
+  for (let i = 0; i < 4; i++) files[`c${i}.wav`] = encodeWav([tone(300 + 50 * i, 2)], 16000);
+  const dir = await folder("ctrl_c", files);
+  const db = `${root}/ctrl_c.db`;
+  const child = cli([dir, "--db", db, "--batch-size", "2"]).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("✓")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += value;
+  }
+  child.kill("SIGINT");
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += value;
+  }
+  const status = await child.status;
+  await child.stderr.cancel();
+  assert.equal(status.code, 130, out);
+  assert.match(out, /embedded, 0 skipped, 0 failed of 4 files .*INTERRUPTED/);
+  const store = Store.open(db);
+  assert.equal(store.integrityCheck(), "ok");
+  const stored = store.vectors().size;
+  const done = (out.match(/✓/g) ?? []).length;
+  assert.equal(stored, done, "every stored song was reported, nothing half-written");
+  assert.ok(stored < 4);
+  store.close();
+});
+
+Deno.test("store: a full disk is a clear StoreError and what was stored survives", () => {
+  const path = `${root}/full.db`;
+  const store = Store.open(path);
+  store.putVector("first", new Float64Array(512).fill(1));
+  // SQLite reports SQLITE_FULL when the file may not grow: the same error as a full disk
+  const pages = Number((store.db.prepare("PRAGMA page_count").get() as { page_count: number }).page_count);
+  store.db.exec(`PRAGMA max_page_count = ${pages + 2}`);
+  const big = new Float64Array(512 * 8);
+  assert.throws(() => {
+    for (let i = 0; i < 50; i++) store.putVector(`song_${i}`, big);
+  }, /full\.db: storing song_\d+ failed: .*full.*\(the disk is full: what was stored before is kept\)/);
+  store.close();
+  const again = Store.open(path);
+  assert.equal(again.integrityCheck(), "ok");
+  assert.deepEqual(Array.from(again.vectors().get("first")!.subarray(0, 3)), [1, 1, 1]);
+  again.close();
+});
+
 Deno.test("store: an original-project database (songs_vectors only) is migrated with its data", () => {
   const path = `${root}/original.db`;
   const raw = new DatabaseSync(path);
