@@ -169,7 +169,7 @@ export async function run(options: CompareOptions = {}): Promise<CompareResult> 
   const map = tsneMap(vectors, { seed: options.seed ?? 42 });
   if (map.note && options.print !== false) console.error(`t-SNE: ${map.note}`);
   const title = `OpenL3 embeddings${model ? ` (${model})` : ""}: ${ids.length} tracks`;
-  const subtitle = `t-SNE, perplexity ${map.perplexity}, seed ${options.seed ?? 42}` +
+  const subtitle = `t-SNE (${map.method}), perplexity ${map.perplexity}, seed ${options.seed ?? 42}` +
     (synthetic ? "; colours: the synthetic set's groups" : `; colours: k-means, k = ${k}`) +
     (map.note ? `; ${map.note}` : "");
   const svg = scatterSvg({

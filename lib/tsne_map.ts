@@ -1,18 +1,24 @@
 /**
  * A 2-D map of song vectors: PCA to at most 50 dimensions when the vectors
- * are many, then exact t-SNE with `tsne-js`, seeded so the picture is the same
- * from run to run. Exact t-SNE costs O(n²) per iteration (tsne-js: ~25 s for
- * 500 points here), so above {@linkcode MAX_TSNE_POINTS} a seeded subsample
- * is mapped, and the caller is told.
+ * are many, then exact t-SNE, seeded so the picture is the same from run to
+ * run. Small sets use `tsne-js` (the project's chosen library); it is slow
+ * (~17 s for 400 points here), so above {@linkcode TSNEJS_MAX_POINTS} the
+ * method switches to our typed-array exact t-SNE (`tsne.ts`: 0.5 s for 400
+ * points, 3.3 s for 1 000), and above {@linkcode MAX_TSNE_POINTS} a seeded
+ * subsample is mapped. The result says which.
  *
  * @module
  */
 
 import TSNE from "tsne-js";
 import { Rng } from "./rng.ts";
+import { tsne } from "./tsne.ts";
 
-/** Largest number of points mapped (exact t-SNE is quadratic). */
-export const MAX_TSNE_POINTS = 400;
+/** Largest set mapped with tsne-js. */
+export const TSNEJS_MAX_POINTS = 200;
+
+/** Largest number of points mapped at all (exact t-SNE is quadratic in time and memory). */
+export const MAX_TSNE_POINTS = 2000;
 
 /** Perplexity for n points: 30 where possible, less for small sets (it must stay below n/3). */
 export function choosePerplexity(n: number): number {
@@ -80,6 +86,8 @@ export interface TsneResult {
   /** 2-D coordinates, one per mapped point. */
   points: [number, number][];
   perplexity: number;
+  /** "tsne-js" or "exact t-SNE (typed arrays)". */
+  method: string;
   /** Set when the input was subsampled or reduced: what was done. */
   note?: string;
 }
@@ -109,13 +117,20 @@ export function tsneMap(vectors: Float64Array[], options: TsneOptions = {}): Tsn
     indices = indices.slice(0, max).sort((a, b) => a - b);
     notes.push(`exact t-SNE is quadratic: ${max} of ${n} tracks (a seeded sample) are mapped`);
   }
-  if (indices.length < 2) return { indices, points: indices.map(() => [0, 0]), perplexity: 0 };
+  if (indices.length < 2) {
+    return { indices, points: indices.map(() => [0, 0]), perplexity: 0, method: "none" };
+  }
   let data = indices.map((i) => vectors[i]);
   if (data[0].length > 50 && data.length > 50) {
     data = pca(data, 50, seed);
     notes.push("PCA to 50 dimensions first");
   }
   const perplexity = choosePerplexity(data.length);
+  const note = notes.length ? notes.join("; ") : undefined;
+  if (data.length > TSNEJS_MAX_POINTS) {
+    const points = tsne(data, { perplexity, seed, iterations: options.iterations ?? 750 });
+    return { indices, points, perplexity, method: "exact t-SNE (typed arrays)", note };
+  }
   const random = Math.random;
   const rng = new Rng(seed);
   Math.random = () => rng.uniform();
@@ -131,12 +146,7 @@ export function tsneMap(vectors: Float64Array[], options: TsneOptions = {}): Tsn
     model.init({ data: data.map((v) => Array.from(v)), type: "dense" });
     model.run();
     const out = model.getOutputScaled() as number[][];
-    return {
-      indices,
-      points: out.map((p) => [p[0], p[1]]),
-      perplexity,
-      note: notes.length ? notes.join("; ") : undefined,
-    };
+    return { indices, points: out.map((p) => [p[0], p[1]]), perplexity, method: "tsne-js", note };
   } finally {
     Math.random = random;
   }
