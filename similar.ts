@@ -14,6 +14,9 @@ import { pathId } from "./lib/song_id.ts";
 import { DEVICE_CHOICES, type DeviceChoice } from "./lib/gpu_device.ts";
 import { type BackendChoice, BACKENDS } from "./lib/inference.ts";
 import { type Hit, loadIndex, type Metric, METRICS, type VectorIndex } from "./lib/similar.ts";
+import { Store } from "./lib/store.ts";
+import type { ContentType, EmbeddingSize } from "./lib/openl3_arch.ts";
+import type { InputRepr } from "./lib/spectrogram.ts";
 
 /** Options of {@linkcode run}. */
 export interface SimilarOptions {
@@ -22,13 +25,49 @@ export interface SimilarOptions {
   k?: number;
   metric?: Metric;
   db?: string;
-  /** Store a new file's vector (embedded with `embed.ts` defaults). */
+  /** Store a new file's vector too. A new file is embedded as the stored songs were (variant, hop, pooling). */
   store?: boolean;
   weights?: string;
   modelsDir?: string;
   backend?: BackendChoice;
   device?: DeviceChoice;
   verbose?: boolean;
+}
+
+type StoredConfig = ReturnType<Store["storedConfigs"]>[number];
+
+/** The one configuration the stored songs were made with (undefined for an empty or new database). */
+function storedConfig(db: string): StoredConfig | undefined {
+  let configs: StoredConfig[];
+  try {
+    const store = Store.open(db, { readOnly: true });
+    try {
+      configs = store.storedConfigs();
+    } finally {
+      store.close();
+    }
+  } catch {
+    return undefined; // no database yet
+  }
+  if (configs.length > 1) {
+    throw new OpenL3Error(
+      `${db} mixes ${configs.length} model configurations: compare stored songs by id instead`,
+    );
+  }
+  return configs[0];
+}
+
+/** Embedder options that reproduce a stored configuration. */
+function modelOf(cfg: StoredConfig | undefined) {
+  return cfg
+    ? {
+      inputRepr: cfg.inputRepr as InputRepr,
+      contentType: cfg.contentType as ContentType,
+      embeddingSize: cfg.embeddingSize as EmbeddingSize,
+      hopSize: cfg.hopSize,
+      center: cfg.center,
+    }
+    : {};
 }
 
 /** The neighbours, best first, and the id the query resolved to (if stored). */
@@ -39,6 +78,7 @@ export async function run(options: SimilarOptions): Promise<{ queryId?: string; 
   const isFile = await Deno.stat(options.query).then((s) => s.isFile, () => false);
   // the model code loads only when a file must be embedded: a query by id starts fast
   if (isFile && options.store) {
+    const cfg = storedConfig(db);
     const { embedCollection } = await import("./lib/collection.ts");
     await embedCollection({
       inputs: [options.query],
@@ -49,6 +89,8 @@ export async function run(options: SimilarOptions): Promise<{ queryId?: string; 
       device: options.device,
       quiet: !(options.verbose ?? true),
       onFile: (line) => console.error(line),
+      ...modelOf(cfg),
+      pool: cfg?.pooling,
     });
   }
   let index: VectorIndex;
@@ -67,6 +109,7 @@ export async function run(options: SimilarOptions): Promise<{ queryId?: string; 
   if (!isFile) {
     throw new OpenL3Error(`"${options.query}" is neither a stored song id in ${db} nor an audio file`);
   }
+  const cfg = storedConfig(db);
   const { createEmbedder, embedFile } = await import("./lib/embedder.ts");
   const embedder = await createEmbedder({
     weights: options.weights,
@@ -74,12 +117,26 @@ export async function run(options: SimilarOptions): Promise<{ queryId?: string; 
     backend: options.backend,
     device: options.device,
     verbose: options.verbose,
+    ...modelOf(cfg),
   });
+  if (cfg && embedder.model.weightsHash !== cfg.weightsHash) {
+    await embedder.close();
+    throw new OpenL3Error(
+      `the stored songs were embedded with other weights (sha256 ${
+        cfg.weightsHash.slice(0, 16)
+      }…, these are ` +
+        `${embedder.model.weightsHash.slice(0, 16)}…): their similarities would mean nothing; pass --weights`,
+    );
+  }
+  const pool = cfg?.pooling ?? "max";
   try {
     const e = await embedFile(embedder, options.query);
-    const v = new Float64Array(e.size).fill(-Infinity);
+    const v = new Float64Array(e.size).fill(pool === "max" ? -Infinity : 0);
     for (let w = 0; w < e.windows; w++) {
-      for (let d = 0; d < e.size; d++) v[d] = Math.max(v[d], e.embedding[w * e.size + d]);
+      for (let d = 0; d < e.size; d++) {
+        const x = e.embedding[w * e.size + d];
+        v[d] = pool === "max" ? Math.max(v[d], x) : v[d] + x / e.windows;
+      }
     }
     return { hits: index.search(v, k, metric) };
   } finally {

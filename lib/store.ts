@@ -363,6 +363,26 @@ export class Store {
     return new Map(rows.map((r) => [r.song_id, blobToVector(r.vector)]));
   }
 
+  /** The distinct configurations (the parts that decide the numbers) the stored songs were made with. */
+  storedConfigs(): Pick<
+    ModelConfig,
+    "inputRepr" | "contentType" | "embeddingSize" | "weightsHash" | "hopSize" | "center" | "pooling"
+  >[] {
+    const rows = this.db.prepare(
+      `SELECT DISTINCT c.input_repr, c.content_type, c.embedding_size, c.weights_hash, c.hop_size, c.center, c.pooling
+       FROM songs s JOIN model_configs c ON c.id = s.config_id`,
+    ).all() as Record<string, unknown>[];
+    return rows.map((r) => ({
+      inputRepr: String(r.input_repr),
+      contentType: String(r.content_type),
+      embeddingSize: Number(r.embedding_size),
+      weightsHash: String(r.weights_hash),
+      hopSize: Number(r.hop_size),
+      center: Number(r.center) === 1,
+      pooling: String(r.pooling) as "max" | "mean",
+    }));
+  }
+
   /** The counter every change to `songs_vectors` bumps (schema ≥ 3); -1 when the file has none. */
   vectorsVersion(): number {
     try {

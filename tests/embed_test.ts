@@ -8,6 +8,7 @@ import { assert, assertAllClose, fixture } from "./helpers.ts";
 import { run as makeTestWeights } from "../make_test_weights.ts";
 import { run as simpleEmbed } from "../simple_embed.ts";
 import { run as embed } from "../embed.ts";
+import { run as similar } from "../similar.ts";
 import { loadModel } from "../lib/model_store.ts";
 import { encodeWav } from "../lib/wav.ts";
 import { encodeMp3 } from "../lib/mp3_encode.ts";
@@ -293,6 +294,58 @@ Deno.test("store: a full disk is a clear StoreError and what was stored survives
   assert.equal(again.integrityCheck(), "ok");
   assert.deepEqual(Array.from(again.vectors().get("first")!.subarray(0, 3)), [1, 1, 1]);
   again.close();
+});
+
+Deno.test("similar: a new file is embedded as the stored songs were, compared, and stored only with --store", async () => {
+  const dir = await folder("sim", {
+    "a.wav": encodeWav([tone(300, 1)], 16000),
+    "b.wav": encodeWav([tone(2000, 1)], 16000),
+  });
+  const db = `${root}/sim.db`;
+  await embed({ ...base, inputs: [dir], db, pool: "mean", hopSize: 0.5 });
+  const query = `${root}/sim_query.wav`;
+  await Deno.writeFile(query, encodeWav([tone(300, 1)], 16000)); // the same sound as a.wav
+  const opts = {
+    query,
+    db,
+    weights,
+    modelsDir: models,
+    backend: "native" as const,
+    device: "cpu" as const,
+    verbose: false,
+  };
+  const r = await similar({ ...opts, k: 2 });
+  assert.equal(r.queryId, undefined);
+  assert.ok(r.hits[0].id.endsWith("sim/a.wav"), r.hits[0].id);
+  assert.ok(
+    r.hits[0].score > 0.999999,
+    `same sound, same configuration (mean pooling, hop 0.5): ${r.hits[0].score}`,
+  );
+  let store = Store.open(db);
+  assert.equal(store.vectors().size, 2, "not stored without --store");
+  store.close();
+  const stored = await similar({ ...opts, k: 1, store: true });
+  assert.ok(stored.queryId?.endsWith("sim_query.wav"));
+  store = Store.open(db);
+  assert.equal(store.vectors().size, 3);
+  assert.equal(store.storedConfigs().length, 1, "stored with the database's configuration");
+  store.close();
+  const other = `${root}/other.h5`;
+  await makeTestWeights({ out: other, seed: 99 });
+  await assert.rejects(
+    () =>
+      similar({ ...opts, query: `${dir}/../sim_query_2.wav`.replace("/../", "/"), weights: other }).catch(
+        (e) => {
+          throw e;
+        },
+      ),
+    /neither a stored song id|other weights/,
+  );
+  await Deno.writeFile(`${root}/sim_q2.wav`, encodeWav([tone(500, 1)], 16000));
+  await assert.rejects(
+    () => similar({ ...opts, query: `${root}/sim_q2.wav`, weights: other }),
+    /embedded with other weights/,
+  );
 });
 
 Deno.test("store: an original-project database (songs_vectors only) is migrated with its data", () => {
