@@ -37,18 +37,14 @@ function peakKiB(): number {
 const dir = Deno.env.get("BENCH_DIR") ?? await Deno.makeTempDir({ prefix: "openl3-bench-" });
 const weights = `${dir}/random.h5`;
 const models = `${dir}/models`;
+const common = { weights, modelsDir: models, backend, device: "cpu" as const, hopSize, quiet: true };
 
 if (values.child) {
   // child: embed one file, print peak memory
   const s = await embedCollection({
     inputs: [values.child],
     db: `${dir}/child_${crypto.randomUUID()}.db`,
-    weights,
-    modelsDir: models,
-    backend,
-    device: "cpu",
-    hopSize,
-    quiet: true,
+    ...common,
   });
   console.log(JSON.stringify({ seconds: s.seconds, audio: s.audioSeconds, peakKiB: peakKiB() }));
   Deno.exit(0);
@@ -69,12 +65,7 @@ for (let i = 0; i < 4; i++) await Deno.writeFile(`${folder}/track${i}.wav`, enco
 const s = await embedCollection({
   inputs: [folder],
   db: `${dir}/bench.db`,
-  weights,
-  modelsDir: models,
-  backend,
-  device: "cpu",
-  hopSize,
-  quiet: true,
+  ...common,
 });
 console.log(
   `folder: ${s.embedded} files, ${s.audioSeconds.toFixed(0)} s of audio in ${s.seconds.toFixed(1)} s: ` +

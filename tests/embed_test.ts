@@ -194,6 +194,17 @@ const cli = (args: string[]) =>
     stderr: "piped",
   });
 
+/** Read a child's output until `text` appears (or to the end), returning what was read. */
+async function readUntil(reader: ReadableStreamDefaultReader<string>, text?: string): Promise<string> {
+  let seen = "";
+  while (text === undefined || !seen.includes(text)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += value;
+  }
+  return seen;
+}
+
 Deno.test("embed: two processes writing one database both finish, and it stays sound", async () => {
   const x = await folder("proc_x", {
     "1.wav": encodeWav([tone(200, 1)], 16000),
@@ -221,12 +232,7 @@ Deno.test("embed: killed mid-run (SIGKILL), the database is sound and a rerun co
   const db = `${root}/killed.db`;
   const child = cli([dir, "--db", db, "--batch-size", "2"]).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  while (!seen.includes("✓")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    seen += value;
-  }
+  await readUntil(reader, "✓");
   child.kill("SIGKILL");
   await child.status;
   await reader.cancel();
@@ -253,18 +259,9 @@ Deno.test("embed: Ctrl-C (SIGINT) stops after the current batch, prints the summ
   const db = `${root}/ctrl_c.db`;
   const child = cli([dir, "--db", db, "--batch-size", "2"]).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!out.includes("✓")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    out += value;
-  }
+  let out = await readUntil(reader, "✓");
   child.kill("SIGINT");
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    out += value;
-  }
+  out += await readUntil(reader);
   const status = await child.status;
   await child.stderr.cancel();
   assert.equal(status.code, 130, out);
