@@ -88,10 +88,12 @@ export function scatterSvg(o: ScatterOptions): string {
       }" stroke="#333" stroke-width="0.7"><title>${esc(o.labels[i])}</title></circle>`,
     );
     if (showLabels) {
+      // labels near the right edge go to the left of their point, so they stay inside the frame
+      const flip = +x > left + pw * 0.75;
       parts.push(
-        `<text x="${(+x + 9).toFixed(1)}" y="${(+y + 4).toFixed(1)}" font-size="12" fill="#222">${
-          esc(o.labels[i])
-        }</text>`,
+        `<text x="${(+x + (flip ? -9 : 9)).toFixed(1)}" y="${
+          (+y + 4).toFixed(1)
+        }" font-size="12" fill="#222"${flip ? ' text-anchor="end"' : ""}>${esc(o.labels[i])}</text>`,
       );
     }
   });
@@ -120,8 +122,11 @@ export function heatmapSvg(matrix: Float64Array[], labels: string[], title: stri
   const n = labels.length;
   const showLabels = n <= 40;
   const cell = Math.max(4, Math.min(40, Math.floor(700 / Math.max(1, n))));
-  const margin = showLabels ? 170 : 40;
-  const size = margin + n * cell + 140;
+  const labelSpace = showLabels ? 20 + 7 * Math.max(...labels.map((l) => l.length)) : 20;
+  const top = 60, grid = n * cell;
+  const barHeight = Math.min(300, Math.max(100, grid));
+  const width = Math.max(labelSpace + grid + 120, 40 + 12 * title.length);
+  const height = top + Math.max(grid, barHeight) + labelSpace + 20;
   let lo = Infinity, hi = -Infinity;
   for (const row of matrix) {
     for (const v of row) {
@@ -131,15 +136,14 @@ export function heatmapSvg(matrix: Float64Array[], labels: string[], title: stri
   }
   const t = (v: number) => (hi > lo ? (v - lo) / (hi - lo) : 1);
   const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size - 60}" font-family="${FONT}">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="${FONT}">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="20" y="30" font-size="20" font-weight="bold">${esc(title)}</text>`,
+    `<text x="20" y="36" font-size="20" font-weight="bold">${esc(title)}</text>`,
   ];
-  const top = 60 + (showLabels ? 0 : 0);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
       parts.push(
-        `<rect class="cell" x="${margin + j * cell}" y="${
+        `<rect class="cell" x="${labelSpace + j * cell}" y="${
           top + i * cell
         }" width="${cell}" height="${cell}" fill="${rampColour(t(matrix[i][j]))}"><title>${
           esc(labels[i])
@@ -147,22 +151,28 @@ export function heatmapSvg(matrix: Float64Array[], labels: string[], title: stri
       );
     }
     if (showLabels) {
+      const mid = cell / 2 + 4;
       parts.push(
-        `<text x="${margin - 6}" y="${top + i * cell + cell / 2 + 4}" font-size="11" text-anchor="end">${
+        `<text x="${labelSpace - 6}" y="${top + i * cell + mid}" font-size="11" text-anchor="end">${
           esc(labels[i])
         }</text>`,
+        `<text transform="translate(${labelSpace + i * cell + mid} ${
+          top + grid + 6
+        }) rotate(90)" font-size="11">${esc(labels[i])}</text>`,
       );
     }
   }
-  const sx = margin + n * cell + 30;
-  for (let k = 0; k < 50; k++) {
+  const sx = labelSpace + grid + 30, steps = 50, step = barHeight / steps;
+  for (let k = 0; k < steps; k++) {
     parts.push(
-      `<rect x="${sx}" y="${top + (49 - k) * 6}" width="20" height="6" fill="${rampColour(k / 49)}"/>`,
+      `<rect x="${sx}" y="${(top + (steps - 1 - k) * step).toFixed(1)}" width="20" height="${
+        (step + 0.5).toFixed(1)
+      }" fill="${rampColour(k / (steps - 1))}"/>`,
     );
   }
   parts.push(
     `<text x="${sx + 26}" y="${top + 10}" font-size="12">${hi.toFixed(3)}</text>`,
-    `<text x="${sx + 26}" y="${top + 300}" font-size="12">${lo.toFixed(3)}</text>`,
+    `<text x="${sx + 26}" y="${top + barHeight}" font-size="12">${lo.toFixed(3)}</text>`,
     "</svg>",
   );
   return parts.join("\n");
