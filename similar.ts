@@ -99,13 +99,13 @@ export async function run(options: SimilarOptions): Promise<{ queryId?: string; 
   } catch (e) {
     throw new OpenL3Error(`${db}: cannot read the stored vectors (embed something first)`, { cause: e });
   }
-  const row = (id: string) => index.ids.indexOf(id);
-  const asId = row(options.query) >= 0
-    ? options.query
-    : isFile && row(pathId(options.query)) >= 0
-    ? pathId(options.query)
-    : undefined;
-  if (asId) return { queryId: asId, hits: index.search(index.vector(row(asId)), k, metric, asId) };
+  // a stored id, or a file stored under its path id
+  const asId = [options.query, ...(isFile ? [pathId(options.query)] : [])].find((id) =>
+    index.ids.includes(id)
+  );
+  if (asId) {
+    return { queryId: asId, hits: index.search(index.vector(index.ids.indexOf(asId)), k, metric, asId) };
+  }
   if (!isFile) {
     throw new OpenL3Error(`"${options.query}" is neither a stored song id in ${db} nor an audio file`);
   }

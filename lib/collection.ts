@@ -175,8 +175,8 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
     }
     if (options.outputDir) await Deno.mkdir(options.outputDir, { recursive: true });
 
-    // Needs no model: the weights' hash comes from the model store when the model is loaded, so the
-    // skip check compares against the stored configuration key once the embedder exists.
+    // The skip check needs the weights' hash, which the model store gives when the model is loaded, so the
+    // embedder is created before the first file is checked (once per run).
     const ensureEmbedder = async () => {
       if (embedder) return embedder;
       embedder = await createEmbedder({ ...options, verbose: !quiet });

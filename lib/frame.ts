@@ -28,7 +28,7 @@ export interface SampleSource {
 export class ArraySource implements SampleSource {
   readonly length: number;
   #at = 0;
-  constructor(readonly data: Float32Array) {
+  constructor(readonly data: Float32Array | Float64Array) {
     this.length = data.length;
   }
   read(out: Float32Array): number {
@@ -43,7 +43,7 @@ export class ArraySource implements SampleSource {
  * The 48 kHz source for mono audio at any rate: the input itself at 48 kHz,
  * else a streaming `kaiser_best` {@linkcode Resampler}.
  */
-export function sourceAt48k(mono: Float32Array, sampleRate: number): SampleSource {
+export function sourceAt48k(mono: Float32Array | Float64Array, sampleRate: number): SampleSource {
   return sampleRate === TARGET_SR ? new ArraySource(mono) : new Resampler(mono, sampleRate, TARGET_SR);
 }
 

@@ -2,27 +2,18 @@ import { assert, assertAllClose, fixture, maxAbsDiff, sine } from "../tests/help
 import { decodeNpy } from "./npy.ts";
 import { besselI0, kaiserBestWindow, resample, resampledLength, Resampler } from "./resample.ts";
 import { ArgumentError } from "./errors.ts";
-
-/** The reference input: tones_22050.npy is this signal (shared/reference/README.md). */
-function tones(): Float64Array {
-  return Float64Array.from(
-    { length: 44100 },
-    (_, n) =>
-      0.5 * Math.sin(2 * Math.PI * 440 * n / 22050) + 0.3 * Math.sin(2 * Math.PI * 1000 * n / 22050) +
-      0.2 * Math.sin(2 * Math.PI * 5000 * n / 22050),
-  );
-}
+import { tones22050 } from "../tests/reference_windows.ts";
 
 Deno.test("resample: matches resampy 0.2.2 kaiser_best on the reference tones (≤ 1e-6)", async () => {
   const ref = decodeNpy(await Deno.readFile(fixture("tones_resampled_48000.npy")));
-  const y = resample(tones(), 22050, 48000);
+  const y = resample(tones22050(), 22050, 48000);
   assert.equal(y.length, 96000);
   assertAllClose(y, ref.data, 1e-6, "resampled tones");
 });
 
 Deno.test("resample: float64 output agrees with resampy to rounding (≤ 1e-12)", async () => {
   const ref = decodeNpy(await Deno.readFile(fixture("tones_resampled_48000.npy")));
-  const r = new Resampler(tones(), 22050, 48000);
+  const r = new Resampler(tones22050(), 22050, 48000);
   const y = new Float64Array(r.length);
   r.read(y);
   assert.ok(maxAbsDiff(y, ref.data) < 1e-12);
@@ -66,7 +57,7 @@ Deno.test("resample: downsampling removes a tone above the new Nyquist frequency
 });
 
 Deno.test("resample: streaming in uneven chunks equals one call", () => {
-  const x = tones().subarray(0, 10000);
+  const x = tones22050().subarray(0, 10000);
   const whole = resample(x, 22050, 48000);
   const r = new Resampler(x, 22050, 48000);
   const parts: number[] = [];

@@ -12,8 +12,8 @@ import { decodeNpy } from "../lib/npy.ts";
 import { fixture } from "./helpers.ts";
 
 /** `0.5 sin(2π·440 n/22050) + 0.3 sin(2π·1000 n/22050) + 0.2 sin(2π·5000 n/22050)`, 2 s. */
-export function tones22050(): Float32Array {
-  return Float32Array.from(
+export function tones22050(): Float64Array {
+  return Float64Array.from(
     { length: 44100 },
     (_, n) =>
       0.5 * Math.sin(2 * Math.PI * 440 * n / 22050) + 0.3 * Math.sin(2 * Math.PI * 1000 * n / 22050) +
@@ -22,7 +22,7 @@ export function tones22050(): Float32Array {
 }
 
 /** Every window (hop 0.1 s, centred) of a mono signal, copied out. */
-export function allWindows(mono: Float32Array, sampleRate: number): Float32Array[] {
+export function allWindows(mono: Float32Array | Float64Array, sampleRate: number): Float32Array[] {
   const out: Float32Array[] = [];
   for (const b of frameBatches(sourceAt48k(mono, sampleRate), { batchSize: 8 })) {
     for (let k = 0; k < b.count; k++) out.push(b.samples.slice(k * 48000, (k + 1) * 48000));
@@ -32,14 +32,7 @@ export function allWindows(mono: Float32Array, sampleRate: number): Float32Array
 
 /** Windows of the tones signal (float64 input, as in the reference). */
 export function toneWindows(): Float32Array[] {
-  const x = Float64Array.from(
-    { length: 44100 },
-    (_, n) =>
-      0.5 * Math.sin(2 * Math.PI * 440 * n / 22050) + 0.3 * Math.sin(2 * Math.PI * 1000 * n / 22050) +
-      0.2 * Math.sin(2 * Math.PI * 5000 * n / 22050),
-  );
-  // the resampler reads any ArrayLike, so the float64 signal goes in unrounded
-  return allWindows(x as unknown as Float32Array, 22050);
+  return allWindows(tones22050(), 22050);
 }
 
 /** Windows of OpenL3's 2 s, 44.1 kHz test chirp. */
