@@ -12,26 +12,27 @@
 
 import { join } from "node:path";
 import { ANALYSIS_DIR, DB_PATH, VISUALIZATION_PNG } from "./files.ts";
-import { numberFlag, parseCli, runMain } from "./lib/cli.ts";
+import { numberFlag, parseCli, runMain } from "./lib/util/cli.ts";
+import { kMeans } from "./lib/analysis/kmeans.ts";
 import {
-  type Claim,
-  cosineSimilarity,
-  euclideanDistance,
   extremePairs,
-  kMeans,
   matrixCsv,
   matrixTable,
   nearest,
   pairwise,
   shortNames,
+} from "./lib/analysis/similarity.ts";
+import {
+  type Claim,
   SYNTHETIC_GROUPS,
   syntheticName,
   validateSyntheticSet,
-} from "./lib/analysis.ts";
-import { OpenL3Error } from "./lib/errors.ts";
-import { heatmapSvg, renderPng, scatterSvg } from "./lib/plot.ts";
-import { Store } from "./lib/store.ts";
-import { tsneMap } from "./lib/tsne_map.ts";
+} from "./lib/analysis/synthetic_claims.ts";
+import { cosineSimilarity, euclideanDistance } from "./lib/util/vector_math.ts";
+import { OpenL3Error } from "./lib/util/errors.ts";
+import { heatmapSvg, renderPng, scatterSvg } from "./lib/analysis/plot.ts";
+import { Store } from "./lib/store/sqlite_store.ts";
+import { tsneMap } from "./lib/analysis/tsne_map.ts";
 
 /** Options of {@linkcode run}. */
 export interface CompareOptions {

@@ -9,11 +9,11 @@
 
 import { join } from "node:path";
 import { PREVIEWS_DIR } from "./files.ts";
-import { choiceFlag, numberFlag, parseCli, runMain } from "./lib/cli.ts";
-import { ArgumentError } from "./lib/errors.ts";
-import { encodeMp3 } from "./lib/mp3_encode.ts";
-import { encodeWav } from "./lib/wav.ts";
-import { type SoundSpec, synthesize, TEST_SOUNDS, TRUE_PINK } from "./lib/test_set.ts";
+import { choiceFlag, numberFlag, parseCli, runMain } from "./lib/util/cli.ts";
+import { ArgumentError } from "./lib/util/errors.ts";
+import { encodeMp3 } from "./lib/audio/mp3_encode.ts";
+import { encodeWav } from "./lib/audio/wav.ts";
+import { type SoundSpec, synthesize, TEST_SOUNDS, TRUE_PINK } from "./lib/audio/synthetic_set.ts";
 
 /** Options of {@linkcode run}. */
 export interface CreateTestAudioOptions {

@@ -10,15 +10,15 @@
  */
 
 import { DB_PATH, MODELS_DIR } from "./files.ts";
-import { choiceFlag, parseCli, runMain } from "./lib/cli.ts";
+import { choiceFlag, parseCli, runMain } from "./lib/util/cli.ts";
 import {
   type CollectionOptions,
   type CollectionSummary,
   embedCollection,
   formatSummary,
-} from "./lib/collection.ts";
-import { ArgumentError } from "./lib/errors.ts";
-import { MODEL_FLAGS, MODEL_FLAGS_HELP, modelOptions } from "./lib/model_flags.ts";
+} from "./lib/pipeline/collection.ts";
+import { ArgumentError } from "./lib/util/errors.ts";
+import { MODEL_FLAGS, MODEL_FLAGS_HELP, modelOptions } from "./lib/pipeline/model_flags.ts";
 
 /** Embed a collection (what the command line does, callable from tests). */
 export async function run(options: CollectionOptions): Promise<CollectionSummary> {

@@ -9,10 +9,10 @@
  */
 
 import { MODELS_DIR } from "./files.ts";
-import { choiceFlag, parseCli, runMain } from "./lib/cli.ts";
-import { CONTENT_TYPES, type EmbeddingSize } from "./lib/openl3_arch.ts";
-import { loadModel } from "./lib/model_store.ts";
-import { INPUT_REPRS } from "./lib/spectrogram.ts";
+import { choiceFlag, parseCli, runMain } from "./lib/util/cli.ts";
+import { CONTENT_TYPES, type EmbeddingSize } from "./lib/model/architecture.ts";
+import { loadModel } from "./lib/model/model_store.ts";
+import { INPUT_REPRS } from "./lib/frontend/spec.ts";
 
 const HELP = `Download (and check, and convert) the official OpenL3 audio weights.
 

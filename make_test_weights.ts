@@ -10,42 +10,14 @@
  * @module
  */
 
-import { choiceFlag, numberFlag, parseCli, runMain } from "./lib/cli.ts";
-import { ArgumentError } from "./lib/errors.ts";
-import { writeKerasWeights } from "./lib/keras_weights.ts";
-import { openl3Architecture } from "./lib/openl3_arch.ts";
-import { INPUT_REPRS, type InputRepr } from "./lib/spectrogram.ts";
-import { randomWeights } from "./lib/test_weights.ts";
-
-/** Options of {@linkcode run}. */
-export interface MakeTestWeightsOptions {
-  out: string;
-  /** Only recorded in the layer names' numbering; the shapes are the same for every frontend. */
-  inputRepr?: InputRepr;
-  seed?: number;
-  layout?: "weights" | "model";
-  /** Channel widths (tests use reduced ones); default the published 64/128/256/512. */
-  widths?: [number, number, number, number];
-}
+import { choiceFlag, numberFlag, parseCli, runMain } from "./lib/util/cli.ts";
+import { ArgumentError } from "./lib/util/errors.ts";
+import { INPUT_REPRS } from "./lib/frontend/spec.ts";
+import { type RandomWeightsFileOptions, writeRandomWeights } from "./lib/model/random_weights.ts";
 
 /** Write the file; returns the Keras layer names it holds. */
-export async function run(options: MakeTestWeightsOptions): Promise<string[]> {
-  const seed = options.seed ?? 0;
-  const arch = openl3Architecture(options.inputRepr ?? "mel256", 512, options.widths);
-  const weights = randomWeights(arch, seed);
-  // Keras numbers layers per session: vary the numbering by seed so names differ between files.
-  const firstIndex = 1 + (seed % 40);
-  const gz = options.out.endsWith(".gz");
-  const h5 = gz ? `${options.out}.tmp-${crypto.randomUUID()}.h5` : options.out;
-  const names = await writeKerasWeights(h5, weights, { layout: options.layout, firstIndex });
-  if (gz) {
-    const file = await Deno.open(h5);
-    await file.readable.pipeThrough(new CompressionStream("gzip")).pipeTo(
-      (await Deno.open(options.out, { write: true, create: true, truncate: true })).writable,
-    );
-    await Deno.remove(h5);
-  }
-  return names;
+export async function run(options: RandomWeightsFileOptions): Promise<string[]> {
+  return await writeRandomWeights(options);
 }
 
 const HELP = `Write seeded random OpenL3 weights in the official Keras HDF5 layout (NOT a trained model).

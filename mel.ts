@@ -9,14 +9,14 @@
  * @module
  */
 
-import { choiceFlag, numberFlag, parseCli, runMain } from "./lib/cli.ts";
-import { decodeAudioFile, toMono } from "./lib/decode.ts";
-import { ArgumentError } from "./lib/errors.ts";
-import { frameBatches, planFrames, sourceAt48k } from "./lib/frame.ts";
-import { DEVICE_CHOICES, type DeviceChoice } from "./lib/gpu_device.ts";
-import { createFrontend } from "./lib/frontend.ts";
-import { npyHeader } from "./lib/npy.ts";
-import { INPUT_REPRS, type InputRepr } from "./lib/spectrogram.ts";
+import { choiceFlag, numberFlag, parseCli, runMain } from "./lib/util/cli.ts";
+import { decodeAudioFile, toMono } from "./lib/audio/decode.ts";
+import { ArgumentError } from "./lib/util/errors.ts";
+import { frameBatches, planFrames, sourceAt48k } from "./lib/audio/frame.ts";
+import { DEVICE_CHOICES, type DeviceChoice } from "./lib/gpu/device.ts";
+import { createFrontend } from "./lib/frontend/frontend.ts";
+import { npyHeader } from "./lib/util/npy.ts";
+import { INPUT_REPRS, type InputRepr } from "./lib/frontend/spec.ts";
 
 /** Pipeline stages the command can dump. */
 export const STAGES = ["spectrogram", "resampled"] as const;

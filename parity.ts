@@ -12,12 +12,17 @@
  */
 
 import { MODELS_DIR } from "./files.ts";
-import { parseCli, runMain } from "./lib/cli.ts";
-import { ArgumentError } from "./lib/errors.ts";
-import { createEmbedder, type EmbedderOptions, embedFile } from "./lib/embedder.ts";
-import { MODEL_FLAGS, MODEL_FLAGS_HELP, modelOptions } from "./lib/model_flags.ts";
-import { decodeNpz, encodeNpz } from "./lib/npz.ts";
-import { compareEmbeddings, FLOAT32_TOLERANCE, OPENL3_TOLERANCE, type ParityReport } from "./lib/parity.ts";
+import { parseCli, runMain } from "./lib/util/cli.ts";
+import { ArgumentError } from "./lib/util/errors.ts";
+import { createEmbedder, type EmbedderOptions, embedFile } from "./lib/pipeline/embedder.ts";
+import { MODEL_FLAGS, MODEL_FLAGS_HELP, modelOptions } from "./lib/pipeline/model_flags.ts";
+import { decodeNpz, encodeNpz } from "./lib/util/npz.ts";
+import {
+  compareEmbeddings,
+  FLOAT32_TOLERANCE,
+  OPENL3_TOLERANCE,
+  type ParityReport,
+} from "./lib/pipeline/parity_report.ts";
 
 /** Options of {@linkcode run}: the embedder's, plus the files. */
 export interface ParityOptions extends EmbedderOptions {

@@ -8,15 +8,15 @@
  */
 
 import { DB_PATH, MODELS_DIR } from "./files.ts";
-import { choiceFlag, numberFlag, parseCli, runMain } from "./lib/cli.ts";
-import { ArgumentError, OpenL3Error } from "./lib/errors.ts";
-import { pathId } from "./lib/song_id.ts";
-import { DEVICE_CHOICES, type DeviceChoice } from "./lib/gpu_device.ts";
-import { type BackendChoice, BACKENDS } from "./lib/inference.ts";
-import { type Hit, loadIndex, type Metric, METRICS, type VectorIndex } from "./lib/similar.ts";
-import { Store } from "./lib/store.ts";
-import type { ContentType, EmbeddingSize } from "./lib/openl3_arch.ts";
-import type { InputRepr } from "./lib/spectrogram.ts";
+import { choiceFlag, numberFlag, parseCli, runMain } from "./lib/util/cli.ts";
+import { ArgumentError, OpenL3Error } from "./lib/util/errors.ts";
+import { pathId } from "./lib/store/song_id.ts";
+import { DEVICE_CHOICES, type DeviceChoice } from "./lib/gpu/device.ts";
+import { type BackendChoice, BACKENDS } from "./lib/model/inference.ts";
+import { type Hit, loadIndex, type Metric, METRICS, type VectorIndex } from "./lib/analysis/vector_index.ts";
+import { Store } from "./lib/store/sqlite_store.ts";
+import type { ContentType, EmbeddingSize } from "./lib/model/architecture.ts";
+import type { InputRepr } from "./lib/frontend/spec.ts";
 
 /** Options of {@linkcode run}. */
 export interface SimilarOptions {
@@ -79,7 +79,7 @@ export async function run(options: SimilarOptions): Promise<{ queryId?: string; 
   // the model code loads only when a file must be embedded: a query by id starts fast
   if (isFile && options.store) {
     const cfg = storedConfig(db);
-    const { embedCollection } = await import("./lib/collection.ts");
+    const { embedCollection } = await import("./lib/pipeline/collection.ts");
     await embedCollection({
       inputs: [options.query],
       db,
@@ -110,7 +110,7 @@ export async function run(options: SimilarOptions): Promise<{ queryId?: string; 
     throw new OpenL3Error(`"${options.query}" is neither a stored song id in ${db} nor an audio file`);
   }
   const cfg = storedConfig(db);
-  const { createEmbedder, embedFile } = await import("./lib/embedder.ts");
+  const { createEmbedder, embedFile } = await import("./lib/pipeline/embedder.ts");
   const embedder = await createEmbedder({
     weights: options.weights,
     modelsDir: options.modelsDir,

@@ -10,10 +10,10 @@
  */
 
 import { DB_PATH, MODELS_DIR, PREVIEWS_DIR } from "./files.ts";
-import { choiceFlag, parseCli, runMain } from "./lib/cli.ts";
-import { type CollectionSummary, embedCollection, formatSummary, stemId } from "./lib/collection.ts";
-import { DEVICE_CHOICES, type DeviceChoice } from "./lib/gpu_device.ts";
-import { type BackendChoice, BACKENDS } from "./lib/inference.ts";
+import { choiceFlag, parseCli, runMain } from "./lib/util/cli.ts";
+import { type CollectionSummary, embedCollection, formatSummary, stemId } from "./lib/pipeline/collection.ts";
+import { DEVICE_CHOICES, type DeviceChoice } from "./lib/gpu/device.ts";
+import { type BackendChoice, BACKENDS } from "./lib/model/inference.ts";
 
 /** Options of {@linkcode run}. */
 export interface SimpleEmbedOptions {

@@ -3,10 +3,10 @@
  * sample of 400 is mapped: exact t-SNE is quadratic), and exact search over
  * 100 000 stored 512-d vectors.
  */
-import { tsneMap } from "../lib/tsne_map.ts";
-import { loadIndex, VectorIndex } from "../lib/similar.ts";
-import { Store } from "../lib/store.ts";
-import { Rng } from "../lib/rng.ts";
+import { tsneMap } from "../lib/analysis/tsne_map.ts";
+import { loadIndex, VectorIndex } from "../lib/analysis/vector_index.ts";
+import { Store } from "../lib/store/sqlite_store.ts";
+import { Rng } from "../lib/util/rng.ts";
 
 const rng = new Rng(1);
 const clustered = (n: number) =>

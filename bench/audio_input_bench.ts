@@ -2,11 +2,11 @@
  * Decode and resample cost. Each case handles 10 s of audio, so the time per
  * iteration divided by 10 is the cost per second of audio.
  */
-import { decodeAudioBytes, toMono } from "../lib/decode.ts";
-import { encodeMp3 } from "../lib/mp3_encode.ts";
-import { encodeWav } from "../lib/wav.ts";
-import { resample } from "../lib/resample.ts";
-import { frameBatches, sourceAt48k } from "../lib/frame.ts";
+import { decodeAudioBytes, toMono } from "../lib/audio/decode.ts";
+import { encodeMp3 } from "../lib/audio/mp3_encode.ts";
+import { encodeWav } from "../lib/audio/wav.ts";
+import { resample } from "../lib/audio/resample.ts";
+import { frameBatches, sourceAt48k } from "../lib/audio/frame.ts";
 
 const SECONDS = 10;
 const tone = (sr: number, nch: number) =>

@@ -12,9 +12,9 @@
 
 import { parseArgs } from "node:util";
 import { run as makeTestWeights } from "../make_test_weights.ts";
-import { embedCollection } from "../lib/collection.ts";
-import { encodeWav } from "../lib/wav.ts";
-import { loadModel } from "../lib/model_store.ts";
+import { embedCollection } from "../lib/pipeline/collection.ts";
+import { encodeWav } from "../lib/audio/wav.ts";
+import { loadModel } from "../lib/model/model_store.ts";
 
 const { values } = parseArgs({
   options: { backend: { type: "string" }, hop: { type: "string" }, child: { type: "string" } },

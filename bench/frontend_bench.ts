@@ -3,10 +3,10 @@
  * so time per iteration is the cost per second of audio. The WebGPU cases
  * name their adapter (here: usually the llvmpipe software rasteriser).
  */
-import { spectrogramBatch } from "../lib/spectrogram.ts";
-import { describeAdapter, requestAdapter } from "../lib/gpu_device.ts";
-import { GpuFrontend, gpuSpectrogramBatch } from "../lib/wgsl_frontend.ts";
-import { Rng } from "../lib/rng.ts";
+import { spectrogramBatch } from "../lib/frontend/cpu_spectrogram.ts";
+import { describeAdapter, requestAdapter } from "../lib/gpu/device.ts";
+import { GpuFrontend, gpuSpectrogramBatch } from "../lib/frontend/wgsl_spectrogram.ts";
+import { Rng } from "../lib/util/rng.ts";
 
 const WINDOWS = 10;
 const rng = new Rng(1);

@@ -3,11 +3,11 @@
  * case runs one batch of 8 windows (WebGPU on a software adapter: 1 window,
  * once); ms per window × 10 is the cost per second of audio at hop 0.1 s.
  */
-import { openl3Architecture } from "../lib/openl3_arch.ts";
-import { buildOpenL3Onnx } from "../lib/openl3_onnx.ts";
-import { randomWeights } from "../lib/test_weights.ts";
-import { createEmbeddingSession, probePatches } from "../lib/inference.ts";
-import { describeAdapter, isSoftwareAdapter, requestAdapter } from "../lib/gpu_device.ts";
+import { openl3Architecture } from "../lib/model/architecture.ts";
+import { buildOpenL3Onnx } from "../lib/model/onnx_graph.ts";
+import { randomWeights } from "../lib/model/random_weights.ts";
+import { createEmbeddingSession, probePatches } from "../lib/model/inference.ts";
+import { describeAdapter, isSoftwareAdapter, requestAdapter } from "../lib/gpu/device.ts";
 
 const arch = openl3Architecture("mel256", 512);
 const model = buildOpenL3Onnx(randomWeights(arch, 1));

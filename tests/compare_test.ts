@@ -1,13 +1,14 @@
 import { assert, assertAllClose } from "./helpers.ts";
 import { run as compare } from "../compare_embeddings.ts";
 import { run as similar } from "../similar.ts";
-import { Store } from "../lib/store.ts";
-import { cosineSimilarity, euclideanDistance, validateSyntheticSet } from "../lib/analysis.ts";
-import { rasterize } from "../lib/plot.ts";
-import { tsneMap } from "../lib/tsne_map.ts";
-import { VectorIndex } from "../lib/similar.ts";
-import { Rng } from "../lib/rng.ts";
-import { TEST_SOUNDS } from "../lib/test_set.ts";
+import { Store } from "../lib/store/sqlite_store.ts";
+import { cosineSimilarity, euclideanDistance } from "../lib/util/vector_math.ts";
+import { validateSyntheticSet } from "../lib/analysis/synthetic_claims.ts";
+import { rasterize } from "../lib/analysis/plot.ts";
+import { tsneMap } from "../lib/analysis/tsne_map.ts";
+import { VectorIndex } from "../lib/analysis/vector_index.ts";
+import { Rng } from "../lib/util/rng.ts";
+import { TEST_SOUNDS } from "../lib/audio/synthetic_set.ts";
 
 const root = await Deno.makeTempDir({ prefix: "openl3-compare-" });
 const NAMES = TEST_SOUNDS.map((s) => s.name);

@@ -1,7 +1,7 @@
 import { assert, peakFrequency } from "./helpers.ts";
 import { run } from "../create_test_audio.ts";
-import { decodeAudioFile } from "../lib/decode.ts";
-import { TEST_SOUNDS } from "../lib/test_set.ts";
+import { decodeAudioFile } from "../lib/audio/decode.ts";
+import { TEST_SOUNDS } from "../lib/audio/synthetic_set.ts";
 
 /** Mean power of a Hann-windowed direct DFT over `freqs` (Hz). */
 function bandPower(x: Float32Array, sr: number, lo: number, hi: number, step: number): number {

@@ -9,12 +9,12 @@ import { run as makeTestWeights } from "../make_test_weights.ts";
 import { run as simpleEmbed } from "../simple_embed.ts";
 import { run as embed } from "../embed.ts";
 import { run as similar } from "../similar.ts";
-import { loadModel } from "../lib/model_store.ts";
-import { encodeWav } from "../lib/wav.ts";
-import { encodeMp3 } from "../lib/mp3_encode.ts";
-import { blobToVector, SCHEMA_VERSION, Store, StoreError } from "../lib/store.ts";
-import { decodeNpz } from "../lib/npz.ts";
-import { createEmbedder, embedFile } from "../lib/embedder.ts";
+import { loadModel } from "../lib/model/model_store.ts";
+import { encodeWav } from "../lib/audio/wav.ts";
+import { encodeMp3 } from "../lib/audio/mp3_encode.ts";
+import { blobToVector, SCHEMA_VERSION, Store, StoreError } from "../lib/store/sqlite_store.ts";
+import { decodeNpz } from "../lib/util/npz.ts";
+import { createEmbedder, embedFile } from "../lib/pipeline/embedder.ts";
 
 const root = await Deno.makeTempDir({ prefix: "openl3-embed-" });
 const models = `${root}/models`;

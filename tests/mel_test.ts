@@ -1,10 +1,11 @@
 import { assert, assertAllClose } from "./helpers.ts";
 import { run } from "../mel.ts";
-import { decodeNpy } from "../lib/npy.ts";
-import { encodeWav } from "../lib/wav.ts";
-import { resample } from "../lib/resample.ts";
-import { ArraySource, frameBatches, planFrames } from "../lib/frame.ts";
-import { FRONTENDS, spectrogramPatch } from "../lib/spectrogram.ts";
+import { decodeNpy } from "../lib/util/npy.ts";
+import { encodeWav } from "../lib/audio/wav.ts";
+import { resample } from "../lib/audio/resample.ts";
+import { ArraySource, frameBatches, planFrames } from "../lib/audio/frame.ts";
+import { spectrogramPatch } from "../lib/frontend/cpu_spectrogram.ts";
+import { FRONTENDS } from "../lib/frontend/spec.ts";
 
 Deno.test("mel --stage resampled: writes the 48 kHz mono signal (mean of channels, resampled) as float32 .npy", async () => {
   const dir = await Deno.makeTempDir();

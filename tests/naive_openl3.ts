@@ -7,8 +7,8 @@
  * @module
  */
 
-import { BN_EPSILON } from "../lib/openl3_arch.ts";
-import type { BnWeights, ConvWeights, OpenL3Weights } from "../lib/openl3_onnx.ts";
+import { BN_EPSILON } from "../lib/model/architecture.ts";
+import type { BnWeights, ConvWeights, OpenL3Weights } from "../lib/model/onnx_graph.ts";
 
 interface Map3 {
   h: number;

@@ -1,8 +1,8 @@
 import { assert, fixture } from "./helpers.ts";
 import { run as makeTestWeights } from "../make_test_weights.ts";
 import { run as parity } from "../parity.ts";
-import { decodeNpz } from "../lib/npz.ts";
-import { compareEmbeddings } from "../lib/parity.ts";
+import { decodeNpz } from "../lib/util/npz.ts";
+import { compareEmbeddings } from "../lib/pipeline/parity_report.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "openl3-parity-" });
 const weights = `${dir}/random.h5`;

@@ -6,9 +6,9 @@
  * @module
  */
 
-import { decodeAudioFile, toMono } from "../lib/decode.ts";
-import { frameBatches, sourceAt48k } from "../lib/frame.ts";
-import { decodeNpy } from "../lib/npy.ts";
+import { decodeAudioFile, toMono } from "../lib/audio/decode.ts";
+import { frameBatches, sourceAt48k } from "../lib/audio/frame.ts";
+import { decodeNpy } from "../lib/util/npy.ts";
 import { fixture } from "./helpers.ts";
 
 /** `0.5 sin(2π·440 n/22050) + 0.3 sin(2π·1000 n/22050) + 0.2 sin(2π·5000 n/22050)`, 2 s. */

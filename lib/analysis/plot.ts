@@ -1,0 +1,219 @@
+/**
+ * Pictures of a collection as SVG — the t-SNE scatter map and a similarity
+ * heatmap — rasterised to PNG with resvg and the DejaVu Sans font from the
+ * `dejavu-fonts-ttf` npm package, so labels render on machines with no fonts.
+ *
+ * @module
+ */
+
+import { Resvg } from "@resvg/resvg-js";
+import { OpenL3Error } from "../util/errors.ts";
+
+/** Tableau 10: distinct, colour-blind-friendlier colours for groups. */
+export const PALETTE = [
+  "#4e79a7",
+  "#f28e2b",
+  "#e15759",
+  "#76b7b2",
+  "#59a14f",
+  "#edc948",
+  "#b07aa1",
+  "#ff9da7",
+  "#9c755f",
+  "#bab0ac",
+];
+
+const FONT = "DejaVu Sans";
+
+/** Path of the bundled TTF. */
+export function fontPath(): string {
+  return new URL("../../node_modules/dejavu-fonts-ttf/ttf/DejaVuSans.ttf", import.meta.url).pathname;
+}
+
+function esc(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+/** Options of {@linkcode scatterSvg}. */
+export interface ScatterOptions {
+  points: [number, number][];
+  /** One label per point (drawn when there are at most `maxLabels` points). */
+  labels: string[];
+  /** Group name per point; colours and legend follow the order of first appearance. */
+  groups: string[];
+  title: string;
+  subtitle?: string;
+  width?: number;
+  height?: number;
+  maxLabels?: number;
+}
+
+/**
+ * The t-SNE map: one circle per track (class `point`), labels when few,
+ * colour by group with a legend, axes named without fake units.
+ */
+export function scatterSvg(o: ScatterOptions): string {
+  const width = o.width ?? 1000, height = o.height ?? 760;
+  const left = 60, right = 220, top = 80, bottom = 60;
+  const pw = width - left - right, ph = height - top - bottom;
+  const xs = o.points.map((p) => p[0]), ys = o.points.map((p) => p[1]);
+  const [x0, x1] = [Math.min(...xs), Math.max(...xs)], [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+  const pad = 30; // keep marks off the frame
+  const sx = (x: number) => left + pad + (x1 > x0 ? ((x - x0) / (x1 - x0)) * (pw - 2 * pad) : pw / 2 - pad);
+  const sy = (y: number) =>
+    top + ph - pad - (y1 > y0 ? ((y - y0) / (y1 - y0)) * (ph - 2 * pad) : ph / 2 - pad);
+  const groupNames = [...new Set(o.groups)];
+  const colour = (g: string) => PALETTE[groupNames.indexOf(g) % PALETTE.length];
+  const showLabels = o.points.length <= (o.maxLabels ?? 40);
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    `<text x="${left}" y="36" font-size="22" font-weight="bold">${esc(o.title)}</text>`,
+  ];
+  if (o.subtitle) parts.push(`<text x="${left}" y="60" font-size="13" fill="#555">${esc(o.subtitle)}</text>`);
+  parts.push(
+    `<rect x="${left}" y="${top}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`,
+    `<text x="${left + pw / 2}" y="${
+      height - 20
+    }" font-size="14" text-anchor="middle">t-SNE dimension 1</text>`,
+    `<text transform="translate(22 ${
+      top + ph / 2
+    }) rotate(-90)" font-size="14" text-anchor="middle">t-SNE dimension 2</text>`,
+  );
+  o.points.forEach((p, i) => {
+    const x = sx(p[0]).toFixed(1), y = sy(p[1]).toFixed(1);
+    parts.push(
+      `<circle class="point" cx="${x}" cy="${y}" r="6" fill="${
+        colour(o.groups[i])
+      }" stroke="#333" stroke-width="0.7"><title>${esc(o.labels[i])}</title></circle>`,
+    );
+    if (showLabels) {
+      // labels near the right edge go to the left of their point, so they stay inside the frame
+      const flip = +x > left + pw * 0.75;
+      parts.push(
+        `<text x="${(+x + (flip ? -9 : 9)).toFixed(1)}" y="${
+          (+y + 4).toFixed(1)
+        }" font-size="12" fill="#222"${flip ? ' text-anchor="end"' : ""}>${esc(o.labels[i])}</text>`,
+      );
+    }
+  });
+  groupNames.forEach((g, k) => {
+    const y = top + 10 + k * 24;
+    parts.push(
+      `<circle cx="${left + pw + 30}" cy="${y}" r="6" fill="${colour(g)}" stroke="#333" stroke-width="0.7"/>`,
+      `<text x="${left + pw + 44}" y="${y + 5}" font-size="13">${esc(g)}</text>`,
+    );
+  });
+  parts.push("</svg>");
+  return parts.join("\n");
+}
+
+/** A colour on a dark-blue → yellow ramp for t in [0, 1]. */
+export function rampColour(t: number): string {
+  const stops = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+  const x = Math.max(0, Math.min(1, t)) * (stops.length - 1);
+  const i = Math.min(stops.length - 2, Math.floor(x)), f = x - i;
+  const c = stops[i].map((v, k) => Math.round(v + f * (stops[i + 1][k] - v)));
+  return `rgb(${c[0]},${c[1]},${c[2]})`;
+}
+
+/** A similarity heatmap (rows and columns in the given order), with a colour scale. */
+export function heatmapSvg(matrix: Float64Array[], labels: string[], title: string): string {
+  const n = labels.length;
+  const showLabels = n <= 40;
+  const cell = Math.max(4, Math.min(40, Math.floor(700 / Math.max(1, n))));
+  const labelSpace = showLabels ? 20 + 7 * Math.max(...labels.map((l) => l.length)) : 20;
+  const top = 60, grid = n * cell;
+  const barHeight = Math.min(300, Math.max(100, grid));
+  const width = Math.max(labelSpace + grid + 120, 40 + 12 * title.length);
+  const height = top + Math.max(grid, barHeight) + labelSpace + 20;
+  let lo = Infinity, hi = -Infinity;
+  for (const row of matrix) {
+    for (const v of row) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+  }
+  const t = (v: number) => (hi > lo ? (v - lo) / (hi - lo) : 1);
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="${FONT}">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="20" y="36" font-size="20" font-weight="bold">${esc(title)}</text>`,
+  ];
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      parts.push(
+        `<rect class="cell" x="${labelSpace + j * cell}" y="${
+          top + i * cell
+        }" width="${cell}" height="${cell}" fill="${rampColour(t(matrix[i][j]))}"><title>${
+          esc(labels[i])
+        } / ${esc(labels[j])}: ${matrix[i][j].toFixed(4)}</title></rect>`,
+      );
+    }
+    if (showLabels) {
+      const mid = cell / 2 + 4;
+      parts.push(
+        `<text x="${labelSpace - 6}" y="${top + i * cell + mid}" font-size="11" text-anchor="end">${
+          esc(labels[i])
+        }</text>`,
+        `<text transform="translate(${labelSpace + i * cell + mid} ${
+          top + grid + 6
+        }) rotate(90)" font-size="11">${esc(labels[i])}</text>`,
+      );
+    }
+  }
+  const sx = labelSpace + grid + 30, steps = 50, step = barHeight / steps;
+  for (let k = 0; k < steps; k++) {
+    parts.push(
+      `<rect x="${sx}" y="${(top + (steps - 1 - k) * step).toFixed(1)}" width="20" height="${
+        (step + 0.5).toFixed(1)
+      }" fill="${rampColour(k / (steps - 1))}"/>`,
+    );
+  }
+  parts.push(
+    `<text x="${sx + 26}" y="${top + 10}" font-size="12">${hi.toFixed(3)}</text>`,
+    `<text x="${sx + 26}" y="${top + barHeight}" font-size="12">${lo.toFixed(3)}</text>`,
+    "</svg>",
+  );
+  return parts.join("\n");
+}
+
+/**
+ * Rasterise SVG to PNG at `width` pixels with the bundled font (system fonts are not used).
+ *
+ * @throws {OpenL3Error} when the font package is missing (run `deno install`).
+ */
+export function renderPng(svg: string, width?: number): Uint8Array {
+  return rasterize(svg, width).png;
+}
+
+/** A rasterised picture: PNG bytes and the raw RGBA pixels. */
+export interface Raster {
+  width: number;
+  height: number;
+  /** RGBA, row-major. */
+  pixels: Uint8Array;
+  png: Uint8Array;
+}
+
+/** Rasterise SVG with the bundled font, returning both the PNG and the pixels. */
+export function rasterize(svg: string, width?: number): Raster {
+  const font = fontPath();
+  try {
+    Deno.statSync(font);
+  } catch {
+    throw new OpenL3Error(`font not found at ${font}: run \`deno install\` to fetch the npm packages`);
+  }
+  const r = new Resvg(svg, {
+    font: { fontFiles: [font], loadSystemFonts: false, defaultFontFamily: FONT },
+    fitTo: width ? { mode: "width", value: width } : { mode: "original" },
+    background: "white",
+  });
+  const image = r.render();
+  return {
+    width: image.width,
+    height: image.height,
+    pixels: new Uint8Array(image.pixels),
+    png: image.asPng(),
+  };
+}

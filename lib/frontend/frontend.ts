@@ -1,0 +1,86 @@
+/**
+ * One interface over the two frontend implementations: the float64 CPU
+ * reference (`spectrogram.ts`) and the WGSL kernels (`wgsl_frontend.ts`),
+ * chosen by `--device auto|webgpu|cpu` (`gpu_device.ts`).
+ *
+ * @module
+ */
+
+import { type DeviceChoice, type GpuContext, selectDevice } from "../gpu/device.ts";
+import { spectrogramBatch } from "./cpu_spectrogram.ts";
+import { FRONTENDS, type FrontendSpec, type InputRepr } from "./spec.ts";
+import { GpuFrontend, gpuSpectrogramBatch } from "./wgsl_spectrogram.ts";
+
+/** A frontend: window samples in, dB patches (N, 1, bins, frames) out. */
+export interface Frontend {
+  readonly spec: FrontendSpec;
+  /** "cpu" or "webgpu". */
+  readonly kind: "cpu" | "webgpu";
+  /** One line saying where it runs and why. */
+  readonly description: string;
+  /** The device, when it runs on WebGPU (to share with the network). */
+  readonly gpu?: GpuContext;
+  /** Patches of `count` windows (window-major samples), on the CPU. */
+  compute(samples: Float32Array, count: number): Promise<Float32Array>;
+  /**
+   * WebGPU only: compute the patches into the frontend's GPU buffer and
+   * return it (N, 1, bins, frames), without reading it back.
+   */
+  computeOnGpu?(samples: Float32Array, count: number): GPUBuffer;
+  /** Windows one {@linkcode computeOnGpu} call takes. */
+  readonly gpuCapacity?: number;
+  /** Release GPU resources (a no-op on the CPU). */
+  destroy(): void;
+}
+
+/** Options of {@linkcode createFrontend}. */
+export interface CreateFrontendOptions {
+  /** Input representation; default `mel256`. */
+  repr?: InputRepr;
+  /** Where to run; default `auto`. */
+  device?: DeviceChoice;
+  /** Windows per GPU dispatch; default 32. */
+  batchSize?: number;
+}
+
+/**
+ * Build the frontend for a representation on the chosen device.
+ *
+ * @example
+ * ```ts
+ * import { createFrontend } from "./frontend.ts";
+ * const fe = await createFrontend({ repr: "mel128", device: "cpu" });
+ * const patches = await fe.compute(new Float32Array(48000), 1);
+ * console.assert(patches.length === 128 * 199);
+ * fe.destroy();
+ * ```
+ */
+export async function createFrontend(options: CreateFrontendOptions = {}): Promise<Frontend> {
+  const repr = options.repr ?? "mel256";
+  const spec = FRONTENDS[repr];
+  const selection = await selectDevice(options.device ?? "auto");
+  if (selection.kind === "cpu") {
+    return {
+      spec,
+      kind: "cpu",
+      description: selection.reason,
+      compute: (samples, count) => Promise.resolve(spectrogramBatch(samples, count, repr)),
+      destroy: () => {},
+    };
+  }
+  const gpu = selection.gpu;
+  const fe = GpuFrontend.create(gpu.device, repr, { maxWindows: options.batchSize ?? 32 });
+  return {
+    spec,
+    kind: "webgpu",
+    description: selection.reason,
+    gpu,
+    compute: (samples, count) => gpuSpectrogramBatch(fe, samples, count),
+    computeOnGpu: (samples, count) => fe.run(samples, count),
+    gpuCapacity: fe.capacity,
+    destroy: () => {
+      fe.destroy();
+      gpu.device.destroy();
+    },
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * Every backend against the naive float64 network of spec §3, on reduced
+ * widths built by the same code path as the published network.
+ */
+import { assert, assertAllClose } from "../../tests/helpers.ts";
+import { naiveOpenL3 } from "../../tests/naive_openl3.ts";
+import { openl3Architecture } from "./architecture.ts";
+import { buildOpenL3Onnx } from "./onnx_graph.ts";
+import { randomWeights } from "./random_weights.ts";
+import { createEmbeddingSession, probePatches } from "./inference.ts";
+import { isSoftwareAdapter, openDevice, requestAdapter } from "../gpu/device.ts";
+import { GpuFrontend } from "../frontend/wgsl_spectrogram.ts";
+import { spectrogramBatch } from "../frontend/cpu_spectrogram.ts";
+import { Rng } from "../util/rng.ts";
+
+const arch512 = openl3Architecture("mel128", 512, [4, 8, 8, 12]);
+const arch6144 = openl3Architecture("mel128", 6144, [4, 8, 8, 12]);
+const weights512 = randomWeights(arch512, 21);
+const weights6144 = { ...weights512, arch: arch6144 };
+const model512 = buildOpenL3Onnx(weights512);
+const model6144 = buildOpenL3Onnx(weights6144);
+const patches = probePatches(2, 128, 199, 5);
+const naive = (w: typeof weights512) =>
+  [0, 1].map((i) => naiveOpenL3(patches.subarray(i * 128 * 199, (i + 1) * 128 * 199), w));
+
+const adapter = await requestAdapter();
+const noGpu = adapter ? "" : " (SKIPPED: no WebGPU adapter on this machine)";
+
+Deno.test("native and WASM backends equal the naive network (≤ 1e-4), 512 and 6144", async () => {
+  for (const backend of ["native", "wasm"] as const) {
+    for (
+      const [model, w, arch] of [[model512, weights512, arch512], [model6144, weights6144, arch6144]] as const
+    ) {
+      const s = await createEmbeddingSession(model, {
+        backend,
+        input: [128, 199],
+        outputSize: arch.outputSize,
+      });
+      try {
+        assert.equal(s.backend, backend);
+        const out = await s.run(patches, 2);
+        assert.equal(out.length, 2 * arch.outputSize);
+        const ref = naive(w);
+        assertAllClose(out.subarray(0, arch.outputSize), ref[0], 1e-4, `${backend} ${arch.embeddingSize} #0`);
+        assertAllClose(out.subarray(arch.outputSize), ref[1], 1e-4, `${backend} ${arch.embeddingSize} #1`);
+      } finally {
+        await s.release();
+      }
+    }
+  }
+});
+
+Deno.test("the 512-d embedding is the channel-wise max of the twelve 512-blocks of the 6144-d one", async () => {
+  const s512 = await createEmbeddingSession(model512, {
+    backend: "native",
+    input: [128, 199],
+    outputSize: 12,
+  });
+  const s6144 = await createEmbeddingSession(model6144, {
+    backend: "native",
+    input: [128, 199],
+    outputSize: 144,
+  });
+  const a = await s512.run(patches, 1), b = await s6144.run(patches, 1);
+  const expected = Array.from(
+    { length: 12 },
+    (_, ch) => Math.max(...Array.from({ length: 12 }, (_, k) => b[k * 12 + ch])),
+  );
+  assertAllClose(a, expected, 1e-6);
+  await s512.release();
+  await s6144.release();
+});
+
+Deno.test("auto never runs the network on a software adapter", async () => {
+  const s = await createEmbeddingSession(model512, { backend: "auto", input: [128, 199], outputSize: 12 });
+  try {
+    if (!adapter || isSoftwareAdapter(adapter)) assert.notEqual(s.backend, "webgpu");
+    assert.ok(s.description.length > 0);
+  } finally {
+    await s.release();
+  }
+});
+
+Deno.test({
+  name: `WebGPU backend (forced, even on a software adapter) equals the naive network${noGpu}`,
+  ignore: !adapter,
+  async fn() {
+    const s = await createEmbeddingSession(model512, {
+      backend: "webgpu",
+      input: [128, 199],
+      outputSize: 12,
+    });
+    try {
+      assert.equal(s.backend, "webgpu", s.description);
+      const out = await s.run(patches, 2);
+      const ref = naive(weights512);
+      assertAllClose(out.subarray(0, 12), ref[0], 1e-4, "webgpu #0");
+      assertAllClose(out.subarray(12), ref[1], 1e-4, "webgpu #1");
+    } finally {
+      await s.release();
+    }
+  },
+});
+
+Deno.test({
+  name: `WebGPU takes its input straight from the WGSL frontend's GPU buffer (same device)${noGpu}`,
+  ignore: !adapter,
+  async fn() {
+    const gpu = await openDevice(adapter!);
+    const fe = GpuFrontend.create(gpu.device, "mel128", { maxWindows: 2 });
+    const rng = new Rng(8);
+    const samples = Float32Array.from({ length: 2 * 48000 }, () => rng.normal(0, 0.1));
+    const s = await createEmbeddingSession(model512, {
+      backend: "webgpu",
+      gpu,
+      input: [128, 199],
+      outputSize: 12,
+    });
+    try {
+      assert.equal(s.backend, "webgpu");
+      const onGpu = await s.runGpuBuffer!(fe.run(samples, 2), 2);
+      const cpu = await createEmbeddingSession(model512, {
+        backend: "native",
+        input: [128, 199],
+        outputSize: 12,
+      });
+      const viaCpu = await cpu.run(spectrogramBatch(samples, 2, "mel128"), 2);
+      await cpu.release();
+      assertAllClose(onGpu, viaCpu, 1e-3, "GPU frontend → GPU network vs CPU frontend → native network");
+    } finally {
+      await s.release();
+      fe.destroy();
+      gpu.device.destroy();
+    }
+  },
+});
+
+Deno.test({
+  name: `a GPU backend that disagrees with the CPU is not trusted: fall back and say why${noGpu}`,
+  ignore: !adapter,
+  async fn() {
+    // onnxruntime-web 1.30's WebGPU Conv is wrong for 6 input channels feeding a multiple of 4
+    // outputs (seen on llvmpipe): a real bug, used here as the disagreeing GPU.
+    const arch = openl3Architecture("mel128", 512, [4, 6, 8, 12]);
+    const model = buildOpenL3Onnx(randomWeights(arch, 3));
+    const s = await createEmbeddingSession(model, { backend: "webgpu", input: [128, 199], outputSize: 12 });
+    try {
+      if (s.backend === "webgpu") {
+        // this onnxruntime-web computes the layer correctly here: then the check must have passed
+        assert.match(s.description, /^WebGPU/);
+      } else {
+        assert.match(s.description, /WebGPU disagreed with the CPU on a probe batch \(cosine/);
+      }
+    } finally {
+      await s.release();
+    }
+  },
+});

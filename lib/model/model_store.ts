@@ -1,0 +1,273 @@
+/**
+ * Where the network comes from: the official OpenL3 weights (downloaded with
+ * their git blob id checked before a byte is used), a local `.h5`/`.h5.gz`,
+ * or an `.onnx` converted earlier; and the cache of converted models in
+ * `models/`, keyed by the weights' SHA-256 and the variant.
+ *
+ * @module
+ */
+
+import { basename, join } from "node:path";
+import { ArgumentError, OpenL3Error } from "../util/errors.ts";
+import { gitBlobId, sha256 } from "../util/hash.ts";
+import { bindWeights, readKerasLayers, WeightsError } from "./keras_weights.ts";
+import { type ContentType, type EmbeddingSize, openl3Architecture } from "./architecture.ts";
+import { buildOpenL3Onnx } from "./onnx_graph.ts";
+import { readOnnxMetadata } from "./onnx_proto.ts";
+import type { InputRepr } from "../frontend/spec.ts";
+
+/** Where the published weights live (the `models` branch of marl/openl3). */
+export const OFFICIAL_BASE_URL = "https://github.com/marl/openl3/raw/models/";
+
+/** Git blob ids of the published `.h5.gz` files (spec §4). */
+export const OFFICIAL_BLOB_IDS: Record<string, string> = {
+  "openl3_audio_mel256_music-v0_4_0.h5.gz": "15e483646fa3d4091a463f0affbb706e6bbbb098",
+  "openl3_audio_mel256_env-v0_4_0.h5.gz": "34dbd7a91cdd2de6a3d6d036ac0a24d27d78e3cc",
+  "openl3_audio_mel128_music-v0_4_0.h5.gz": "73ff29de441865318c4b3a3f98c40763c4773e7c",
+  "openl3_audio_mel128_env-v0_4_0.h5.gz": "8c3dfee140f7776373841e5938a3e76c54f28942",
+  "openl3_audio_linear_music-v0_4_0.h5.gz": "4e2e61beb17865481c8b8791c72eac8307e2753a",
+  "openl3_audio_linear_env-v0_4_0.h5.gz": "7837407f033f3564c7e8d53fc4a4241fe160478b",
+};
+
+/** File name of the published weights of a variant. */
+export function officialWeightsName(repr: InputRepr, content: ContentType): string {
+  return `openl3_audio_${repr}_${content}-v0_4_0.h5.gz`;
+}
+
+/** Progress of a download. */
+export interface DownloadProgress {
+  received: number;
+  /** From Content-Length; undefined when the server sends none. */
+  total?: number;
+  /** Bytes per second so far. */
+  rate: number;
+}
+
+/** Options of {@linkcode fetchOfficialWeights}. */
+export interface FetchOptions {
+  repr: InputRepr;
+  content: ContentType;
+  /** Folder to store the file in; default `models`. */
+  modelsDir?: string;
+  /** Base URL; default {@linkcode OFFICIAL_BASE_URL} (tests point it at a local server). */
+  baseUrl?: string;
+  /** Expected blob ids by file name; default {@linkcode OFFICIAL_BLOB_IDS}. */
+  blobIds?: Record<string, string>;
+  /** Called as bytes arrive. */
+  onProgress?: (p: DownloadProgress) => void;
+}
+
+/** A download or integrity failure; says which file to put where. */
+export class ModelFetchError extends OpenL3Error {}
+
+/**
+ * Download the published weights of a variant into `modelsDir`, verifying
+ * the git blob id before the file is kept. Returns its path.
+ */
+export async function fetchOfficialWeights(options: FetchOptions): Promise<string> {
+  const name = officialWeightsName(options.repr, options.content);
+  const dir = options.modelsDir ?? "models";
+  const url = (options.baseUrl ?? OFFICIAL_BASE_URL) + name;
+  const expected = (options.blobIds ?? OFFICIAL_BLOB_IDS)[name];
+  if (!expected) throw new ArgumentError(`no known blob id for ${name}`);
+  const target = join(dir, name);
+  const manual = `download ${url} yourself and put it at ${target}, or pass --weights PATH`;
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw new ModelFetchError(`cannot download ${name} (${(e as Error).message}): ${manual}`, { cause: e });
+  }
+  if (!response.ok || !response.body) {
+    await response.body?.cancel();
+    throw new ModelFetchError(`cannot download ${name}: HTTP ${response.status} from ${url}; ${manual}`);
+  }
+  const total = Number(response.headers.get("content-length")) || undefined;
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  const start = performance.now();
+  for await (const chunk of response.body) {
+    chunks.push(chunk);
+    received += chunk.length;
+    options.onProgress?.({
+      received,
+      total,
+      rate: received / Math.max(1e-3, (performance.now() - start) / 1000),
+    });
+  }
+  const bytes = new Uint8Array(received);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  const id = await gitBlobId(bytes);
+  if (id !== expected) {
+    throw new ModelFetchError(
+      `${name} from ${url} failed the integrity check: git blob id ${id}, expected ${expected} ` +
+        `(${received} bytes); nothing was stored. ${manual}`,
+    );
+  }
+  await Deno.mkdir(dir, { recursive: true });
+  const tmp = `${target}.part-${crypto.randomUUID()}`;
+  await Deno.writeFile(tmp, bytes);
+  await Deno.rename(tmp, target); // atomic: a reader never sees half a file
+  return target;
+}
+
+/** A network ready to run. */
+export interface LoadedModel {
+  onnx: Uint8Array;
+  repr: InputRepr;
+  embeddingSize: EmbeddingSize;
+  /** Content type as known from the file name or the caller. */
+  content: ContentType;
+  /** SHA-256 of the weights file the model was made from. */
+  weightsHash: string;
+  /** Where it came from (path). */
+  source: string;
+  /** Path of the cached converted model. */
+  cached?: string;
+}
+
+/** Options of {@linkcode loadModel}. */
+export interface LoadModelOptions {
+  repr: InputRepr;
+  content: ContentType;
+  embeddingSize: EmbeddingSize;
+  /** `.h5`, `.h5.gz` or `.onnx`; default: the official file in `modelsDir`. */
+  weights?: string;
+  /** default `models` */
+  modelsDir?: string;
+  /** Download the official weights when missing; default true. */
+  download?: boolean;
+  /** Download address (tests). */
+  baseUrl?: string;
+  /** Blob ids (tests). */
+  blobIds?: Record<string, string>;
+  /** Progress lines on stderr; default true. */
+  verbose?: boolean;
+}
+
+const OFFICIAL_NAME = /openl3_audio_(mel256|mel128|linear)_(music|env)/;
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Find, fetch if needed, check and convert the weights for a variant, using
+ * the converted-model cache in `modelsDir`.
+ */
+export async function loadModel(options: LoadModelOptions): Promise<LoadedModel> {
+  const { repr, content, embeddingSize } = options;
+  const dir = options.modelsDir ?? "models";
+  const verbose = options.verbose ?? true;
+  let path = options.weights;
+  if (!path) {
+    path = join(dir, officialWeightsName(repr, content));
+    if (!(await exists(path))) {
+      if (options.download === false) {
+        throw new ModelFetchError(
+          `weights not found: put ${
+            officialWeightsName(repr, content)
+          } (from ${OFFICIAL_BASE_URL}) at ${path}, ` +
+            `or pass --weights PATH`,
+        );
+      }
+      if (verbose) console.error(`fetching ${officialWeightsName(repr, content)} …`);
+      path = await fetchOfficialWeights({
+        repr,
+        content,
+        modelsDir: dir,
+        baseUrl: options.baseUrl,
+        blobIds: options.blobIds,
+        onProgress: verbose ? progressPrinter() : undefined,
+      });
+      if (verbose) console.error("");
+    }
+  }
+  const named = OFFICIAL_NAME.exec(basename(path));
+  if (named && (named[1] !== repr || named[2] !== content)) {
+    throw new WeightsError(
+      `${path}: these are the ${named[1]}/${named[2]} weights, but ${repr}/${content} was asked for`,
+    );
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    throw new WeightsError(`${path}: cannot read weights (${(e as Error).message})`, { cause: e });
+  }
+  const weightsHash = await sha256(bytes);
+  if (path.endsWith(".onnx")) {
+    const meta = readOnnxMetadata(bytes, path);
+    if (meta.input_repr !== repr || meta.embedding_size !== String(embeddingSize)) {
+      throw new WeightsError(
+        `${path}: this model is ${meta.input_repr ?? "?"}/${meta.embedding_size ?? "?"}, ` +
+          `but ${repr}/${embeddingSize} was asked for`,
+      );
+    }
+    return {
+      onnx: bytes,
+      repr,
+      embeddingSize,
+      content,
+      weightsHash: meta.weights_sha256 ?? weightsHash,
+      source: path,
+    };
+  }
+  const cached = join(dir, `openl3_${repr}_${content}_${embeddingSize}-${weightsHash.slice(0, 16)}.onnx`);
+  if (await exists(cached)) {
+    return {
+      onnx: await Deno.readFile(cached),
+      repr,
+      embeddingSize,
+      content,
+      weightsHash,
+      source: path,
+      cached,
+    };
+  }
+  const arch = openl3Architecture(repr, embeddingSize);
+  const weights = bindWeights(await readKerasLayers(bytes, path), arch, path);
+  const onnx = buildOpenL3Onnx(weights, {
+    content_type: content,
+    weights_sha256: weightsHash,
+    weights_file: basename(path),
+  });
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    const tmp = `${cached}.part-${crypto.randomUUID()}`;
+    await Deno.writeFile(tmp, onnx);
+    await Deno.rename(tmp, cached);
+  } catch (e) {
+    if (verbose) {
+      console.error(`warning: cannot cache the converted model at ${cached}: ${(e as Error).message}`);
+    }
+    return { onnx, repr, embeddingSize, content, weightsHash, source: path };
+  }
+  return { onnx, repr, embeddingSize, content, weightsHash, source: path, cached };
+}
+
+/** A progress line on stderr: bytes, percent, rate, ETA. */
+export function progressPrinter(): (p: DownloadProgress) => void {
+  let last = 0;
+  return (p) => {
+    const now = performance.now();
+    if (now - last < 200 && p.received !== p.total) return;
+    last = now;
+    const mb = (n: number) => (n / 1e6).toFixed(1);
+    const pct = p.total ? ` ${(100 * p.received / p.total).toFixed(0)}%` : "";
+    const eta = p.total && p.rate > 0 ? `, ETA ${((p.total - p.received) / p.rate).toFixed(0)} s` : "";
+    const of = p.total ? `/${mb(p.total)}` : "";
+    Deno.stderr.writeSync(
+      new TextEncoder().encode(`\r  ${mb(p.received)}${of} MB${pct}, ${mb(p.rate)} MB/s${eta}   `),
+    );
+  };
+}

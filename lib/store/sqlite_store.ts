@@ -1,0 +1,467 @@
+/**
+ * The SQLite store (`node:sqlite`): song vectors in the original project's
+ * table `songs_vectors(song_id TEXT PRIMARY KEY, vector BLOB)` (float64
+ * little-endian), plus what a collection needs: the songs and their files,
+ * the model configuration of each vector, optional frame embeddings, and
+ * failures. WAL mode and a busy timeout let several processes share one file;
+ * each song is written in one transaction, so an interrupted run loses at
+ * most the song in flight.
+ *
+ * @module
+ */
+
+import { DatabaseSync } from "node:sqlite";
+import { dirname } from "node:path";
+import { OpenL3Error } from "../util/errors.ts";
+
+/** Current schema version (PRAGMA user_version). */
+export const SCHEMA_VERSION = 3;
+
+/** A store error (full disk, read-only file, locked too long, …), naming the database. */
+export class StoreError extends OpenL3Error {}
+
+/** What decides the numbers of a vector, plus where they were computed. */
+export interface ModelConfig {
+  inputRepr: string;
+  contentType: string;
+  embeddingSize: number;
+  weightsHash: string;
+  hopSize: number;
+  center: boolean;
+  pooling: "max" | "mean";
+  /** Where the frontend ran (recorded, not part of the identity of the numbers). */
+  frontend: string;
+  /** Where the network ran (recorded, not part of the identity). */
+  backend: string;
+  toolVersion: string;
+}
+
+/** The part of a configuration that decides the numbers: equal keys → same vectors (to float32 rounding). */
+export function configKey(c: ModelConfig): string {
+  return [c.inputRepr, c.contentType, c.embeddingSize, c.weightsHash, c.hopSize, c.center ? 1 : 0, c.pooling]
+    .join("|");
+}
+
+/** A song's file and decoding facts. */
+export interface SongRecord {
+  songId: string;
+  path: string;
+  duration: number;
+  sampleRate: number;
+  channels: number;
+  format: string;
+  size: number;
+  contentHash: string;
+  tags?: Record<string, string>;
+  windows: number;
+}
+
+/** A song as stored. */
+export interface StoredSong extends SongRecord {
+  configKey: string | null;
+  embeddedAt: string;
+}
+
+/** Encode a vector as the original's BLOB: float64 little-endian. */
+export function vectorToBlob(v: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(v.length * 8);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < v.length; i++) view.setFloat64(i * 8, v[i], true);
+  return out;
+}
+
+/** Decode a float64 little-endian BLOB. */
+export function blobToVector(blob: Uint8Array): Float64Array {
+  if (blob.length % 8 !== 0) {
+    throw new StoreError(`vector BLOB of ${blob.length} bytes is not a float64 array`);
+  }
+  if (LITTLE_ENDIAN) {
+    return new Float64Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
+  }
+  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  return Float64Array.from({ length: blob.length / 8 }, (_, i) => view.getFloat64(i * 8, true));
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function float32Blob(v: Float32Array): Uint8Array {
+  return new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
+}
+
+const MIGRATIONS: string[] = [
+  // v1: the original project's table
+  `CREATE TABLE IF NOT EXISTS songs_vectors(song_id TEXT PRIMARY KEY, vector BLOB NOT NULL);`,
+  // v2: songs, configurations, frames, failures
+  `CREATE TABLE IF NOT EXISTS model_configs(
+     id INTEGER PRIMARY KEY,
+     key TEXT NOT NULL,
+     input_repr TEXT NOT NULL, content_type TEXT NOT NULL, embedding_size INTEGER NOT NULL,
+     weights_hash TEXT NOT NULL, hop_size REAL NOT NULL, center INTEGER NOT NULL, pooling TEXT NOT NULL,
+     frontend TEXT NOT NULL, backend TEXT NOT NULL, tool_version TEXT NOT NULL,
+     UNIQUE(key, frontend, backend, tool_version));
+   CREATE TABLE IF NOT EXISTS songs(
+     song_id TEXT PRIMARY KEY, path TEXT NOT NULL, duration REAL NOT NULL, sample_rate INTEGER NOT NULL,
+     channels INTEGER NOT NULL, format TEXT NOT NULL, size INTEGER NOT NULL, content_hash TEXT NOT NULL,
+     tags TEXT, windows INTEGER NOT NULL, config_id INTEGER REFERENCES model_configs(id),
+     embedded_at TEXT NOT NULL);
+   CREATE INDEX IF NOT EXISTS songs_path ON songs(path);
+   CREATE TABLE IF NOT EXISTS frames(
+     song_id TEXT NOT NULL, idx INTEGER NOT NULL, timestamp REAL NOT NULL, vector BLOB NOT NULL,
+     PRIMARY KEY(song_id, idx));
+   CREATE TABLE IF NOT EXISTS failures(
+     id INTEGER PRIMARY KEY, path TEXT NOT NULL, error TEXT NOT NULL, at TEXT NOT NULL);`,
+  // v3: a counter bumped by every change to songs_vectors, so caches of the vectors know when they are stale
+  `CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+   INSERT OR IGNORE INTO meta(key, value) VALUES ('vectors_version', 0);
+   CREATE TRIGGER IF NOT EXISTS vectors_insert AFTER INSERT ON songs_vectors
+     BEGIN UPDATE meta SET value = value + 1 WHERE key = 'vectors_version'; END;
+   CREATE TRIGGER IF NOT EXISTS vectors_update AFTER UPDATE ON songs_vectors
+     BEGIN UPDATE meta SET value = value + 1 WHERE key = 'vectors_version'; END;
+   CREATE TRIGGER IF NOT EXISTS vectors_delete AFTER DELETE ON songs_vectors
+     BEGIN UPDATE meta SET value = value + 1 WHERE key = 'vectors_version'; END;`,
+];
+
+/** Options of {@linkcode Store.open}. */
+export interface StoreOptions {
+  /** Milliseconds to wait for another process's lock; default 30 000. */
+  busyTimeout?: number;
+  /** Open read-only (no migration). */
+  readOnly?: boolean;
+}
+
+/**
+ * The song database.
+ *
+ * @example
+ * ```ts
+ * import { Store } from "./sqlite_store.ts";
+ * const store = Store.open(":memory:");
+ * store.putVector("bell_sound", new Float64Array(512));
+ * console.assert(store.vectors().get("bell_sound")?.length === 512);
+ * store.close();
+ * ```
+ */
+export class Store {
+  readonly path: string;
+  readonly db: DatabaseSync;
+
+  private constructor(path: string, db: DatabaseSync) {
+    this.path = path;
+    this.db = db;
+  }
+
+  /** Open (creating and migrating as needed). */
+  static open(path: string, options: StoreOptions = {}): Store {
+    if (path !== ":memory:" && !options.readOnly) {
+      try {
+        Deno.mkdirSync(dirname(path), { recursive: true });
+      } catch (e) {
+        throw new StoreError(`${path}: cannot create its folder (${(e as Error).message})`, { cause: e });
+      }
+    }
+    let db: DatabaseSync;
+    try {
+      db = new DatabaseSync(path, { readOnly: options.readOnly ?? false });
+    } catch (e) {
+      throw new StoreError(`${path}: cannot open the database (${(e as Error).message})`, { cause: e });
+    }
+    const store = new Store(path, db);
+    store.#guard("open", () => {
+      db.exec(`PRAGMA busy_timeout = ${options.busyTimeout ?? 30000}`);
+      if (!options.readOnly) {
+        db.exec("PRAGMA journal_mode = WAL");
+        db.exec("PRAGMA synchronous = NORMAL");
+        store.#migrate();
+      }
+    });
+    return store;
+  }
+
+  #guard<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof OpenL3Error) throw e;
+      const msg = (e as Error).message ?? String(e);
+      const hint = /full|SQLITE_FULL/i.test(msg)
+        ? " (the disk is full: what was stored before is kept)"
+        : /readonly|read-only/i.test(msg)
+        ? " (the database is read-only)"
+        : /locked|busy/i.test(msg)
+        ? " (another process held the database too long)"
+        : "";
+      throw new StoreError(`${this.path}: ${what} failed: ${msg}${hint}`, { cause: e });
+    }
+  }
+
+  /** Schema version of the open file. */
+  get version(): number {
+    return Number((this.db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
+  }
+
+  #migrate() {
+    const from = this.version;
+    if (from > SCHEMA_VERSION) {
+      throw new StoreError(
+        `${this.path}: schema version ${from} is newer than this tool's (${SCHEMA_VERSION})`,
+      );
+    }
+    if (from === SCHEMA_VERSION) return;
+    this.transaction(() => {
+      // A database from the original project has songs_vectors and user_version 0: v1 keeps it as it is.
+      for (let v = from; v < SCHEMA_VERSION; v++) this.db.exec(MIGRATIONS[v]);
+      this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    });
+  }
+
+  /** Run `fn` in one IMMEDIATE transaction (all or nothing). */
+  transaction<T>(fn: () => T): T {
+    return this.#guard("transaction", () => {
+      this.db.exec("BEGIN IMMEDIATE");
+      try {
+        const r = fn();
+        this.db.exec("COMMIT");
+        return r;
+      } catch (e) {
+        try {
+          this.db.exec("ROLLBACK");
+        } catch { /* the failed statement may have rolled back already */ }
+        throw e;
+      }
+    });
+  }
+
+  /** The id of a configuration row, inserted if new. */
+  configId(c: ModelConfig): number {
+    const key = configKey(c);
+    const find = () =>
+      this.db.prepare(
+        "SELECT id FROM model_configs WHERE key = ? AND frontend = ? AND backend = ? AND tool_version = ?",
+      ).get(key, c.frontend, c.backend, c.toolVersion) as { id: number } | undefined;
+    const found = find();
+    if (found) return Number(found.id);
+    this.db.prepare(
+      `INSERT OR IGNORE INTO model_configs(key, input_repr, content_type, embedding_size, weights_hash, hop_size,
+         center, pooling, frontend, backend, tool_version) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+    ).run(
+      key,
+      c.inputRepr,
+      c.contentType,
+      c.embeddingSize,
+      c.weightsHash,
+      c.hopSize,
+      c.center ? 1 : 0,
+      c.pooling,
+      c.frontend,
+      c.backend,
+      c.toolVersion,
+    );
+    return Number(find()!.id);
+  }
+
+  /** Store only a vector (the original's table). */
+  putVector(songId: string, vector: ArrayLike<number>): void {
+    this.#guard(`storing ${songId}`, () => {
+      this.db.prepare("INSERT OR REPLACE INTO songs_vectors(song_id, vector) VALUES (?, ?)").run(
+        songId,
+        vectorToBlob(vector),
+      );
+    });
+  }
+
+  /**
+   * Store a song, its vector, configuration and (optionally) frames, in one transaction.
+   */
+  putSong(
+    song: SongRecord,
+    vector: ArrayLike<number>,
+    config: ModelConfig,
+    frames?: { embedding: Float32Array; timestamps: Float64Array; size: number },
+  ): void {
+    this.transaction(() => {
+      const cid = this.configId(config);
+      this.db.prepare(
+        `INSERT OR REPLACE INTO songs(song_id, path, duration, sample_rate, channels, format, size, content_hash, tags,
+           windows, config_id, embedded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+      ).run(
+        song.songId,
+        song.path,
+        song.duration,
+        song.sampleRate,
+        song.channels,
+        song.format,
+        song.size,
+        song.contentHash,
+        song.tags ? JSON.stringify(song.tags) : null,
+        song.windows,
+        cid,
+        new Date().toISOString(),
+      );
+      this.db.prepare("INSERT OR REPLACE INTO songs_vectors(song_id, vector) VALUES (?, ?)").run(
+        song.songId,
+        vectorToBlob(vector),
+      );
+      this.db.prepare("DELETE FROM frames WHERE song_id = ?").run(song.songId);
+      if (frames) {
+        const ins = this.db.prepare("INSERT INTO frames(song_id, idx, timestamp, vector) VALUES (?,?,?,?)");
+        for (let i = 0; i < frames.timestamps.length; i++) {
+          ins.run(
+            song.songId,
+            i,
+            frames.timestamps[i],
+            float32Blob(frames.embedding.subarray(i * frames.size, (i + 1) * frames.size)),
+          );
+        }
+      }
+      this.db.prepare("DELETE FROM failures WHERE path = ?").run(song.path);
+    });
+  }
+
+  /** Record a failure. */
+  putFailure(path: string, error: string): void {
+    this.#guard(`recording the failure of ${path}`, () => {
+      this.db.prepare("INSERT INTO failures(path, error, at) VALUES (?,?,?)").run(
+        path,
+        error,
+        new Date().toISOString(),
+      );
+    });
+  }
+
+  /** A stored song, or undefined. */
+  song(songId: string): StoredSong | undefined {
+    const row = this.db.prepare(
+      `SELECT s.*, c.key AS config_key FROM songs s LEFT JOIN model_configs c ON c.id = s.config_id WHERE song_id = ?`,
+    ).get(songId) as Record<string, unknown> | undefined;
+    if (!row) return undefined;
+    return {
+      songId: String(row.song_id),
+      path: String(row.path),
+      duration: Number(row.duration),
+      sampleRate: Number(row.sample_rate),
+      channels: Number(row.channels),
+      format: String(row.format),
+      size: Number(row.size),
+      contentHash: String(row.content_hash),
+      tags: row.tags ? JSON.parse(String(row.tags)) : undefined,
+      windows: Number(row.windows),
+      configKey: row.config_key === null ? null : String(row.config_key),
+      embeddedAt: String(row.embedded_at),
+    };
+  }
+
+  /** Every song vector, by id (optionally those whose id starts with a prefix). */
+  vectors(prefix = ""): Map<string, Float64Array> {
+    const rows = this.#guard(
+      "reading vectors",
+      () =>
+        this.db.prepare(
+          "SELECT song_id, vector FROM songs_vectors WHERE substr(song_id, 1, ?) = ? ORDER BY song_id",
+        )
+          .all(prefix.length, prefix),
+    ) as { song_id: string; vector: Uint8Array }[];
+    return new Map(rows.map((r) => [r.song_id, blobToVector(r.vector)]));
+  }
+
+  /** The distinct configurations (the parts that decide the numbers) the stored songs were made with. */
+  storedConfigs(): Pick<
+    ModelConfig,
+    "inputRepr" | "contentType" | "embeddingSize" | "weightsHash" | "hopSize" | "center" | "pooling"
+  >[] {
+    const rows = this.db.prepare(
+      `SELECT DISTINCT c.input_repr, c.content_type, c.embedding_size, c.weights_hash, c.hop_size, c.center, c.pooling
+       FROM songs s JOIN model_configs c ON c.id = s.config_id`,
+    ).all() as Record<string, unknown>[];
+    return rows.map((r) => ({
+      inputRepr: String(r.input_repr),
+      contentType: String(r.content_type),
+      embeddingSize: Number(r.embedding_size),
+      weightsHash: String(r.weights_hash),
+      hopSize: Number(r.hop_size),
+      center: Number(r.center) === 1,
+      pooling: String(r.pooling) as "max" | "mean",
+    }));
+  }
+
+  /** The counter every change to `songs_vectors` bumps (schema ≥ 3); -1 when the file has none. */
+  vectorsVersion(): number {
+    try {
+      const row = this.db.prepare("SELECT value FROM meta WHERE key = 'vectors_version'").get() as
+        | { value: number }
+        | undefined;
+      return row ? Number(row.value) : -1;
+    } catch {
+      return -1; // an older schema opened read-only: no counter
+    }
+  }
+
+  /** Every (id, vector) row, streamed (no map of all vectors is built). */
+  *vectorRows(): Generator<{ id: string; vector: Float64Array }> {
+    const it = this.db.prepare("SELECT song_id, vector FROM songs_vectors ORDER BY song_id")
+      .iterate() as Iterable<{
+        song_id: string;
+        vector: Uint8Array;
+      }>;
+    for (const r of it) yield { id: r.song_id, vector: blobToVector(r.vector) };
+  }
+
+  /** Frame embeddings of a song (float32), with timestamps. */
+  frames(songId: string): { timestamps: number[]; vectors: Float32Array[] } {
+    const rows = this.db.prepare("SELECT timestamp, vector FROM frames WHERE song_id = ? ORDER BY idx").all(
+      songId,
+    ) as {
+      timestamp: number;
+      vector: Uint8Array;
+    }[];
+    return {
+      timestamps: rows.map((r) => r.timestamp),
+      vectors: rows.map((r) =>
+        new Float32Array(
+          r.vector.buffer.slice(r.vector.byteOffset, r.vector.byteOffset + r.vector.byteLength),
+        )
+      ),
+    };
+  }
+
+  /** Failures, newest first. */
+  failures(): { path: string; error: string; at: string }[] {
+    return this.db.prepare("SELECT path, error, at FROM failures ORDER BY id DESC").all() as {
+      path: string;
+      error: string;
+      at: string;
+    }[];
+  }
+
+  /** Songs whose path starts with a prefix. */
+  songPaths(prefix = ""): { songId: string; path: string }[] {
+    return (this.db.prepare("SELECT song_id, path FROM songs WHERE substr(path, 1, ?) = ?").all(
+      prefix.length,
+      prefix,
+    ) as {
+      song_id: string;
+      path: string;
+    }[]).map((r) => ({ songId: r.song_id, path: r.path }));
+  }
+
+  /** Remove songs (vector, frames, record) in one transaction. */
+  remove(songIds: string[]): void {
+    this.transaction(() => {
+      for (const id of songIds) {
+        for (const table of ["songs", "songs_vectors", "frames"]) {
+          this.db.prepare(`DELETE FROM ${table} WHERE song_id = ?`).run(id);
+        }
+      }
+    });
+  }
+
+  /** `PRAGMA integrity_check` result ("ok" when sound). */
+  integrityCheck(): string {
+    return String(
+      (this.db.prepare("PRAGMA integrity_check").get() as { integrity_check: string }).integrity_check,
+    );
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
