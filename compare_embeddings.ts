@@ -12,7 +12,7 @@
 
 import { join } from "node:path";
 import { ANALYSIS_DIR, DB_PATH, VISUALIZATION_PNG } from "./files.ts";
-import { numberFlag, parseCli, runMain } from "./lib/util/cli.ts";
+import { numberFlag, runCommand } from "./lib/util/cli.ts";
 import { kMeans } from "./lib/analysis/kmeans.ts";
 import {
   extremePairs,
@@ -214,32 +214,30 @@ Usage: deno task compare [options]
   --seed N          t-SNE seed (default: 42)
   -h, --help        this text`;
 
-async function main(args: string[]): Promise<number> {
-  const { values } = parseCli(args, {
-    db: { type: "string" },
-    ids: { type: "string" },
-    prefix: { type: "string" },
-    "out-dir": { type: "string" },
-    png: { type: "string" },
-    clusters: { type: "string" },
-    k: { type: "string", short: "k" },
-    seed: { type: "string" },
-  });
-  if (values.help) {
-    console.log(HELP);
+if (import.meta.main) {
+  await runCommand({
+    help: HELP,
+    options: {
+      db: { type: "string" },
+      ids: { type: "string" },
+      prefix: { type: "string" },
+      "out-dir": { type: "string" },
+      png: { type: "string" },
+      clusters: { type: "string" },
+      k: { type: "string", short: "k" },
+      seed: { type: "string" },
+    },
+  }, async ({ values }) => {
+    await run({
+      db: values.db,
+      ids: values.ids?.split(",").map((s) => s.trim()).filter((s) => s),
+      prefix: values.prefix,
+      outDir: values["out-dir"],
+      png: values.png,
+      clusters: values.clusters === undefined ? undefined : numberFlag(values.clusters, "clusters", 2),
+      k: numberFlag(values.k, "k", 3),
+      seed: numberFlag(values.seed, "seed", 42),
+    });
     return 0;
-  }
-  await run({
-    db: values.db,
-    ids: values.ids?.split(",").map((s) => s.trim()).filter((s) => s),
-    prefix: values.prefix,
-    outDir: values["out-dir"],
-    png: values.png,
-    clusters: values.clusters === undefined ? undefined : numberFlag(values.clusters, "clusters", 2),
-    k: numberFlag(values.k, "k", 3),
-    seed: numberFlag(values.seed, "seed", 42),
   });
-  return 0;
 }
-
-if (import.meta.main) await runMain(main);

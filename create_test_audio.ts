@@ -9,7 +9,7 @@
 
 import { join } from "node:path";
 import { PREVIEWS_DIR } from "./files.ts";
-import { choiceFlag, numberFlag, parseCli, runMain } from "./lib/util/cli.ts";
+import { choiceFlag, numberFlag, runCommand } from "./lib/util/cli.ts";
 import { ArgumentError } from "./lib/util/errors.ts";
 import { encodeMp3 } from "./lib/audio/mp3_encode.ts";
 import { encodeWav } from "./lib/audio/wav.ts";
@@ -72,29 +72,27 @@ Usage: deno task create-audio [options]
   --true-pink        also write pink_noise_1f.<format>, a true 1/f pink noise
   -h, --help         this text`;
 
-async function main(args: string[]): Promise<number> {
-  const { values } = parseCli(args, {
-    out: { type: "string" },
-    format: { type: "string" },
-    duration: { type: "string" },
-    "sample-rate": { type: "string" },
-    seed: { type: "string" },
-    "true-pink": { type: "boolean" },
-  });
-  if (values.help) {
-    console.log(HELP);
+if (import.meta.main) {
+  await runCommand({
+    help: HELP,
+    options: {
+      out: { type: "string" },
+      format: { type: "string" },
+      duration: { type: "string" },
+      "sample-rate": { type: "string" },
+      seed: { type: "string" },
+      "true-pink": { type: "boolean" },
+    },
+  }, async ({ values }) => {
+    const paths = await run({
+      out: values.out,
+      format: choiceFlag(values.format, "format", ["mp3", "wav"] as const, "mp3"),
+      duration: numberFlag(values.duration, "duration", 30),
+      sampleRate: numberFlag(values["sample-rate"], "sample-rate", 22050),
+      seed: numberFlag(values.seed, "seed", 42),
+      truePink: values["true-pink"],
+    });
+    console.log(`${paths.length} files written to ${values.out ?? PREVIEWS_DIR}`);
     return 0;
-  }
-  const paths = await run({
-    out: values.out,
-    format: choiceFlag(values.format, "format", ["mp3", "wav"] as const, "mp3"),
-    duration: numberFlag(values.duration, "duration", 30),
-    sampleRate: numberFlag(values["sample-rate"], "sample-rate", 22050),
-    seed: numberFlag(values.seed, "seed", 42),
-    truePink: values["true-pink"],
   });
-  console.log(`${paths.length} files written to ${values.out ?? PREVIEWS_DIR}`);
-  return 0;
 }
-
-if (import.meta.main) await runMain(main);

@@ -9,16 +9,17 @@
  * @module
  */
 
-import { DB_PATH, MODELS_DIR } from "./files.ts";
-import { choiceFlag, parseCli, runMain } from "./lib/util/cli.ts";
+import { DB_PATH } from "./files.ts";
+import { choiceFlag, runCommand } from "./lib/util/cli.ts";
+import { ArgumentError } from "./lib/util/errors.ts";
+import { POOLINGS } from "./lib/model/pooling.ts";
 import {
   type CollectionOptions,
   type CollectionSummary,
   embedCollection,
   formatSummary,
 } from "./lib/pipeline/collection.ts";
-import { ArgumentError } from "./lib/util/errors.ts";
-import { MODEL_FLAGS, MODEL_FLAGS_HELP, modelOptions } from "./lib/pipeline/model_flags.ts";
+import { MODEL_FLAGS, MODEL_FLAGS_HELP, modelOptions, OPENL3_ALIASES } from "./lib/pipeline/model_flags.ts";
 
 /** Embed a collection (what the command line does, callable from tests). */
 export async function run(options: CollectionOptions): Promise<CollectionSummary> {
@@ -32,57 +33,62 @@ Usage: deno task embed <file|folder>... [options]
 Model and devices
 ${MODEL_FLAGS_HELP}
 Output
-  --pool P              max | mean: frame embeddings → one vector per song (default: max)
+  --pool P              ${POOLINGS.join(" | ")}: frame embeddings → one vector per song (default: max)
   --db PATH             SQLite database (default: ${DB_PATH})
   --frames              also store every frame embedding with its timestamp
-  --output-dir DIR      also write one OpenL3-style .npz (embedding, timestamps) per file
+  -o, --output-dir DIR  also write one OpenL3-style .npz (embedding, timestamps) per file:
+                        <stem>.npz, or <stem>_<suffix>.npz (files sharing a stem get a hash in the name)
+  --suffix S            suffix of the .npz names
 Running
   --force               recompute files already stored with the same content and configuration
   --prune               remove stored songs under the given folders whose files are gone
   --quiet               no per-file lines, no progress
+  --version             the tool's and the runtime's versions
   -h, --help            this text
 
 Song ids are the files' absolute paths. A rerun skips unchanged files; Ctrl-C stops after the
 current batch (nothing half-written is kept). Exit status: 0 all embedded or skipped, 1 some
-failed (see the failures table), 130 interrupted.`;
+failed (see the failures table) or nothing to embed, 2 a bad command line, 130 interrupted.`;
 
-async function main(args: string[]): Promise<number> {
-  const { values, positionals } = parseCli(args, {
-    ...MODEL_FLAGS,
-    pool: { type: "string" },
-    db: { type: "string" },
-    frames: { type: "boolean" },
-    "output-dir": { type: "string" },
-    force: { type: "boolean" },
-    prune: { type: "boolean" },
-    quiet: { type: "boolean" },
-  }, true);
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (positionals.length === 0) throw new ArgumentError("give at least one audio file or folder");
-  const controller = new AbortController();
-  let interrupts = 0;
-  Deno.addSignalListener("SIGINT", () => {
-    if (++interrupts > 1) Deno.exit(130); // second Ctrl-C: leave now (every stored song is whole)
-    console.error("interrupted: finishing the current batch (Ctrl-C again to quit at once)");
-    controller.abort();
+if (import.meta.main) {
+  await runCommand({
+    help: HELP,
+    options: {
+      ...MODEL_FLAGS,
+      pool: { type: "string" },
+      db: { type: "string" },
+      frames: { type: "boolean" },
+      "output-dir": { type: "string", short: "o" },
+      suffix: { type: "string" },
+      force: { type: "boolean" },
+      prune: { type: "boolean" },
+      quiet: { type: "boolean" },
+    },
+    positionals: true,
+    aliases: OPENL3_ALIASES,
+  }, async ({ values, positionals }) => {
+    if (positionals.length === 0) throw new ArgumentError("give at least one audio file or folder");
+    const controller = new AbortController();
+    let interrupts = 0;
+    Deno.addSignalListener("SIGINT", () => {
+      if (++interrupts > 1) Deno.exit(130); // second Ctrl-C: leave now (every stored song is whole)
+      console.error("\ninterrupted: finishing the current batch (Ctrl-C again to quit at once)");
+      controller.abort();
+    });
+    const summary = await run({
+      ...modelOptions(values),
+      inputs: positionals,
+      db: values.db ?? DB_PATH,
+      pool: choiceFlag(values.pool, "pool", POOLINGS, "max"),
+      frames: values.frames,
+      outputDir: values["output-dir"],
+      suffix: values.suffix,
+      force: values.force,
+      prune: values.prune,
+      quiet: values.quiet,
+      signal: controller.signal,
+    });
+    console.log(formatSummary(summary));
+    return summary.interrupted ? 130 : summary.failed > 0 ? 1 : 0;
   });
-  const summary = await run({
-    ...modelOptions(values, MODELS_DIR),
-    inputs: positionals,
-    db: values.db ?? DB_PATH,
-    pool: choiceFlag(values.pool, "pool", ["max", "mean"] as const, "max"),
-    frames: values.frames,
-    outputDir: values["output-dir"],
-    force: values.force,
-    prune: values.prune,
-    quiet: values.quiet,
-    signal: controller.signal,
-  });
-  console.log(formatSummary(summary));
-  return summary.interrupted ? 130 : summary.failed > 0 ? 1 : 0;
 }
-
-if (import.meta.main) await runMain(main);

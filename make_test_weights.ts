@@ -10,7 +10,7 @@
  * @module
  */
 
-import { choiceFlag, numberFlag, parseCli, runMain } from "./lib/util/cli.ts";
+import { choiceFlag, numberFlag, runCommand } from "./lib/util/cli.ts";
 import { ArgumentError } from "./lib/util/errors.ts";
 import { INPUT_REPRS } from "./lib/frontend/spec.ts";
 import { type RandomWeightsFileOptions, writeRandomWeights } from "./lib/model/random_weights.ts";
@@ -30,26 +30,24 @@ Usage: deno task make-test-weights --out PATH [options]
   --layout L            weights (model.save_weights, default) | model (full-model save)
   -h, --help            this text`;
 
-async function main(args: string[]): Promise<number> {
-  const { values } = parseCli(args, {
-    out: { type: "string" },
-    "input-repr": { type: "string" },
-    seed: { type: "string" },
-    layout: { type: "string" },
-  });
-  if (values.help) {
-    console.log(HELP);
+if (import.meta.main) {
+  await runCommand({
+    help: HELP,
+    options: {
+      out: { type: "string" },
+      "input-repr": { type: "string" },
+      seed: { type: "string" },
+      layout: { type: "string" },
+    },
+  }, async ({ values }) => {
+    if (!values.out) throw new ArgumentError("--out PATH is required");
+    const names = await run({
+      out: values.out,
+      inputRepr: choiceFlag(values["input-repr"], "input-repr", INPUT_REPRS, "mel256"),
+      seed: numberFlag(values.seed, "seed", 0),
+      layout: choiceFlag(values.layout, "layout", ["weights", "model"] as const, "weights"),
+    });
+    console.log(`${values.out}: random (untrained) OpenL3 weights, ${names.length} Keras layers`);
     return 0;
-  }
-  if (!values.out) throw new ArgumentError("--out PATH is required");
-  const names = await run({
-    out: values.out,
-    inputRepr: choiceFlag(values["input-repr"], "input-repr", INPUT_REPRS, "mel256"),
-    seed: numberFlag(values.seed, "seed", 0),
-    layout: choiceFlag(values.layout, "layout", ["weights", "model"] as const, "weights"),
   });
-  console.log(`${values.out}: random (untrained) OpenL3 weights, ${names.length} Keras layers`);
-  return 0;
 }
-
-if (import.meta.main) await runMain(main);

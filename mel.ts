@@ -9,40 +9,35 @@
  * @module
  */
 
-import { choiceFlag, numberFlag, parseCli, runMain } from "./lib/util/cli.ts";
+import { choiceFlag, runCommand } from "./lib/util/cli.ts";
 import { decodeAudioFile, toMono } from "./lib/audio/decode.ts";
 import { ArgumentError } from "./lib/util/errors.ts";
 import { frameBatches, planFrames, sourceAt48k } from "./lib/audio/frame.ts";
-import { DEVICE_CHOICES, type DeviceChoice } from "./lib/gpu/device.ts";
 import { createFrontend } from "./lib/frontend/frontend.ts";
 import { npyHeader } from "./lib/util/npy.ts";
-import { INPUT_REPRS, type InputRepr } from "./lib/frontend/spec.ts";
+import { EMBED_DEFAULTS } from "./lib/pipeline/defaults.ts";
+import { type EmbedderOptions, resolveEmbedderOptions } from "./lib/pipeline/embed_options.ts";
+import { MODEL_FLAGS, modelOptions, OPENL3_ALIASES } from "./lib/pipeline/model_flags.ts";
+import { DEVICE_CHOICES } from "./lib/gpu/device.ts";
+import { INPUT_REPRS } from "./lib/frontend/spec.ts";
 
 /** Pipeline stages the command can dump. */
 export const STAGES = ["spectrogram", "resampled"] as const;
 /** One of {@linkcode STAGES}. */
 export type Stage = typeof STAGES[number];
 
-/** Options of {@linkcode run}. */
-export interface MelOptions {
+/** Options of {@linkcode run}: the frontend's part of the embedder options, plus the files. */
+export interface MelOptions
+  extends Pick<EmbedderOptions, "inputRepr" | "hopSize" | "center" | "device" | "batchSize" | "verbose"> {
   /** Audio file to read. */
   audio: string;
   /** Where to write the `.npy`. */
   out: string;
-  /** Stage to dump; default `spectrogram`. */
+  /**
+   * Stage to dump.
+   * @default {"spectrogram"}
+   */
   stage?: Stage;
-  /** Frontend for the spectrogram stage; default `mel256`. */
-  inputRepr?: InputRepr;
-  /** Seconds between windows; default 0.1. */
-  hopSize?: number;
-  /** Centre the windows (OpenL3's `center`); default true. */
-  center?: boolean;
-  /** Where the frontend runs; default `auto`. */
-  device?: DeviceChoice;
-  /** Windows per batch; default 32. */
-  batchSize?: number;
-  /** Report the device and warnings on stderr; default true. */
-  verbose?: boolean;
 }
 
 /** Result of {@linkcode run}. */
@@ -73,19 +68,16 @@ export async function run(options: MelOptions): Promise<MelResult> {
       while ((n = source.read(chunk)) > 0) await writeAll(file, new Uint8Array(chunk.buffer, 0, n * 4));
       return { shape };
     }
-    const frame = { hopSize: options.hopSize ?? 0.1, center: options.center ?? true };
-    const plan = planFrames(source.length, frame);
+    const o = resolveEmbedderOptions(options);
+    const plan = planFrames(source.length, o);
     if (verbose) { for (const w of plan.warnings) console.error(`warning: ${options.audio}: ${w}`); }
-    const frontend = await createFrontend({
-      repr: options.inputRepr ?? "mel256",
-      device: options.device ?? "auto",
-      batchSize: options.batchSize,
-    });
+    const batchSize = o.batchSize ?? EMBED_DEFAULTS.gpuBatchSize;
+    const frontend = await createFrontend({ repr: o.inputRepr, device: o.device, batchSize });
     try {
       if (verbose) console.error(`frontend: ${frontend.description}`);
       const shape = [plan.windows, frontend.spec.bins, frontend.spec.frames];
       await file.write(npyHeader("<f4", shape));
-      for (const batch of frameBatches(source, { ...frame, batchSize: options.batchSize ?? 32 })) {
+      for (const batch of frameBatches(source, plan, batchSize)) {
         const patches = await frontend.compute(batch.samples, batch.count);
         await writeAll(file, new Uint8Array(patches.buffer, patches.byteOffset, patches.byteLength));
       }
@@ -108,43 +100,42 @@ Usage: deno task mel <audio> --out FILE.npy [options]
 
   --stage S           spectrogram (default): dB patches of every window, shape (windows, bins, frames)
                       resampled: the 48 kHz mono signal, shape (samples,)
-  --input-repr R      ${INPUT_REPRS.join(" | ")} (default: mel256)
-  --hop S             seconds between windows (default: 0.1)
+  -i, --input-repr R  ${INPUT_REPRS.join(" | ")} (default: ${EMBED_DEFAULTS.inputRepr})
+  --hop S             seconds between windows (default: ${EMBED_DEFAULTS.hopSize}; also --audio-hop-size)
   --no-center         do not centre the windows (OpenL3's center=False)
   --device D          ${DEVICE_CHOICES.join(" | ")} (default: auto: WebGPU on a hardware adapter, else CPU)
-  --batch-size N      windows per batch (default: 32)
+  --batch-size N      windows per batch (default: ${EMBED_DEFAULTS.gpuBatchSize})
   --out FILE          output .npy (required)
+  --version           the tool's and the runtime's versions
   -h, --help          this text`;
 
-async function main(args: string[]): Promise<number> {
-  const { values, positionals } = parseCli(args, {
-    stage: { type: "string" },
-    out: { type: "string" },
-    "input-repr": { type: "string" },
-    hop: { type: "string" },
-    "no-center": { type: "boolean" },
-    device: { type: "string" },
-    "batch-size": { type: "string" },
-  }, true);
-  if (values.help) {
-    console.log(HELP);
+if (import.meta.main) {
+  await runCommand({
+    help: HELP,
+    options: {
+      stage: { type: "string" },
+      out: { type: "string" },
+      "input-repr": MODEL_FLAGS["input-repr"],
+      hop: MODEL_FLAGS.hop,
+      "no-center": MODEL_FLAGS["no-center"],
+      device: MODEL_FLAGS.device,
+      "batch-size": MODEL_FLAGS["batch-size"],
+    },
+    positionals: true,
+    aliases: OPENL3_ALIASES,
+  }, async ({ values, positionals }) => {
+    if (positionals.length !== 1) {
+      throw new ArgumentError(`expected one audio file, got ${positionals.length}`);
+    }
+    if (!values.out) throw new ArgumentError("--out FILE.npy is required");
+    const stage = choiceFlag(values.stage, "stage", STAGES, "spectrogram");
+    const r = await run({
+      audio: positionals[0],
+      out: values.out,
+      stage,
+      ...modelOptions(values),
+    });
+    console.log(`${values.out}: ${stage}, float32, shape (${r.shape.join(", ")})`);
     return 0;
-  }
-  if (positionals.length !== 1) throw new ArgumentError(`expected one audio file, got ${positionals.length}`);
-  if (!values.out) throw new ArgumentError("--out FILE.npy is required");
-  const stage = choiceFlag(values.stage, "stage", STAGES, "spectrogram");
-  const r = await run({
-    audio: positionals[0],
-    out: values.out,
-    stage,
-    inputRepr: choiceFlag(values["input-repr"], "input-repr", INPUT_REPRS, "mel256"),
-    hopSize: numberFlag(values.hop, "hop", 0.1),
-    center: !values["no-center"],
-    device: choiceFlag(values.device, "device", DEVICE_CHOICES, "auto"),
-    batchSize: numberFlag(values["batch-size"], "batch-size", 32),
   });
-  console.log(`${values.out}: ${stage}, float32, shape (${r.shape.join(", ")})`);
-  return 0;
 }
-
-if (import.meta.main) await runMain(main);

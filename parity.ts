@@ -11,12 +11,13 @@
  * @module
  */
 
-import { MODELS_DIR } from "./files.ts";
-import { parseCli, runMain } from "./lib/util/cli.ts";
+import { runCommand } from "./lib/util/cli.ts";
 import { ArgumentError } from "./lib/util/errors.ts";
 import { createEmbedder, type EmbedderOptions, embedFile } from "./lib/pipeline/embedder.ts";
-import { MODEL_FLAGS, MODEL_FLAGS_HELP, modelOptions } from "./lib/pipeline/model_flags.ts";
-import { decodeNpz, encodeNpz } from "./lib/util/npz.ts";
+import { MODEL_FLAGS, MODEL_FLAGS_HELP, modelOptions, OPENL3_ALIASES } from "./lib/pipeline/model_flags.ts";
+import { writeEmbeddingNpz } from "./lib/pipeline/npz_export.ts";
+import { decodeNpz } from "./lib/util/npz.ts";
+import { readInputFile } from "./lib/util/input_file.ts";
 import {
   compareEmbeddings,
   FLOAT32_TOLERANCE,
@@ -34,7 +35,7 @@ export interface ParityOptions extends EmbedderOptions {
 
 /** Embed, compare, and (optionally) write the computed `.npz`. */
 export async function run(options: ParityOptions): Promise<ParityReport> {
-  const reference = await decodeNpz(await Deno.readFile(options.reference), options.reference);
+  const reference = await decodeNpz(await readInputFile(options.reference), options.reference);
   if (!reference.embedding || !reference.timestamps) {
     throw new ArgumentError(`${options.reference}: needs the keys 'embedding' and 'timestamps'`);
   }
@@ -42,15 +43,7 @@ export async function run(options: ParityOptions): Promise<ParityReport> {
   const embedder = await createEmbedder(embedderOptions);
   try {
     const e = await embedFile(embedder, options.audio);
-    if (options.out) {
-      await Deno.writeFile(
-        options.out,
-        encodeNpz({
-          embedding: { data: e.embedding, shape: [e.windows, e.size] },
-          timestamps: { data: e.timestamps, shape: [e.windows] },
-        }),
-      );
-    }
+    if (options.out) await writeEmbeddingNpz(options.out, e);
     return compareEmbeddings(e, {
       embedding: reference.embedding.data,
       timestamps: reference.timestamps.data,
@@ -76,32 +69,36 @@ const HELP = `Compare this tool's OpenL3 embeddings with a reference .npz (e.g. 
 
 Usage: deno task parity --audio A --reference R.npz [options]
 
-${MODEL_FLAGS_HELP}
+  --audio A             the audio file to embed (required)
+  --reference R.npz     the reference: keys 'embedding' (windows × dim) and 'timestamps' (required)
   --out E.npz           also write the computed embeddings
+${MODEL_FLAGS_HELP}
+  --version             the tool's and the runtime's versions
   -h, --help            this text
 
-Exit status: 0 when it passes at OpenL3's tolerance, 1 when not.`;
+Prints the largest absolute and relative differences and the verdict at OpenL3's own tolerance
+(np.allclose, rtol = atol = ${OPENL3_TOLERANCE.rtol}) and at a float32 one (${FLOAT32_TOLERANCE.rtol}).
+Exit status: 0 when it passes at OpenL3's tolerance, 1 when not, 2 for a bad command line.`;
 
-async function main(args: string[]): Promise<number> {
-  const { values } = parseCli(args, {
-    ...MODEL_FLAGS,
-    audio: { type: "string" },
-    reference: { type: "string" },
-    out: { type: "string" },
+if (import.meta.main) {
+  await runCommand({
+    help: HELP,
+    options: {
+      ...MODEL_FLAGS,
+      audio: { type: "string" },
+      reference: { type: "string" },
+      out: { type: "string" },
+    },
+    aliases: OPENL3_ALIASES,
+  }, async ({ values }) => {
+    if (!values.audio || !values.reference) throw new ArgumentError("--audio and --reference are required");
+    const report = await run({
+      ...modelOptions(values),
+      audio: values.audio,
+      reference: values.reference,
+      out: values.out,
+    });
+    console.log(formatReport(report));
+    return report.passOpenL3 ? 0 : 1;
   });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (!values.audio || !values.reference) throw new ArgumentError("--audio and --reference are required");
-  const report = await run({
-    ...modelOptions(values, MODELS_DIR),
-    audio: values.audio,
-    reference: values.reference,
-    out: values.out,
-  });
-  console.log(formatReport(report));
-  return report.passOpenL3 ? 0 : 1;
 }
-
-if (import.meta.main) await runMain(main);

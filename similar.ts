@@ -1,6 +1,7 @@
 /**
  * Finding similar tracks: for a stored song, its nearest stored songs; for a
- * new audio file, embed it first (and store it only with `--store`).
+ * new audio file, embed it first, the way the stored songs were (and store
+ * it only with `--store`).
  *
  *     deno task similar <song-id | audio file> [-k 10] [--metric cosine|euclidean] [--db PATH] [--store]
  *
@@ -8,47 +9,48 @@
  */
 
 import { DB_PATH, MODELS_DIR } from "./files.ts";
-import { choiceFlag, numberFlag, parseCli, runMain } from "./lib/util/cli.ts";
-import { ArgumentError, OpenL3Error } from "./lib/util/errors.ts";
+import { choiceFlag, integerFlag, runCommand } from "./lib/util/cli.ts";
+import { ArgumentError, OpenL3Error, printable } from "./lib/util/errors.ts";
 import { pathId } from "./lib/store/song_id.ts";
-import { DEVICE_CHOICES, type DeviceChoice } from "./lib/gpu/device.ts";
-import { type BackendChoice, BACKENDS } from "./lib/model/inference.ts";
+import { DEVICE_CHOICES } from "./lib/gpu/device.ts";
+import { BACKENDS } from "./lib/model/inference.ts";
 import { type Hit, loadIndex, type Metric, METRICS, type VectorIndex } from "./lib/analysis/vector_index.ts";
-import { Store } from "./lib/store/sqlite_store.ts";
-import type { ContentType, EmbeddingSize } from "./lib/model/architecture.ts";
-import type { InputRepr } from "./lib/frontend/spec.ts";
+import { Store, type StoredConfig } from "./lib/store/sqlite_store.ts";
+import { type EmbedderOptions, resolveEmbedderOptions } from "./lib/pipeline/embed_options.ts";
+import { MODEL_FLAGS, modelOptions } from "./lib/pipeline/model_flags.ts";
 
 /** Options of {@linkcode run}. */
-export interface SimilarOptions {
+export interface SimilarOptions
+  extends Pick<EmbedderOptions, "weights" | "modelsDir" | "backend" | "device"> {
   /** A stored song id, or an audio file. */
   query: string;
+  /**
+   * How many neighbours.
+   * @default {10}
+   */
   k?: number;
+  /**
+   * Ranking.
+   * @default {"cosine"}
+   */
   metric?: Metric;
+  /**
+   * SQLite database.
+   * @default {"metadata/songs.db"}
+   */
   db?: string;
   /** Store a new file's vector too. A new file is embedded as the stored songs were (variant, hop, pooling). */
   store?: boolean;
-  weights?: string;
-  modelsDir?: string;
-  backend?: BackendChoice;
-  device?: DeviceChoice;
+  /**
+   * Say where the model runs (stderr).
+   * @default {true}
+   */
   verbose?: boolean;
 }
 
-type StoredConfig = ReturnType<Store["storedConfigs"]>[number];
-
-/** The one configuration the stored songs were made with (undefined for an empty or new database). */
-function storedConfig(db: string): StoredConfig | undefined {
-  let configs: StoredConfig[];
-  try {
-    const store = Store.open(db, { readOnly: true });
-    try {
-      configs = store.storedConfigs();
-    } finally {
-      store.close();
-    }
-  } catch {
-    return undefined; // no database yet
-  }
+/** The one configuration the stored songs were made with. */
+function storedConfig(store: Store, db: string): StoredConfig | undefined {
+  const configs = store.storedConfigs();
   if (configs.length > 1) {
     throw new OpenL3Error(
       `${db} mixes ${configs.length} model configurations: compare stored songs by id instead`,
@@ -58,12 +60,12 @@ function storedConfig(db: string): StoredConfig | undefined {
 }
 
 /** Embedder options that reproduce a stored configuration. */
-function modelOf(cfg: StoredConfig | undefined) {
+function modelOf(cfg: StoredConfig | undefined): EmbedderOptions {
   return cfg
     ? {
-      inputRepr: cfg.inputRepr as InputRepr,
-      contentType: cfg.contentType as ContentType,
-      embeddingSize: cfg.embeddingSize as EmbeddingSize,
+      inputRepr: cfg.inputRepr,
+      contentType: cfg.contentType,
+      embeddingSize: cfg.embeddingSize,
       hopSize: cfg.hopSize,
       center: cfg.center,
     }
@@ -75,10 +77,21 @@ export async function run(options: SimilarOptions): Promise<{ queryId?: string; 
   const db = options.db ?? DB_PATH;
   const k = options.k ?? 10;
   const metric = options.metric ?? "cosine";
+  if (!Number.isInteger(k) || k < 1) throw new ArgumentError(`-k must be a whole number ≥ 1, got ${k}`);
+  resolveEmbedderOptions(options); // a bad --backend or --device is a usage error even for a stored id
+  if (!(await Deno.stat(db).then((s) => s.isFile, () => false))) {
+    throw new OpenL3Error(`${db}: no such database (embed some songs first: deno task embed <folder>)`);
+  }
+  const store = Store.open(db, { readOnly: true });
+  let cfg: StoredConfig | undefined;
+  try {
+    cfg = storedConfig(store, db);
+  } finally {
+    store.close();
+  }
   const isFile = await Deno.stat(options.query).then((s) => s.isFile, () => false);
   // the model code loads only when a file must be embedded: a query by id starts fast
   if (isFile && options.store) {
-    const cfg = storedConfig(db);
     const { embedCollection } = await import("./lib/pipeline/collection.ts");
     await embedCollection({
       inputs: [options.query],
@@ -93,24 +106,23 @@ export async function run(options: SimilarOptions): Promise<{ queryId?: string; 
       pool: cfg?.pooling,
     });
   }
-  let index: VectorIndex;
-  try {
-    index = loadIndex(db);
-  } catch (e) {
-    throw new OpenL3Error(`${db}: cannot read the stored vectors (embed something first)`, { cause: e });
+  const index: VectorIndex = loadIndex(db);
+  if (index.ids.length === 0) {
+    throw new OpenL3Error(`${db} holds no songs yet: embed some first (deno task embed <folder>)`);
   }
   // a stored id, or a file stored under its path id
-  const asId = [options.query, ...(isFile ? [pathId(options.query)] : [])].find((id) =>
-    index.ids.includes(id)
-  );
+  const asId = [options.query, ...(isFile ? [pathId(options.query)] : [])].find((id) => index.row(id) >= 0);
   if (asId) {
-    return { queryId: asId, hits: index.search(index.vector(index.ids.indexOf(asId)), k, metric, asId) };
+    if (index.ids.length === 1) {
+      throw new OpenL3Error(`${db} holds only this song: there is nothing to compare it with`);
+    }
+    return { queryId: asId, hits: index.search(index.vector(index.row(asId)), k, metric, asId) };
   }
   if (!isFile) {
     throw new OpenL3Error(`"${options.query}" is neither a stored song id in ${db} nor an audio file`);
   }
-  const cfg = storedConfig(db);
   const { createEmbedder, embedFile } = await import("./lib/pipeline/embedder.ts");
+  const { FramePooler } = await import("./lib/model/pooling.ts");
   const embedder = await createEmbedder({
     weights: options.weights,
     modelsDir: options.modelsDir,
@@ -119,26 +131,21 @@ export async function run(options: SimilarOptions): Promise<{ queryId?: string; 
     verbose: options.verbose,
     ...modelOf(cfg),
   });
-  if (cfg && embedder.model.weightsHash !== cfg.weightsHash) {
-    await embedder.close();
-    throw new OpenL3Error(
-      `the stored songs were embedded with other weights (sha256 ${
-        cfg.weightsHash.slice(0, 16)
-      }…, these are ` +
-        `${embedder.model.weightsHash.slice(0, 16)}…): their similarities would mean nothing; pass --weights`,
-    );
-  }
-  const pool = cfg?.pooling ?? "max";
   try {
-    const e = await embedFile(embedder, options.query);
-    const v = new Float64Array(e.size).fill(pool === "max" ? -Infinity : 0);
-    for (let w = 0; w < e.windows; w++) {
-      for (let d = 0; d < e.size; d++) {
-        const x = e.embedding[w * e.size + d];
-        v[d] = pool === "max" ? Math.max(v[d], x) : v[d] + x / e.windows;
-      }
+    if (cfg && embedder.model.weightsHash !== cfg.weightsHash) {
+      throw new OpenL3Error(
+        `the stored songs were embedded with other weights (sha256 ${
+          cfg.weightsHash.slice(0, 16)
+        }…, these are ` +
+          `${
+            embedder.model.weightsHash.slice(0, 16)
+          }…): their similarities would mean nothing; pass --weights`,
+      );
     }
-    return { hits: index.search(v, k, metric) };
+    const e = await embedFile(embedder, options.query);
+    const pooler = new FramePooler(cfg?.pooling ?? "max", e.size);
+    pooler.add(e.embedding, e.windows);
+    return { hits: index.search(pooler.result(), k, metric) };
   } finally {
     await embedder.close();
   }
@@ -148,6 +155,10 @@ const HELP = `Find the stored songs most similar to a stored song or to a new au
 
 Usage: deno task similar <song-id | audio file> [options]
 
+A song id is how the song is stored: its file's absolute path for \`embed\` (the path of a stored
+file works too), the file name without extension for \`simple-embed\` (e.g. bell_sound). A file that
+is not stored is embedded the way the stored songs were and compared (stored only with --store).
+
   -k N              how many (default: 10)
   --metric M        ${METRICS.join(" | ")} (default: cosine)
   --db PATH         SQLite database (default: ${DB_PATH})
@@ -156,40 +167,44 @@ Usage: deno task similar <song-id | audio file> [options]
   --models-dir DIR  (default: ${MODELS_DIR})
   --backend B       ${BACKENDS.join(" | ")} (default: auto)
   --device D        ${DEVICE_CHOICES.join(" | ")} (default: auto)
-  -h, --help        this text`;
+  --version         the tool's and the runtime's versions
+  -h, --help        this text
 
-async function main(args: string[]): Promise<number> {
-  const { values, positionals } = parseCli(args, {
-    k: { type: "string", short: "k" },
-    metric: { type: "string" },
-    db: { type: "string" },
-    store: { type: "boolean" },
-    weights: { type: "string" },
-    "models-dir": { type: "string" },
-    backend: { type: "string" },
-    device: { type: "string" },
-  }, true);
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    throw new ArgumentError(`expected one song id or audio file, got ${positionals.length}`);
-  }
-  const metric = choiceFlag(values.metric, "metric", METRICS, "cosine");
-  const { hits } = await run({
-    query: positionals[0],
-    k: numberFlag(values.k, "k", 10),
-    metric,
-    db: values.db,
-    store: values.store,
-    weights: values.weights,
-    modelsDir: values["models-dir"] ?? MODELS_DIR,
-    backend: choiceFlag(values.backend, "backend", BACKENDS, "auto"),
-    device: choiceFlag(values.device, "device", DEVICE_CHOICES, "auto"),
+Each line: rank, cosine similarity (or Euclidean distance), song id.`;
+
+if (import.meta.main) {
+  const { weights, "models-dir": modelsDir, backend, device } = MODEL_FLAGS;
+  await runCommand({
+    help: HELP,
+    options: {
+      k: { type: "string", short: "k" },
+      metric: { type: "string" },
+      db: { type: "string" },
+      store: { type: "boolean" },
+      weights,
+      "models-dir": modelsDir,
+      backend,
+      device,
+    },
+    positionals: true,
+  }, async ({ values, positionals }) => {
+    if (positionals.length !== 1) {
+      throw new ArgumentError(`expected one song id or audio file, got ${positionals.length}`);
+    }
+    const model = modelOptions(values);
+    const { hits } = await run({
+      query: positionals[0],
+      k: integerFlag(values.k, "k", 10),
+      metric: choiceFlag(values.metric, "metric", METRICS, "cosine"),
+      db: values.db,
+      store: values.store,
+      weights: model.weights,
+      modelsDir: model.modelsDir,
+      backend: model.backend,
+      device: model.device,
+    });
+    hits.forEach((h, i) =>
+      console.log(`${String(i + 1).padStart(3)}  ${h.score.toFixed(4)}  ${printable(h.id)}`)
+    );
   });
-  hits.forEach((h, i) => console.log(`${String(i + 1).padStart(3)}  ${h.score.toFixed(4)}  ${h.id}`));
-  return 0;
 }
-
-if (import.meta.main) await runMain(main);

@@ -10,22 +10,35 @@
  */
 
 import { DB_PATH, MODELS_DIR, PREVIEWS_DIR } from "./files.ts";
-import { choiceFlag, parseCli, runMain } from "./lib/util/cli.ts";
-import { type CollectionSummary, embedCollection, formatSummary, stemId } from "./lib/pipeline/collection.ts";
-import { DEVICE_CHOICES, type DeviceChoice } from "./lib/gpu/device.ts";
-import { type BackendChoice, BACKENDS } from "./lib/model/inference.ts";
+import { runCommand } from "./lib/util/cli.ts";
+import { type CollectionSummary, embedCollection, formatSummary } from "./lib/pipeline/collection.ts";
+import { MODEL_FLAGS, modelOptions } from "./lib/pipeline/model_flags.ts";
+import type { EmbedderOptions } from "./lib/pipeline/embed_options.ts";
+import { stemId } from "./lib/store/song_id.ts";
+import { DEVICE_CHOICES } from "./lib/gpu/device.ts";
+import { BACKENDS } from "./lib/model/inference.ts";
 
-/** Options of {@linkcode run}. */
-export interface SimpleEmbedOptions {
+/** Options of {@linkcode run}: where things are, and where the network runs (the variant is fixed). */
+export interface SimpleEmbedOptions
+  extends Pick<EmbedderOptions, "weights" | "modelsDir" | "backend" | "device"> {
+  /**
+   * Folder of `.mp3` files.
+   * @default {"previews"}
+   */
   previews?: string;
+  /**
+   * SQLite database.
+   * @default {"metadata/songs.db"}
+   */
   db?: string;
-  weights?: string;
-  modelsDir?: string;
-  backend?: BackendChoice;
-  device?: DeviceChoice;
-  /** Recompute files already stored; default true, as the original always did. */
+  /**
+   * Recompute files already stored, as the original always did.
+   * @default {true}
+   */
   force?: boolean;
+  /** No per-file lines, no progress. */
   quiet?: boolean;
+  /** Stop between batches when aborted. */
   signal?: AbortSignal;
 }
 
@@ -37,7 +50,7 @@ export async function run(options: SimpleEmbedOptions = {}): Promise<CollectionS
     idOf: stemId,
     db: options.db ?? DB_PATH,
     weights: options.weights,
-    modelsDir: options.modelsDir ?? MODELS_DIR,
+    modelsDir: options.modelsDir,
     inputRepr: "mel256",
     contentType: "music",
     embeddingSize: 512,
@@ -61,39 +74,41 @@ Usage: deno task simple-embed [options]
   --backend B        network: ${BACKENDS.join(" | ")} (default: auto)
   --device D         spectrogram: ${DEVICE_CHOICES.join(" | ")} (default: auto)
   --quiet            no per-file lines
+  --version          the tool's and the runtime's versions
   -h, --help         this text
 
-Each file gets a line (✓ with the vector's shape, ✗ with the reason); a summary ends the run.
-Exit status: 0 when every file was embedded, 1 when any failed.`;
+Song ids are the file names without extension. Each file gets a line (✓ with the vector's shape,
+✗ with the reason); a summary ends the run. Exit status: 0 when every file was embedded, 1 when any
+failed, 2 for a bad command line.`;
 
-async function main(args: string[]): Promise<number> {
-  const { values } = parseCli(args, {
-    previews: { type: "string" },
-    db: { type: "string" },
-    weights: { type: "string" },
-    "models-dir": { type: "string" },
-    backend: { type: "string" },
-    device: { type: "string" },
-    quiet: { type: "boolean" },
+if (import.meta.main) {
+  const { weights, "models-dir": modelsDir, backend, device } = MODEL_FLAGS;
+  await runCommand({
+    help: HELP,
+    options: {
+      previews: { type: "string" },
+      db: { type: "string" },
+      weights,
+      "models-dir": modelsDir,
+      backend,
+      device,
+      quiet: { type: "boolean" },
+    },
+  }, async ({ values }) => {
+    const controller = new AbortController();
+    Deno.addSignalListener("SIGINT", () => controller.abort());
+    const model = modelOptions(values);
+    const summary = await run({
+      previews: values.previews,
+      db: values.db,
+      weights: model.weights,
+      modelsDir: model.modelsDir,
+      backend: model.backend,
+      device: model.device,
+      quiet: values.quiet,
+      signal: controller.signal,
+    });
+    console.log(formatSummary(summary));
+    return summary.interrupted ? 130 : summary.failed > 0 ? 1 : 0;
   });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  const controller = new AbortController();
-  Deno.addSignalListener("SIGINT", () => controller.abort());
-  const summary = await run({
-    previews: values.previews,
-    db: values.db,
-    weights: values.weights,
-    modelsDir: values["models-dir"],
-    backend: choiceFlag(values.backend, "backend", BACKENDS, "auto"),
-    device: choiceFlag(values.device, "device", DEVICE_CHOICES, "auto"),
-    quiet: values.quiet,
-    signal: controller.signal,
-  });
-  console.log(formatSummary(summary));
-  return summary.interrupted ? 130 : summary.failed > 0 ? 1 : 0;
 }
-
-if (import.meta.main) await runMain(main);

@@ -6,7 +6,7 @@ import { decodeAudioBytes, toMono } from "../lib/audio/decode.ts";
 import { encodeMp3 } from "../lib/audio/mp3_encode.ts";
 import { encodeWav } from "../lib/audio/wav.ts";
 import { resample } from "../lib/audio/resample.ts";
-import { frameBatches, sourceAt48k } from "../lib/audio/frame.ts";
+import { frameBatches, planFrames, sourceAt48k } from "../lib/audio/frame.ts";
 
 const SECONDS = 10;
 const tone = (sr: number, nch: number) =>
@@ -42,6 +42,9 @@ Deno.bench("resample kaiser_best 96 → 48 kHz, 10 s", { group: "resample" }, ()
 });
 Deno.bench("resample + frame (hop 0.1 s, batches of 32), 44.1 kHz, 10 s", { group: "frame" }, () => {
   let n = 0;
-  for (const b of frameBatches(sourceAt48k(mono44k, 44100), { batchSize: 32 })) n += b.count;
+  const source = sourceAt48k(mono44k, 44100);
+  for (const b of frameBatches(source, planFrames(source.length, { hopSize: 0.1, center: true }), 32)) {
+    n += b.count;
+  }
   if (n !== 96) throw new Error(`expected 96 windows, got ${n}`);
 });

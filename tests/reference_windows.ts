@@ -7,7 +7,7 @@
  */
 
 import { decodeAudioFile, toMono } from "../lib/audio/decode.ts";
-import { frameBatches, sourceAt48k } from "../lib/audio/frame.ts";
+import { frameBatches, planFrames, sourceAt48k } from "../lib/audio/frame.ts";
 import { decodeNpy } from "../lib/util/npy.ts";
 import { fixture } from "./helpers.ts";
 
@@ -24,7 +24,8 @@ export function tones22050(): Float64Array {
 /** Every window (hop 0.1 s, centred) of a mono signal, copied out. */
 export function allWindows(mono: Float32Array | Float64Array, sampleRate: number): Float32Array[] {
   const out: Float32Array[] = [];
-  for (const b of frameBatches(sourceAt48k(mono, sampleRate), { batchSize: 8 })) {
+  const source = sourceAt48k(mono, sampleRate);
+  for (const b of frameBatches(source, planFrames(source.length, { hopSize: 0.1, center: true }), 8)) {
     for (let k = 0; k < b.count; k++) out.push(b.samples.slice(k * 48000, (k + 1) * 48000));
   }
   return out;

@@ -46,6 +46,14 @@ export class VectorIndex {
     this.norms = norms;
   }
 
+  #rows?: Map<string, number>;
+
+  /** The row of an id, or -1. */
+  row(id: string): number {
+    this.#rows ??= new Map(this.ids.map((x, i) => [x, i]));
+    return this.#rows.get(id) ?? -1;
+  }
+
   /** The stored vector of row `r` (unit row × norm). */
   vector(r: number): Float32Array {
     const n = this.norms[r];

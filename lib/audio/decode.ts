@@ -12,6 +12,7 @@ import { FLACDecoder } from "@wasm-audio-decoders/flac";
 import { OggVorbisDecoder } from "@wasm-audio-decoders/ogg-vorbis";
 import { OggOpusDecoder } from "ogg-opus-decoder";
 import { AudioDecodeError } from "../util/errors.ts";
+import { InputFileError, readInputFile } from "../util/input_file.ts";
 import { decodeWav, isWav } from "./wav.ts";
 import { scanMp3, skipId3v2 } from "./mp3.ts";
 import { readFlacTags, readId3v2, readOggTags, readWavTags, type Tags } from "./tags.ts";
@@ -169,14 +170,10 @@ export async function decodeAudioBytes(bytes: Uint8Array, file: string): Promise
 export async function decodeAudioFile(path: string): Promise<DecodedAudio> {
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(path);
+    bytes = await readInputFile(path, { what: "an audio file" });
   } catch (e) {
-    const why = e instanceof Deno.errors.NotFound
-      ? "no such file"
-      : e instanceof Deno.errors.IsADirectory
-      ? "is a directory"
-      : `cannot be read (${(e as Error).message})`;
-    throw new AudioDecodeError(path, why, { cause: e });
+    if (e instanceof InputFileError) throw new AudioDecodeError(path, e.problem, { cause: e });
+    throw e;
   }
   return await decodeAudioBytes(bytes, path);
 }

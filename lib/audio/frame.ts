@@ -47,16 +47,20 @@ export function sourceAt48k(mono: Float32Array | Float64Array, sampleRate: numbe
   return sampleRate === TARGET_SR ? new ArraySource(mono) : new Resampler(mono, sampleRate, TARGET_SR);
 }
 
-/** Framing options (OpenL3's `hop_size` and `center`). */
+/** Framing options (OpenL3's `hop_size` and `center`; their defaults live in `pipeline/defaults.ts`). */
 export interface FrameOptions {
-  /** Seconds between window starts; default 0.1. */
-  hopSize?: number;
-  /** Prepend half a window of zeros so window i is centred at i·hop; default true. */
-  center?: boolean;
+  /** Seconds between window starts (OpenL3's default: 0.1). */
+  hopSize: number;
+  /** Prepend half a window of zeros so window i is centred at i·hop (OpenL3's default: true). */
+  center: boolean;
 }
 
 /** What framing a signal of a given length yields. */
 export interface FramePlan {
+  /** Seconds between window starts (timestamps are i · hopSize). */
+  hopSize: number;
+  /** Length of the 48 kHz signal before padding. */
+  length: number;
   /** Samples between windows: int(hop_size * 48000). */
   hop: number;
   /** Zeros prepended (24 000 with centring, else 0). */
@@ -75,13 +79,13 @@ export interface FramePlan {
  * @example
  * ```ts
  * import { planFrames } from "./frame.ts";
+ * import assert from "node:assert/strict";
  * // 2 s at 22 050 Hz → 96 000 samples at 48 kHz → 16 windows (spec §1.3).
- * console.assert(planFrames(96000).windows === 16);
+ * assert.equal(planFrames(96000, { hopSize: 0.1, center: true }).windows, 16);
  * ```
  */
-export function planFrames(length: number, options: FrameOptions = {}): FramePlan {
-  const hopSize = options.hopSize ?? 0.1;
-  const center = options.center ?? true;
+export function planFrames(length: number, options: FrameOptions): FramePlan {
+  const { hopSize, center } = options;
   if (!(Number.isFinite(hopSize) && hopSize > 0)) {
     throw new ArgumentError(`hop size must be a positive number of seconds, got ${hopSize}`);
   }
@@ -104,11 +108,11 @@ export function planFrames(length: number, options: FrameOptions = {}): FramePla
     : Math.ceil((len - WINDOW_SAMPLES) / hop) * hop - (len - WINDOW_SAMPLES);
   const paddedLength = len + pad;
   const windows = 1 + Math.trunc((paddedLength - WINDOW_SAMPLES) / hop);
-  return { hop, front, paddedLength, windows, warnings };
+  return { hopSize, length, hop, front, paddedLength, windows, warnings };
 }
 
 /** Timestamps (seconds) of windows `start .. start+count-1`: i · hop_size. */
-export function windowTimestamps(start: number, count: number, hopSize = 0.1): Float64Array {
+export function windowTimestamps(start: number, count: number, hopSize: number): Float64Array {
   return Float64Array.from({ length: count }, (_, k) => (start + k) * hopSize);
 }
 
@@ -127,36 +131,33 @@ export interface WindowBatch {
   timestamps: Float64Array;
 }
 
-/** Options of {@linkcode frameBatches}. */
-export interface FrameBatchOptions extends FrameOptions {
-  /** Windows per batch; default 32. */
-  batchSize?: number;
-}
-
 /**
- * Cut a 48 kHz source into windows, `batchSize` at a time.
+ * Cut a 48 kHz source into the windows of a plan, `batchSize` at a time.
  * Memory: one buffer of `(batchSize - 1) · hop + 48000` samples plus the
  * batch itself, whatever the length of the source.
  *
  * @example
  * ```ts
- * import { ArraySource, frameBatches } from "./frame.ts";
+ * import assert from "node:assert/strict";
+ * import { ArraySource, frameBatches, planFrames } from "./frame.ts";
+ * const plan = planFrames(96000, { hopSize: 0.1, center: true });
  * let n = 0;
- * for (const b of frameBatches(new ArraySource(new Float32Array(96000)), { batchSize: 5 })) n += b.count;
- * console.assert(n === 16);
+ * for (const b of frameBatches(new ArraySource(new Float32Array(96000)), plan, 5)) n += b.count;
+ * assert.equal(n, 16);
  * ```
  */
 export function* frameBatches(
   source: SampleSource,
-  options: FrameBatchOptions = {},
+  plan: FramePlan,
+  batchSize: number,
 ): Generator<WindowBatch> {
-  const batchSize = options.batchSize ?? 32;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new ArgumentError(`batch size must be a positive integer, got ${batchSize}`);
   }
-  const plan = planFrames(source.length, options);
-  const { hop, front, windows } = plan;
-  const hopSize = options.hopSize ?? 0.1;
+  if (plan.length !== source.length) {
+    throw new ArgumentError(`the plan is for ${plan.length} samples, the source has ${source.length}`);
+  }
+  const { hop, front, windows, hopSize } = plan;
   // span[0] is padded sample `spanStart`; the padded signal is
   // [front zeros][source][end zeros], read through `fill`.
   const spanLength = (batchSize - 1) * hop + WINDOW_SAMPLES;

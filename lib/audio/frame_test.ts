@@ -1,6 +1,8 @@
 import { assert, fixture } from "../../tests/helpers.ts";
 import { decodeNpy } from "../util/npy.ts";
 import { ArraySource, frameBatches, planFrames, sourceAt48k, WINDOW_SAMPLES } from "./frame.ts";
+
+const C = { hopSize: 0.1, center: true }, NC = { hopSize: 0.1, center: false };
 import { resample } from "./resample.ts";
 import { OpenL3Error } from "../util/errors.ts";
 
@@ -20,7 +22,7 @@ function naiveWindows(x: Float32Array, hopSize: number, center: boolean): Float3
 function collect(x: Float32Array, hopSize: number, center: boolean, batchSize: number) {
   const windows: Float32Array[] = [];
   const stamps: number[] = [];
-  for (const b of frameBatches(new ArraySource(x), { hopSize, center, batchSize })) {
+  for (const b of frameBatches(new ArraySource(x), planFrames(x.length, { hopSize, center }), batchSize)) {
     for (let k = 0; k < b.count; k++) {
       windows.push(b.samples.slice(k * WINDOW_SAMPLES, (k + 1) * WINDOW_SAMPLES));
     }
@@ -66,26 +68,26 @@ for (const [name, n, hop, center] of cases) {
 }
 
 Deno.test("frame: exact counts from the spec", () => {
-  assert.equal(planFrames(48000, { center: false }).windows, 1);
-  assert.equal(planFrames(48000).windows, 6); // 72 000 after centring: 1 + 24 000 / 4 800
-  assert.equal(planFrames(1).windows, 1);
-  assert.equal(planFrames(1, { center: false }).paddedLength, 48000);
-  assert.equal(planFrames(48001, { center: false }).paddedLength, 52800);
+  assert.equal(planFrames(48000, NC).windows, 1);
+  assert.equal(planFrames(48000, C).windows, 6); // 72 000 after centring: 1 + 24 000 / 4 800
+  assert.equal(planFrames(1, C).windows, 1);
+  assert.equal(planFrames(1, NC).paddedLength, 48000);
+  assert.equal(planFrames(48001, NC).paddedLength, 52800);
 });
 
 Deno.test("frame: audio shorter than 1 s warns, 1 s and longer does not", () => {
-  assert.match(planFrames(47999, { center: false }).warnings[0], /shorter than the 1 s window/);
-  assert.equal(planFrames(48000).warnings.length, 0);
+  assert.match(planFrames(47999, NC).warnings[0], /shorter than the 1 s window/);
+  assert.equal(planFrames(48000, C).warnings.length, 0);
 });
 
 Deno.test("frame: empty audio and bad options are errors", () => {
-  assert.throws(() => planFrames(0), OpenL3Error);
+  assert.throws(() => planFrames(0, C), OpenL3Error);
   assert.throws(
-    () => planFrames(100, { hopSize: 0 }),
+    () => planFrames(100, { hopSize: 0, center: true }),
     /hop size must be a positive number of seconds, got 0/,
   );
-  assert.throws(() => planFrames(100, { hopSize: 1e-6 }), /shorter than one sample/);
-  assert.throws(() => [...frameBatches(new ArraySource(ramp(10)), { batchSize: 0 })], /batch size/);
+  assert.throws(() => planFrames(100, { hopSize: 1e-6, center: true }), /shorter than one sample/);
+  assert.throws(() => [...frameBatches(new ArraySource(ramp(10)), planFrames(10, C), 0)], /batch size/);
 });
 
 Deno.test("frame: streaming from the resampler equals framing the resampled array", () => {
@@ -93,7 +95,8 @@ Deno.test("frame: streaming from the resampler equals framing the resampled arra
   const whole = resample(x, 22050, 48000);
   const a = collect(whole, 0.1, true, 4).windows;
   const b: Float32Array[] = [];
-  for (const batch of frameBatches(sourceAt48k(x, 22050), { batchSize: 4 })) {
+  const source = sourceAt48k(x, 22050);
+  for (const batch of frameBatches(source, planFrames(source.length, { hopSize: 0.1, center: true }), 4)) {
     for (let k = 0; k < batch.count; k++) b.push(batch.samples.slice(k * 48000, (k + 1) * 48000));
   }
   assert.equal(a.length, b.length);
@@ -113,11 +116,12 @@ Deno.test("frame: the batch buffer does not grow with the length of the source",
     },
   };
   let windows = 0;
-  for (const b of frameBatches(source, { batchSize: 16 })) {
+  const plan = planFrames(source.length, { hopSize: 0.1, center: true });
+  for (const b of frameBatches(source, plan, 16)) {
     sizes.add(b.samples.buffer.byteLength);
     windows += b.count;
   }
-  assert.equal(windows, planFrames(600 * 48000).windows);
+  assert.equal(windows, plan.windows);
   assert.equal(sizes.size, 1, "one buffer reused");
   assert.equal([...sizes][0], 16 * 48000 * 4);
 });

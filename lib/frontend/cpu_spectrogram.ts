@@ -126,7 +126,7 @@ export function spectrogramPatch(window: ArrayLike<number>, repr: InputRepr): Fl
  * `out` in the network's layout (N, 1, bins, frames).
  */
 export function spectrogramBatch(
-  samples: Float32Array,
+  samples: Float32Array | Float64Array,
   count: number,
   repr: InputRepr,
   out?: Float32Array,

@@ -1,12 +1,13 @@
 /**
  * One interface over the two frontend implementations: the float64 CPU
- * reference (`spectrogram.ts`) and the WGSL kernels (`wgsl_frontend.ts`),
- * chosen by `--device auto|webgpu|cpu` (`gpu_device.ts`).
+ * reference (`cpu_spectrogram.ts`) and the WGSL kernels
+ * (`wgsl_spectrogram.ts`), chosen by `--device auto|webgpu|cpu` with the
+ * one GPU rule of `gpu/device.ts`.
  *
  * @module
  */
 
-import { type DeviceChoice, type GpuContext, selectDevice } from "../gpu/device.ts";
+import { type DeviceChoice, type GpuContext, gpuDecision, openGpu } from "../gpu/device.ts";
 import { spectrogramBatch } from "./cpu_spectrogram.ts";
 import { FRONTENDS, type FrontendSpec, type InputRepr } from "./spec.ts";
 import { GpuFrontend, gpuSpectrogramBatch } from "./wgsl_spectrogram.ts";
@@ -21,25 +22,39 @@ export interface Frontend {
   /** The device, when it runs on WebGPU (to share with the network). */
   readonly gpu?: GpuContext;
   /** Patches of `count` windows (window-major samples), on the CPU. */
-  compute(samples: Float32Array, count: number): Promise<Float32Array>;
+  compute(samples: Float32Array | Float64Array, count: number): Promise<Float32Array>;
   /**
    * WebGPU only: compute the patches into the frontend's GPU buffer and
    * return it (N, 1, bins, frames), without reading it back.
    */
-  computeOnGpu?(samples: Float32Array, count: number): GPUBuffer;
+  computeOnGpu?(samples: Float32Array | Float64Array, count: number): GPUBuffer;
   /** Windows one {@linkcode computeOnGpu} call takes. */
   readonly gpuCapacity?: number;
-  /** Release GPU resources (a no-op on the CPU). */
+  /** Release what the frontend owns (GPU buffers; the device only when it opened it). */
   destroy(): void;
 }
 
 /** Options of {@linkcode createFrontend}. */
 export interface CreateFrontendOptions {
-  /** Input representation; default `mel256`. */
+  /**
+   * Input representation.
+   * @default {"mel256"}
+   */
   repr?: InputRepr;
-  /** Where to run; default `auto`. */
+  /**
+   * Where to run.
+   * @default {"auto"}
+   */
   device?: DeviceChoice;
-  /** Windows per GPU dispatch; default 32. */
+  /**
+   * The GPU already found (shared with the network), or null when there is
+   * none; when left out, the frontend looks for one itself and owns it.
+   */
+  gpu?: GpuContext | null;
+  /**
+   * Windows per GPU dispatch.
+   * @default {32}
+   */
   batchSize?: number;
 }
 
@@ -48,39 +63,43 @@ export interface CreateFrontendOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createFrontend } from "./frontend.ts";
  * const fe = await createFrontend({ repr: "mel128", device: "cpu" });
- * const patches = await fe.compute(new Float32Array(48000), 1);
- * console.assert(patches.length === 128 * 199);
+ * const patches = await fe.compute(new Float64Array(48000), 1);
+ * assert.equal(patches.length, 128 * 199);
  * fe.destroy();
  * ```
  */
 export async function createFrontend(options: CreateFrontendOptions = {}): Promise<Frontend> {
   const repr = options.repr ?? "mel256";
   const spec = FRONTENDS[repr];
-  const selection = await selectDevice(options.device ?? "auto");
-  if (selection.kind === "cpu") {
+  const choice = options.device ?? "auto";
+  const owns = options.gpu === undefined && choice !== "cpu";
+  const gpu = options.gpu !== undefined ? options.gpu : choice === "cpu" ? null : await openGpu();
+  const decision = gpuDecision(choice, gpu, "--device");
+  if (!decision.use || !gpu) {
+    if (owns) gpu?.device.destroy();
     return {
       spec,
       kind: "cpu",
-      description: selection.reason,
+      description: `CPU, float64 (${decision.reason})`,
       compute: (samples, count) => Promise.resolve(spectrogramBatch(samples, count, repr)),
       destroy: () => {},
     };
   }
-  const gpu = selection.gpu;
   const fe = GpuFrontend.create(gpu.device, repr, { maxWindows: options.batchSize ?? 32 });
   return {
     spec,
     kind: "webgpu",
-    description: selection.reason,
+    description: `WebGPU on ${gpu.description} (${decision.reason})`,
     gpu,
     compute: (samples, count) => gpuSpectrogramBatch(fe, samples, count),
     computeOnGpu: (samples, count) => fe.run(samples, count),
     gpuCapacity: fe.capacity,
     destroy: () => {
       fe.destroy();
-      gpu.device.destroy();
+      if (owns) gpu.device.destroy();
     },
   };
 }

@@ -329,7 +329,7 @@ export class GpuFrontend {
    * Compute the patches of `count` windows (window-major samples) into
    * {@linkcode output}, which stays on the GPU. Returns that buffer.
    */
-  run(samples: Float32Array, count: number): GPUBuffer {
+  run(samples: Float32Array | Float64Array, count: number): GPUBuffer {
     if (!Number.isInteger(count) || count < 1 || count > this.capacity) {
       throw new ArgumentError(`GpuFrontend.run: count must be 1..${this.capacity}, got ${count}`);
     }
@@ -341,13 +341,10 @@ export class GpuFrontend {
     this.#count = count;
     const q = this.#device.queue;
     q.writeBuffer(this.#params, 0, new Uint32Array([count, 0, 0, 0]));
-    q.writeBuffer(
-      this.#samples,
-      0,
-      samples.buffer as ArrayBuffer,
-      samples.byteOffset,
-      count * WINDOW_SAMPLES * 4,
-    );
+    const f32 = samples instanceof Float32Array
+      ? samples
+      : Float32Array.from(samples.subarray(0, count * WINDOW_SAMPLES));
+    q.writeBuffer(this.#samples, 0, f32.buffer as ArrayBuffer, f32.byteOffset, count * WINDOW_SAMPLES * 4);
     const encoder = this.#device.createCommandEncoder({ label: `${this.spec.repr}.frontend` });
     for (const stage of this.#stages) {
       const pass = encoder.beginComputePass({ label: stage.pipeline.label });
@@ -389,7 +386,7 @@ export class GpuFrontend {
 /** Run a whole batch through the GPU frontend, in chunks of its capacity, and read it back. */
 export async function gpuSpectrogramBatch(
   frontend: GpuFrontend,
-  samples: Float32Array,
+  samples: Float32Array | Float64Array,
   count: number,
 ): Promise<Float32Array> {
   const out = new Float32Array(count * frontend.patchSize);

@@ -1,15 +1,17 @@
 /**
- * Choosing where the frontend runs: `--device auto|webgpu|cpu`.
+ * Finding a WebGPU device and deciding whether a stage may use it.
  *
- * `auto` takes WebGPU only on a real (hardware) adapter: a software
- * rasteriser (llvmpipe, lavapipe, SwiftShader, WARP, or any adapter flagged
- * `isFallbackAdapter`) is slower than the CPU path, so it is used only when
- * asked for by name. No adapter at all is not an error for `auto`.
+ * One rule, for the frontend (`--device auto|webgpu|cpu`) and the network
+ * (`--backend auto|webgpu|…`) alike: `auto` takes WebGPU only on a real
+ * (hardware) adapter: a software rasteriser (llvmpipe, lavapipe, SwiftShader,
+ * WARP, or any adapter flagged `isFallbackAdapter`) is slower than the CPU
+ * path, so it is used only when asked for by name. No adapter at all is not
+ * an error for `auto`.
  *
  * @module
  */
 
-import { ArgumentError, OpenL3Error } from "../util/errors.ts";
+import { OpenL3Error } from "../util/errors.ts";
 
 /** Where the frontend may run. */
 export const DEVICE_CHOICES = ["auto", "webgpu", "cpu"] as const;
@@ -23,12 +25,9 @@ export interface GpuContext {
   description: string;
   /** True for software rasterisers. */
   software: boolean;
+  /** Features the device was opened with (e.g. `shader-f16`, `timestamp-query`). */
+  features: ReadonlySet<string>;
 }
-
-/** The outcome of {@linkcode selectDevice}. */
-export type DeviceSelection =
-  | { kind: "webgpu"; gpu: GpuContext; reason: string }
-  | { kind: "cpu"; reason: string };
 
 const SOFTWARE = /llvmpipe|lavapipe|softpipe|swiftshader|software|microsoft basic render|\bwarp\b/i;
 
@@ -47,9 +46,23 @@ export function isSoftwareAdapter(adapter: GPUAdapter): boolean {
   return flagged || SOFTWARE.test(`${info.description} ${info.vendor} ${info.architecture} ${info.device}`);
 }
 
+/**
+ * Some GL/EGL drivers that the WebGPU runtime probes print "XDG_RUNTIME_DIR is
+ * invalid or not set" to stderr on every probe. Give them a private folder
+ * when the variable is missing (best effort: without --allow-env nothing changes).
+ */
+function quietDriverProbe(): void {
+  try {
+    const dir = Deno.env.get("XDG_RUNTIME_DIR");
+    if (dir && Deno.statSync(dir).isDirectory) return;
+    Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync({ prefix: "openl3-xdg-" }));
+  } catch { /* no permission: leave it */ }
+}
+
 /** Request an adapter, or null when this runtime has no WebGPU or no adapter. */
 export async function requestAdapter(): Promise<GPUAdapter | null> {
   if (typeof navigator === "undefined" || !("gpu" in navigator) || !navigator.gpu) return null;
+  quietDriverProbe();
   try {
     return await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
   } catch {
@@ -57,54 +70,82 @@ export async function requestAdapter(): Promise<GPUAdapter | null> {
   }
 }
 
-/** Open a device on an adapter with the largest buffer limits it offers. */
+/** Optional features the stages use when the adapter has them. */
+const WANTED_FEATURES = ["shader-f16", "timestamp-query"] as const;
+
+/** Open a device on an adapter with the largest buffer and workgroup limits it offers. */
 export async function openDevice(adapter: GPUAdapter): Promise<GpuContext> {
+  const features = WANTED_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+  const l = adapter.limits;
   const device = await adapter.requestDevice({
     label: "openl3",
+    requiredFeatures: features,
     requiredLimits: {
-      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
-      maxBufferSize: adapter.limits.maxBufferSize,
+      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxBufferSize: l.maxBufferSize,
+      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+      maxComputeWorkgroupSizeY: l.maxComputeWorkgroupSizeY,
+      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
     },
   });
-  return { device, description: describeAdapter(adapter.info), software: isSoftwareAdapter(adapter) };
+  return {
+    device,
+    description: describeAdapter(adapter.info),
+    software: isSoftwareAdapter(adapter),
+    features: new Set(features),
+  };
+}
+
+/** The first adapter's device, or null when there is none. */
+export async function openGpu(): Promise<GpuContext | null> {
+  const adapter = await requestAdapter();
+  return adapter ? await openDevice(adapter) : null;
+}
+
+/** Whether a stage runs on the GPU, and why (one line for the user). */
+export interface GpuDecision {
+  use: boolean;
+  reason: string;
 }
 
 /**
- * Pick the device for a choice. `webgpu` fails when there is no adapter;
- * `auto` falls back to the CPU, with the reason.
+ * The one rule: may a stage asked for `choice` run on `gpu`?
+ * `webgpu` takes any adapter (and fails without one), `auto` only a hardware
+ * one, anything else never.
+ *
+ * @param choice The stage's choice (`auto`, `webgpu`, or a CPU choice).
+ * @param gpu The device found, or null.
+ * @param flag The flag that chose, for messages (`--device`, `--backend`).
+ * @throws {OpenL3Error} when `webgpu` was asked for and there is no adapter.
  *
  * @example
- * ```ts ignore
- * import { selectDevice } from "./device.ts";
- * const sel = await selectDevice("auto");
- * console.error(`frontend: ${sel.reason}`);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { gpuDecision } from "./device.ts";
+ * assert.equal(gpuDecision("auto", null, "--device").use, false);
+ * assert.equal(gpuDecision("cpu", null, "--device").use, false);
+ * assert.throws(() => gpuDecision("webgpu", null, "--device"), /no WebGPU adapter/);
  * ```
  */
-export async function selectDevice(choice: DeviceChoice): Promise<DeviceSelection> {
-  if (!DEVICE_CHOICES.includes(choice)) {
-    throw new ArgumentError(`--device must be one of ${DEVICE_CHOICES.join(", ")}; got "${choice}"`);
+export function gpuDecision(choice: string, gpu: GpuContext | null, flag: string): GpuDecision {
+  if (choice !== "auto" && choice !== "webgpu") {
+    return { use: false, reason: `asked for with ${flag} ${choice}` };
   }
-  if (choice === "cpu") return { kind: "cpu", reason: "CPU (asked for with --device cpu)" };
-  const adapter = await requestAdapter();
-  if (!adapter) {
-    if (choice === "webgpu") throw new OpenL3Error("--device webgpu: no WebGPU adapter is available");
-    return { kind: "cpu", reason: "CPU (no WebGPU adapter found)" };
+  if (!gpu) {
+    if (choice === "webgpu") throw new OpenL3Error(`${flag} webgpu: no WebGPU adapter is available`);
+    return { use: false, reason: "no WebGPU adapter found" };
   }
-  const software = isSoftwareAdapter(adapter);
-  const description = describeAdapter(adapter.info);
-  if (choice === "auto" && software) {
+  if (gpu.software && choice === "auto") {
     return {
-      kind: "cpu",
-      reason: `CPU (the WebGPU adapter is a software rasteriser, ${description}, slower than the CPU; ` +
-        `--device webgpu forces it)`,
+      use: false,
+      reason: `the WebGPU adapter is a software rasteriser (${gpu.description}), slower than the CPU; ` +
+        `${flag} webgpu forces it`,
     };
   }
-  const gpu = await openDevice(adapter);
   return {
-    kind: "webgpu",
-    gpu,
-    reason: `WebGPU on ${description}${
-      software ? " (software rasteriser, chosen with --device webgpu)" : ""
-    }`,
+    use: true,
+    reason: gpu.software ? `software rasteriser, chosen with ${flag} webgpu` : "hardware adapter",
   };
 }

@@ -10,7 +10,7 @@
 
 import { cosineSimilarity } from "../util/vector_math.ts";
 import { ArgumentError, OpenL3Error } from "../util/errors.ts";
-import { type GpuContext, isSoftwareAdapter, openDevice, requestAdapter } from "../gpu/device.ts";
+import { type GpuContext, gpuDecision, openGpu } from "../gpu/device.ts";
 import { INPUT_NAME, OUTPUT_NAME } from "./onnx_graph.ts";
 import { Rng } from "../util/rng.ts";
 
@@ -49,8 +49,11 @@ export interface SessionOptions {
   input: [number, number];
   /** Embedding length of the model. */
   outputSize: number;
-  /** A WebGPU device to share (the frontend's). */
-  gpu?: GpuContext;
+  /**
+   * The GPU already found (the frontend's, shared), or null when there is
+   * none; when left out, the session looks for one itself.
+   */
+  gpu?: GpuContext | null;
   /** CPU threads for the native backend; default: all cores. */
   threads?: number;
   /** Skip the GPU-vs-CPU agreement check (tests of the check itself); default false. */
@@ -85,8 +88,9 @@ function loadWebGpuOrt(): Promise<OrtModule> {
 let wasmOrt: Promise<OrtModule> | undefined;
 /**
  * onnxruntime-web's Node build (what `onnxruntime-web` resolves to under Deno):
- * WASM with worker threads, one per core (615 ms per mel256 window with 2
- * threads here, against 853 ms single-threaded).
+ * WASM with worker threads, one per core (412 ms per mel256 window with 2
+ * threads on a 2-vCPU x86-64 container, against 800 ms single-threaded, in one
+ * `bench/network_bench.ts` run).
  */
 function loadWasmOrt(): Promise<OrtModule> {
   wasmOrt ??= import("onnxruntime-web").then((m) => {
@@ -99,6 +103,10 @@ function loadWasmOrt(): Promise<OrtModule> {
 
 function wasmDescription(): string {
   return `WASM (onnxruntime-web, ${cores()} threads)`;
+}
+
+function nativeDescription(options: SessionOptions): string {
+  return `native CPU (onnxruntime-node, ${options.threads ?? cores()} threads)`;
 }
 
 function cores(): number {
@@ -194,13 +202,7 @@ async function cpuSession(
   const native = await loadNativeOrt();
   if (!(native instanceof Error)) {
     try {
-      return await session(
-        native,
-        model,
-        "native",
-        options,
-        `native CPU (onnxruntime-node, ${options.threads ?? cores()} threads)${why}`,
-      );
+      return await session(native, model, "native", options, `${nativeDescription(options)}${why}`);
     } catch (e) {
       why += `; native failed: ${(e as Error).message}`;
     }
@@ -211,7 +213,9 @@ async function cpuSession(
 }
 
 /**
- * Load the model on the chosen backend.
+ * Load the model on the chosen backend. WebGPU follows the one GPU rule of
+ * `gpu/device.ts` (`auto` never takes a software adapter) and is trusted only
+ * after a probe batch agrees with the CPU.
  *
  * @example
  * ```ts ignore
@@ -226,9 +230,6 @@ export async function createEmbeddingSession(
   options: SessionOptions,
 ): Promise<EmbeddingSession> {
   const choice = options.backend ?? "auto";
-  if (!BACKENDS.includes(choice)) {
-    throw new ArgumentError(`--backend must be one of ${BACKENDS.join(", ")}; got "${choice}"`);
-  }
   if (choice === "wasm") {
     return await session(await loadWasmOrt(), model, "wasm", options, wasmDescription());
   }
@@ -237,36 +238,15 @@ export async function createEmbeddingSession(
     if (native instanceof Error) {
       throw new OpenL3Error(`--backend native: onnxruntime-node does not load here: ${native.message}`);
     }
-    return await session(
-      native,
-      model,
-      "native",
-      options,
-      `native CPU (onnxruntime-node, ${options.threads ?? cores()} threads)`,
-    );
+    return await session(native, model, "native", options, nativeDescription(options));
   }
-  // webgpu, or auto: find a device
-  let gpu = options.gpu;
-  if (!gpu) {
-    const adapter = await requestAdapter();
-    if (!adapter) {
-      if (choice === "webgpu") throw new OpenL3Error("--backend webgpu: no WebGPU adapter is available");
-      return await cpuSession(model, options, " (no WebGPU adapter)");
-    }
-    if (choice === "auto" && isSoftwareAdapter(adapter)) {
-      return await cpuSession(
-        model,
-        options,
-        " (the WebGPU adapter is a software rasteriser; --backend webgpu forces it)",
-      );
-    }
-    gpu = await openDevice(adapter);
-  } else if (choice === "auto" && gpu.software) {
-    return await cpuSession(
-      model,
-      options,
-      " (the WebGPU adapter is a software rasteriser; --backend webgpu forces it)",
-    );
+  // webgpu, or auto: the shared device, or one of our own
+  const owns = options.gpu === undefined;
+  const gpu = options.gpu !== undefined ? options.gpu : await openGpu();
+  const decision = gpuDecision(choice, gpu, "--backend");
+  if (!decision.use || !gpu) {
+    if (owns) gpu?.device.destroy();
+    return await cpuSession(model, options, ` (${decision.reason})`);
   }
   const s = await session(
     await loadWebGpuOrt(),

@@ -58,6 +58,48 @@ function strings(value: unknown): string[] {
   );
 }
 
+/** Root attribute that marks seeded random test weights (its value says so in words). */
+export const UNTRAINED_ATTRIBUTE = "openl3_deno_untrained";
+
+/** A Keras weights file as read. */
+export interface KerasFile {
+  /** The weighted layers, in file order. */
+  layers: KerasLayer[];
+  /** Set (to a sentence) when the file says it holds untrained test weights. */
+  untrained?: string;
+}
+
+/**
+ * The file length an HDF5 superblock declares (base address + end-of-file
+ * address), or null when the superblock cannot be read. A file shorter than
+ * that is truncated: checking first keeps HDF5's own diagnostics off stderr.
+ */
+export function hdf5DeclaredLength(bytes: Uint8Array, at: number): number | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = bytes[at + 8];
+  const read = (pos: number, size: number): number | null => {
+    if (pos + size > bytes.length) return null;
+    if (size === 8) {
+      const lo = view.getUint32(pos, true), hi = view.getUint32(pos + 4, true);
+      return hi === 0xffffffff && lo === 0xffffffff ? null : hi * 2 ** 32 + lo;
+    }
+    return size === 4 ? view.getUint32(pos, true) : size === 2 ? view.getUint16(pos, true) : null;
+  };
+  if (version === 0 || version === 1) {
+    const offsets = bytes[at + 13];
+    const start = at + 24 + (version === 1 ? 4 : 0);
+    const base = read(start, offsets), eof = read(start + 2 * offsets, offsets);
+    return base === null || eof === null ? null : base + eof;
+  }
+  if (version === 2 || version === 3) {
+    const offsets = bytes[at + 9];
+    const start = at + 12;
+    const base = read(start, offsets), eof = read(start + 2 * offsets, offsets);
+    return base === null || eof === null ? null : base + eof;
+  }
+  return null;
+}
+
 /**
  * Read the weighted layers of a Keras weights file (`.h5`, or gzip of it),
  * in the order of the root attribute `layer_names`.
@@ -67,6 +109,18 @@ function strings(value: unknown): string[] {
  * @throws {WeightsError} when the bytes are not HDF5, are truncated, or lack the Keras layout.
  */
 export async function readKerasLayers(bytes: Uint8Array, file: string): Promise<KerasLayer[]> {
+  return (await readKerasFile(bytes, file)).layers;
+}
+
+/**
+ * Read a Keras weights file (`.h5`, or gzip of it): its weighted layers, and
+ * whether it says it holds untrained test weights.
+ *
+ * @param bytes The file's bytes.
+ * @param file Its name, for error messages.
+ * @throws {WeightsError} when the bytes are not HDF5, are truncated, or lack the Keras layout.
+ */
+export async function readKerasFile(bytes: Uint8Array, file: string): Promise<KerasFile> {
   if (isGzip(bytes)) {
     try {
       bytes = await gunzip(bytes);
@@ -77,8 +131,14 @@ export async function readKerasLayers(bytes: Uint8Array, file: string): Promise<
     }
   }
   // HDF5 files may carry a user block: the signature sits at 0, 512, 1024, …
-  const signed = [0, 512, 1024, 2048].some((at) => HDF5_MAGIC.every((b, i) => bytes[at + i] === b));
-  if (!signed) throw new WeightsError(`${file}: not an HDF5 file (no HDF5 signature)`);
+  const signature = [0, 512, 1024, 2048].find((at) => HDF5_MAGIC.every((b, i) => bytes[at + i] === b));
+  if (signature === undefined) throw new WeightsError(`${file}: not an HDF5 file (no HDF5 signature)`);
+  const declared = hdf5DeclaredLength(bytes, signature);
+  if (declared !== null && bytes.length < declared) {
+    throw new WeightsError(
+      `${file}: truncated HDF5 file (${bytes.length} bytes, its superblock declares ${declared})`,
+    );
+  }
   const lib = await h5();
   const tmp = await Deno.makeTempFile({ suffix: ".h5" });
   let f: InstanceType<typeof lib.File> | undefined;
@@ -90,7 +150,12 @@ export async function readKerasLayers(bytes: Uint8Array, file: string): Promise<
       throw new WeightsError(`${file}: HDF5 file cannot be opened (truncated or corrupt)`, { cause: e });
     }
     try {
-      return readLayers(f, file);
+      const layers = readLayers(f, file);
+      const holder: H5Group = f.attrs?.[UNTRAINED_ATTRIBUTE] || !f.keys().includes("model_weights")
+        ? f
+        : f.get("model_weights");
+      const note = holder.attrs?.[UNTRAINED_ATTRIBUTE]?.value;
+      return { layers, untrained: note === undefined ? undefined : strings(note).join(" ") };
     } catch (e) {
       if (e instanceof OpenL3Error) throw e;
       throw new WeightsError(
@@ -192,6 +257,8 @@ export interface WriteKerasOptions {
   layout?: "weights" | "model";
   /** First number of Keras' auto-generated layer names (files differ by it); default 1. */
   firstIndex?: number;
+  /** Mark the file as untrained test weights (the attribute's text). */
+  untrained?: string;
 }
 
 /**
@@ -241,6 +308,7 @@ export async function writeKerasWeights(
     root.create_attribute("layer_names", names, null, `A${width}`);
     root.create_attribute("backend", "tensorflow");
     root.create_attribute("keras_version", "2.2.4");
+    if (options.untrained) root.create_attribute(UNTRAINED_ATTRIBUTE, options.untrained);
     names.forEach((name, k) => {
       root.create_group(name);
       const g = root.get(name);

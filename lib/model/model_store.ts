@@ -10,7 +10,7 @@
 import { basename, join } from "node:path";
 import { ArgumentError, OpenL3Error } from "../util/errors.ts";
 import { gitBlobId, sha256 } from "../util/hash.ts";
-import { bindWeights, readKerasLayers, WeightsError } from "./keras_weights.ts";
+import { bindWeights, readKerasFile, WeightsError } from "./keras_weights.ts";
 import { type ContentType, type EmbeddingSize, openl3Architecture } from "./architecture.ts";
 import { buildOpenL3Onnx } from "./onnx_graph.ts";
 import { readOnnxMetadata } from "./onnx_proto.ts";
@@ -47,8 +47,8 @@ export interface DownloadProgress {
 export interface FetchOptions {
   repr: InputRepr;
   content: ContentType;
-  /** Folder to store the file in; default `models`. */
-  modelsDir?: string;
+  /** Folder to store the file in. */
+  modelsDir: string;
   /** Base URL; default {@linkcode OFFICIAL_BASE_URL} (tests point it at a local server). */
   baseUrl?: string;
   /** Expected blob ids by file name; default {@linkcode OFFICIAL_BLOB_IDS}. */
@@ -66,7 +66,7 @@ export class ModelFetchError extends OpenL3Error {}
  */
 export async function fetchOfficialWeights(options: FetchOptions): Promise<string> {
   const name = officialWeightsName(options.repr, options.content);
-  const dir = options.modelsDir ?? "models";
+  const dir = options.modelsDir;
   const url = (options.baseUrl ?? OFFICIAL_BASE_URL) + name;
   const expected = (options.blobIds ?? OFFICIAL_BLOB_IDS)[name];
   if (!expected) throw new ArgumentError(`no known blob id for ${name}`);
@@ -109,11 +109,19 @@ export async function fetchOfficialWeights(options: FetchOptions): Promise<strin
     );
   }
   await Deno.mkdir(dir, { recursive: true });
-  const tmp = `${target}.part-${crypto.randomUUID()}`;
-  await Deno.writeFile(tmp, bytes);
-  await Deno.rename(tmp, target); // atomic: a reader never sees half a file
+  await writeAtomic(target, bytes);
   return target;
 }
+
+/** Where weights come from, as far as the tool can tell. */
+export type WeightsProvenance = "official" | "untrained" | "custom";
+
+/** One line for each provenance, for reports and maps. */
+export const PROVENANCE_LABELS: Record<WeightsProvenance, string> = {
+  official: "official OpenL3 weights",
+  untrained: "UNTRAINED test weights",
+  custom: "custom weights",
+};
 
 /** A network ready to run. */
 export interface LoadedModel {
@@ -124,6 +132,11 @@ export interface LoadedModel {
   content: ContentType;
   /** SHA-256 of the weights file the model was made from. */
   weightsHash: string;
+  /**
+   * `official` when the bytes are a published file (git blob id checked),
+   * `untrained` for seeded random test weights, `custom` otherwise.
+   */
+  provenance: WeightsProvenance;
   /** Where it came from (path). */
   source: string;
   /** Path of the cached converted model. */
@@ -137,15 +150,21 @@ export interface LoadModelOptions {
   embeddingSize: EmbeddingSize;
   /** `.h5`, `.h5.gz` or `.onnx`; default: the official file in `modelsDir`. */
   weights?: string;
-  /** default `models` */
-  modelsDir?: string;
-  /** Download the official weights when missing; default true. */
+  /** Folder of the official weights and of converted models. */
+  modelsDir: string;
+  /**
+   * Download the official weights when missing.
+   * @default {true}
+   */
   download?: boolean;
   /** Download address (tests). */
   baseUrl?: string;
   /** Blob ids (tests). */
   blobIds?: Record<string, string>;
-  /** Progress lines on stderr; default true. */
+  /**
+   * Progress lines and cache repairs on stderr.
+   * @default {true}
+   */
   verbose?: boolean;
 }
 
@@ -160,33 +179,71 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** Write a file so that a reader never sees half of it. */
+async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const tmp = `${path}.part-${crypto.randomUUID()}`;
+  try {
+    await Deno.writeFile(tmp, bytes);
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * A converted model from the cache, verified against the SHA-256 recorded
+ * when it was written (`<model>.sha256`); null when it is missing, damaged or
+ * unverifiable (the caller rebuilds it).
+ */
+async function readVerifiedCache(path: string): Promise<{ onnx: Uint8Array } | { damaged: string } | null> {
+  if (!(await exists(path))) return null;
+  let onnx: Uint8Array, recorded: string;
+  try {
+    onnx = await Deno.readFile(path);
+    recorded = (await Deno.readTextFile(`${path}.sha256`)).trim();
+  } catch {
+    return { damaged: "its recorded hash is missing" };
+  }
+  const actual = await sha256(onnx);
+  return actual === recorded
+    ? { onnx }
+    : { damaged: `SHA-256 ${actual.slice(0, 16)}…, recorded ${recorded.slice(0, 16)}…` };
+}
+
 /**
  * Find, fetch if needed, check and convert the weights for a variant, using
  * the converted-model cache in `modelsDir`.
+ *
+ * - The official file found in `modelsDir` is checked against its published
+ *   git blob id before use; a file that fails is refused (pass it with
+ *   `--weights` to use it knowingly).
+ * - A cached converted model is checked against the hash recorded when it
+ *   was written; a damaged one is rebuilt from the weights, with a message.
  */
 export async function loadModel(options: LoadModelOptions): Promise<LoadedModel> {
   const { repr, content, embeddingSize } = options;
-  const dir = options.modelsDir ?? "models";
+  const dir = options.modelsDir;
   const verbose = options.verbose ?? true;
+  const blobIds = options.blobIds ?? OFFICIAL_BLOB_IDS;
+  const officialName = officialWeightsName(repr, content);
   let path = options.weights;
+  const atOfficialPath = !path;
   if (!path) {
-    path = join(dir, officialWeightsName(repr, content));
+    path = join(dir, officialName);
     if (!(await exists(path))) {
       if (options.download === false) {
         throw new ModelFetchError(
-          `weights not found: put ${
-            officialWeightsName(repr, content)
-          } (from ${OFFICIAL_BASE_URL}) at ${path}, ` +
-            `or pass --weights PATH`,
+          `weights not found: put ${officialName} (from ${OFFICIAL_BASE_URL}) at ${path}, or pass --weights PATH`,
         );
       }
-      if (verbose) console.error(`fetching ${officialWeightsName(repr, content)} …`);
+      if (verbose) console.error(`fetching ${officialName} …`);
       path = await fetchOfficialWeights({
         repr,
         content,
         modelsDir: dir,
         baseUrl: options.baseUrl,
-        blobIds: options.blobIds,
+        blobIds,
         onProgress: verbose ? progressPrinter() : undefined,
       });
       if (verbose) console.error("");
@@ -204,7 +261,6 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
   } catch (e) {
     throw new WeightsError(`${path}: cannot read weights (${(e as Error).message})`, { cause: e });
   }
-  const weightsHash = await sha256(bytes);
   if (path.endsWith(".onnx")) {
     const meta = readOnnxMetadata(bytes, path);
     if (meta.input_repr !== repr || meta.embedding_size !== String(embeddingSize)) {
@@ -218,41 +274,69 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
       repr,
       embeddingSize,
       content,
-      weightsHash: meta.weights_sha256 ?? weightsHash,
+      weightsHash: meta.weights_sha256 ?? await sha256(bytes),
+      provenance: provenanceOf(meta.weights_provenance),
       source: path,
     };
   }
+  let provenance: WeightsProvenance | undefined;
+  if (atOfficialPath || named) {
+    const expected = blobIds[officialName];
+    const id = await gitBlobId(bytes);
+    if (id === expected) provenance = "official";
+    else if (atOfficialPath) {
+      throw new ModelFetchError(
+        `${path} is not the published ${officialName} (git blob id ${id}, expected ${expected}): ` +
+          `delete it to download the official file, or pass --weights ${path} to use it knowingly`,
+      );
+    }
+  }
+  const weightsHash = await sha256(bytes);
   const cached = join(dir, `openl3_${repr}_${content}_${embeddingSize}-${weightsHash.slice(0, 16)}.onnx`);
-  if (await exists(cached)) {
+  const hit = await readVerifiedCache(cached);
+  if (hit && "onnx" in hit) {
+    const meta = readOnnxMetadata(hit.onnx, cached);
     return {
-      onnx: await Deno.readFile(cached),
+      onnx: hit.onnx,
       repr,
       embeddingSize,
       content,
       weightsHash,
+      provenance: provenance ?? provenanceOf(meta.weights_provenance),
       source: path,
       cached,
     };
   }
+  if (hit && verbose) {
+    console.error(
+      `warning: the cached model ${cached} is damaged (${hit.damaged}): rebuilding it from ${path}`,
+    );
+  }
   const arch = openl3Architecture(repr, embeddingSize);
-  const weights = bindWeights(await readKerasLayers(bytes, path), arch, path);
-  const onnx = buildOpenL3Onnx(weights, {
+  const file = await readKerasFile(bytes, path);
+  provenance ??= file.untrained ? "untrained" : "custom";
+  const onnx = buildOpenL3Onnx(bindWeights(file.layers, arch, path), {
     content_type: content,
     weights_sha256: weightsHash,
     weights_file: basename(path),
+    weights_provenance: provenance,
   });
+  const model: LoadedModel = { onnx, repr, embeddingSize, content, weightsHash, provenance, source: path };
   try {
     await Deno.mkdir(dir, { recursive: true });
-    const tmp = `${cached}.part-${crypto.randomUUID()}`;
-    await Deno.writeFile(tmp, onnx);
-    await Deno.rename(tmp, cached);
+    await writeAtomic(cached, onnx);
+    await writeAtomic(`${cached}.sha256`, new TextEncoder().encode(`${await sha256(onnx)}\n`));
   } catch (e) {
     if (verbose) {
       console.error(`warning: cannot cache the converted model at ${cached}: ${(e as Error).message}`);
     }
-    return { onnx, repr, embeddingSize, content, weightsHash, source: path };
+    return model;
   }
-  return { onnx, repr, embeddingSize, content, weightsHash, source: path, cached };
+  return { ...model, cached };
+}
+
+function provenanceOf(value: string | undefined): WeightsProvenance {
+  return value === "official" || value === "untrained" ? value : "custom";
 }
 
 /** A progress line on stderr: bytes, percent, rate, ETA. */

@@ -83,7 +83,11 @@ export async function writeRandomWeights(options: RandomWeightsFileOptions): Pro
   const firstIndex = 1 + (seed % 40);
   const gz = options.out.endsWith(".gz");
   const h5 = gz ? `${options.out}.tmp-${crypto.randomUUID()}.h5` : options.out;
-  const names = await writeKerasWeights(h5, weights, { layout: options.layout, firstIndex });
+  const names = await writeKerasWeights(h5, weights, {
+    layout: options.layout,
+    firstIndex,
+    untrained: `seeded random weights (seed ${seed}) written by make-test-weights: NOT a trained model`,
+  });
   if (gz) {
     const file = await Deno.open(h5);
     await file.readable.pipeThrough(new CompressionStream("gzip")).pipeTo(

@@ -1,31 +1,42 @@
 /**
  * Embedding a collection: find the audio files, skip what is already stored
- * with the same content and model configuration, embed the rest (decoding the
- * next file while the network works on the current one), pool the frame
- * embeddings into one vector per song, and store each song in one transaction.
- * Failures are recorded and the run goes on; Ctrl-C stops between batches.
+ * with the same content and model configuration, embed the rest (reading and
+ * decoding the next file while the network works on the current one), pool
+ * the frame embeddings into one vector per song, and store each song in one
+ * transaction. Failures are recorded and the run goes on; Ctrl-C stops
+ * between batches.
+ *
+ * The steps live in their own modules: `discovery.ts` (which files),
+ * `embedder.ts` (one signal through the network), `model/pooling.ts`,
+ * `npz_export.ts`, `progress.ts`, and the store.
  *
  * @module
  */
 
-import { extname, join, relative } from "node:path";
-import { pathId } from "../store/song_id.ts";
-
-export { pathId, stemId } from "../store/song_id.ts";
+import { join } from "node:path";
 import { decodeAudioBytes, type DecodedAudio, toMono } from "../audio/decode.ts";
-import { ArgumentError, OpenL3Error } from "../util/errors.ts";
-import { createEmbedder, type Embedder, type EmbedderOptions, embedSource } from "./embedder.ts";
-import { planFrames, sourceAt48k } from "../audio/frame.ts";
-import { encodeNpz } from "../util/npz.ts";
+import { sourceAt48k } from "../audio/frame.ts";
+import { FramePooler, type Pooling, POOLINGS } from "../model/pooling.ts";
+import { configKey, type ModelConfig, type NumbersConfig } from "../store/model_config.ts";
+import { pathId } from "../store/song_id.ts";
+import { Store, StoreError } from "../store/sqlite_store.ts";
+import { ArgumentError, AudioDecodeError, OpenL3Error, printable } from "../util/errors.ts";
 import { sha256 } from "../util/hash.ts";
-import { configKey, type ModelConfig, Store, StoreError } from "../store/sqlite_store.ts";
+import { InputFileError, readInputFile } from "../util/input_file.ts";
 import { TOOL_VERSION } from "../util/version.ts";
+import { EMBED_DEFAULTS } from "./defaults.ts";
+import { AUDIO_EXTENSIONS, describePassedOver, findAudioFiles } from "./discovery.ts";
+import {
+  createEmbedder,
+  type Embedder,
+  type EmbedderOptions,
+  embedSource,
+  prepareModel,
+} from "./embedder.ts";
+import { type FrameEmbeddings, npzNames, writeEmbeddingNpz } from "./npz_export.ts";
+import { Progress } from "./progress.ts";
 
-/** File extensions picked up when walking folders (explicit files are always tried). */
-export const AUDIO_EXTENSIONS = [".mp3", ".wav", ".wave", ".flac", ".ogg", ".oga", ".opus"];
-
-/** How frame embeddings become one vector per song. */
-export type Pooling = "max" | "mean";
+export { AUDIO_EXTENSIONS } from "./discovery.ts";
 
 /** Options of {@linkcode embedCollection}. */
 export interface CollectionOptions extends EmbedderOptions {
@@ -33,12 +44,17 @@ export interface CollectionOptions extends EmbedderOptions {
   inputs: string[];
   /** SQLite database path. */
   db: string;
-  /** default `max` (the original project's choice). */
+  /**
+   * Frame embeddings → one vector per song.
+   * @default {"max"}
+   */
   pool?: Pooling;
   /** Also store every frame embedding with its timestamp. */
   frames?: boolean;
   /** Write one OpenL3-style `.npz` (embedding, timestamps) per file here. */
   outputDir?: string;
+  /** Suffix of the `.npz` names (`<stem>_<suffix>.npz`, as openl3's `--suffix`). */
+  suffix?: string;
   /** Recompute even when stored with the same content and configuration. */
   force?: boolean;
   /** Remove stored songs under the input folders whose files are gone. */
@@ -51,7 +67,7 @@ export interface CollectionOptions extends EmbedderOptions {
   signal?: AbortSignal;
   /** One line per file (✓/✗/skip); default: printed to stdout. */
   onFile?: (line: string) => void;
-  /** Progress line (count, rate, ETA); default: stderr unless quiet. */
+  /** Where progress lines go; default stderr (redrawn in place on a terminal). */
   onProgress?: (line: string) => void;
   /** No per-file lines, no progress. */
   quiet?: boolean;
@@ -64,37 +80,13 @@ export interface CollectionSummary {
   skipped: number;
   failed: number;
   pruned: number;
+  /** Files in the folders that were not audio this tool reads, e.g. "3 .m4a, 1 .txt". */
+  passedOver: string;
   interrupted: boolean;
   /** Wall-clock seconds. */
   seconds: number;
   /** Seconds of audio embedded. */
   audioSeconds: number;
-}
-
-/** Every audio file under the inputs, sorted, each once. */
-export async function findAudioFiles(inputs: string[], extensions = AUDIO_EXTENSIONS): Promise<string[]> {
-  const found = new Set<string>();
-  const walk = async (dir: string) => {
-    const entries: Deno.DirEntry[] = [];
-    for await (const e of Deno.readDir(dir)) entries.push(e);
-    entries.sort((a, b) => a.name.localeCompare(b.name));
-    for (const e of entries) {
-      const p = join(dir, e.name);
-      if (e.isDirectory) await walk(p);
-      else if (e.isFile && extensions.includes(extname(e.name).toLowerCase())) found.add(p);
-    }
-  };
-  for (const input of inputs) {
-    let info: Deno.FileInfo;
-    try {
-      info = await Deno.stat(input);
-    } catch {
-      throw new ArgumentError(`input not found: ${input}`);
-    }
-    if (info.isDirectory) await walk(input);
-    else found.add(input);
-  }
-  return [...found];
 }
 
 class Interrupted extends OpenL3Error {}
@@ -105,6 +97,12 @@ function isInputError(e: unknown): boolean {
     e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.IsADirectory;
 }
 
+/** What a failure line says about a file (the error without the file name, which the line already gives). */
+function problemOf(e: unknown): string {
+  return e instanceof AudioDecodeError || e instanceof InputFileError ? e.problem : (e as Error).message;
+}
+
+/** A file read (and hashed), and decoded when it must be embedded. */
 interface Prepared {
   path: string;
   id: string;
@@ -112,21 +110,74 @@ interface Prepared {
   hash?: string;
   size?: number;
   audio?: DecodedAudio;
-  error?: Error;
+  error?: unknown;
 }
 
-function formatDuration(s: number): string {
-  if (!Number.isFinite(s)) return "?";
-  const m = Math.floor(s / 60), h = Math.floor(m / 60);
-  return h > 0
-    ? `${h}h${String(m % 60).padStart(2, "0")}m`
-    : m > 0
-    ? `${m}m${String(Math.round(s % 60)).padStart(2, "0")}s`
-    : `${s.toFixed(0)}s`;
+async function readFile(path: string, id: string): Promise<Prepared> {
+  const p: Prepared = { path, id };
+  try {
+    p.bytes = await readInputFile(path, { what: "an audio file" });
+    p.size = p.bytes.length;
+    p.hash = await sha256(p.bytes);
+  } catch (e) {
+    p.error = e;
+  }
+  return p;
+}
+
+async function decode(p: Prepared): Promise<Prepared> {
+  if (p.error || p.audio || !p.bytes) return p;
+  try {
+    p.audio = await decodeAudioBytes(p.bytes, p.path);
+  } catch (e) {
+    p.error = e;
+  }
+  p.bytes = undefined;
+  return p;
+}
+
+/** A song embedded: its vector, and its frames when they are kept. */
+interface SongResult {
+  vector: Float64Array;
+  frames?: FrameEmbeddings;
+  windows: number;
+  warnings: string[];
+}
+
+/** One decoded file through the pipeline, pooled (and its frames kept when asked). */
+async function embedSong(
+  e: Embedder,
+  audio: DecodedAudio,
+  pool: Pooling,
+  keepFrames: boolean,
+  onProgress: (fraction: number) => void,
+  signal?: AbortSignal,
+): Promise<SongResult> {
+  const pooler = new FramePooler(pool, e.size);
+  let frames: FrameEmbeddings | undefined;
+  const plan = await embedSource(e, sourceAt48k(toMono(audio.channels), audio.sampleRate), (b) => {
+    if (signal?.aborted) throw new Interrupted("interrupted");
+    if (keepFrames && b.start === 0) {
+      frames = {
+        embedding: new Float32Array(b.windows * e.size),
+        timestamps: new Float64Array(b.windows),
+        windows: b.windows,
+        size: e.size,
+      };
+    }
+    pooler.add(b.embedding, b.count);
+    frames?.embedding.set(b.embedding.subarray(0, b.count * e.size), b.start * e.size);
+    frames?.timestamps.set(b.timestamps, b.start);
+    onProgress((b.start + b.count) / b.windows);
+  });
+  return { vector: pooler.result(), frames, windows: plan.windows, warnings: plan.warnings };
 }
 
 /**
  * Embed every audio file of the inputs into the database.
+ *
+ * @throws {ArgumentError} for a bad option, before anything is loaded.
+ * @throws {OpenL3Error} when the inputs hold no audio file this tool reads.
  *
  * @example
  * ```ts ignore
@@ -136,32 +187,68 @@ function formatDuration(s: number): string {
  */
 export async function embedCollection(options: CollectionOptions): Promise<CollectionSummary> {
   const started = performance.now();
-  const pool = options.pool ?? "max";
-  if (pool !== "max" && pool !== "mean") throw new ArgumentError(`--pool must be max or mean, got "${pool}"`);
+  const pool = options.pool ?? EMBED_DEFAULTS.pool;
+  if (!POOLINGS.includes(pool)) {
+    throw new ArgumentError(`--pool must be one of ${POOLINGS.join(", ")}; got "${pool}"`);
+  }
   const quiet = options.quiet ?? false;
-  const say = options.onFile ?? ((line: string) => console.log(line));
-  const progress = options.onProgress ?? ((line: string) => console.error(line));
   const idOf = options.idOf ?? pathId;
-  const files = await findAudioFiles(options.inputs, options.extensions);
-  const store = Store.open(options.db);
+  const found = await findAudioFiles(options.inputs, options.extensions);
+  const files = found.files;
+  const passedOver = describePassedOver(found.passedOver);
+  if (files.length === 0) {
+    throw new OpenL3Error(
+      `no audio files to embed in ${options.inputs.join(", ")}` +
+        (passedOver ? ` (passed over: ${passedOver})` : " (the folders are empty)") +
+        `; this tool reads ${(options.extensions ?? AUDIO_EXTENSIONS).join(" ")}`,
+    );
+  }
+  const progress = quiet ? undefined : new Progress({ total: files.length, write: options.onProgress });
+  const print = options.onFile ?? ((line: string) => console.log(line));
+  const say = (line: string) => {
+    if (quiet) return;
+    progress?.clear();
+    print(line);
+  };
+  if (passedOver) say(`note: passed over ${passedOver} (not audio this tool reads)`);
+  for (const s of found.special) say(`note: passed over ${printable(s)} (not a regular file)`);
+
   const summary: CollectionSummary = {
     total: files.length,
     embedded: 0,
     skipped: 0,
     failed: 0,
     pruned: 0,
+    passedOver,
     interrupted: false,
     seconds: 0,
     audioSeconds: 0,
   };
+  // the options are checked and the weights loaded before the database is touched
+  const prepared = await prepareModel({ ...options, verbose: options.verbose ?? !quiet });
+  const numbers: NumbersConfig = {
+    inputRepr: prepared.options.inputRepr,
+    contentType: prepared.options.contentType,
+    embeddingSize: prepared.options.embeddingSize,
+    weightsHash: prepared.model.weightsHash,
+    hopSize: prepared.options.hopSize,
+    center: prepared.options.center,
+    pooling: pool,
+  };
+  const key = configKey(numbers);
+  const ids = files.map(idOf);
+  const npz = options.outputDir ? await npzNames(ids, options.suffix ?? "") : undefined;
+  for (const stem of npz?.clashes ?? []) {
+    say(`note: several files are named ${stem}: their .npz names carry a hash`);
+  }
+  const store = Store.open(options.db);
   let embedder: Embedder | undefined;
   let config: ModelConfig | undefined;
   try {
     if (options.prune) {
       const gone: string[] = [];
       for (const input of options.inputs) {
-        const root = pathId(input);
-        for (const s of store.songPaths(root)) {
+        for (const s of store.songPaths(pathId(input))) {
           try {
             await Deno.stat(s.path);
           } catch {
@@ -171,94 +258,57 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
       }
       store.remove(gone);
       summary.pruned = gone.length;
-      if (!quiet && gone.length) say(`pruned ${gone.length} songs whose files are gone`);
+      if (gone.length) say(`pruned ${gone.length} songs whose files are gone`);
     }
     if (options.outputDir) await Deno.mkdir(options.outputDir, { recursive: true });
+    const npzOf = (id: string) => join(options.outputDir!, npz!.names.get(id)!);
+    const npzMissing = async (id: string) =>
+      options.outputDir !== undefined && !(await Deno.stat(npzOf(id)).then(() => true, () => false));
 
-    // The skip check needs the weights' hash, which the model store gives when the model is loaded, so the
-    // embedder is created before the first file is checked (once per run).
-    const ensureEmbedder = async () => {
-      if (embedder) return embedder;
-      embedder = await createEmbedder({ ...options, verbose: !quiet });
-      config = {
-        inputRepr: embedder.model.repr,
-        contentType: embedder.model.content,
-        embeddingSize: embedder.size,
-        weightsHash: embedder.model.weightsHash,
-        hopSize: embedder.hopSize,
-        center: embedder.center,
-        pooling: pool,
-        frontend: embedder.frontend.kind,
-        backend: embedder.session.backend,
-        toolVersion: TOOL_VERSION,
-      };
-      return embedder;
-    };
-
-    const prepare = async (path: string): Promise<Prepared> => {
-      const p: Prepared = { path, id: idOf(path) };
-      try {
-        p.bytes = await Deno.readFile(path);
-        p.size = p.bytes.length;
-        p.hash = await sha256(p.bytes);
-      } catch (e) {
-        p.error = e as Error;
-      }
-      return p;
-    };
-    const decode = async (p: Prepared) => {
-      if (p.error || p.audio) return;
-      try {
-        p.audio = await decodeAudioBytes(p.bytes!, p.path);
-      } catch (e) {
-        p.error = e as Error;
-      }
-      p.bytes = undefined;
-    };
-
-    let next: Promise<Prepared> | undefined = files.length ? prepare(files[0]) : undefined;
+    let next: Promise<Prepared> | undefined = readFile(files[0], ids[0]);
     for (let i = 0; i < files.length; i++) {
       if (options.signal?.aborted) {
         summary.interrupted = true;
         break;
       }
       const p = await next!;
-      const e = await ensureEmbedder();
       const stored = p.error ? undefined : store.song(p.id);
-      if (
-        !options.force && stored && stored.contentHash === p.hash && stored.configKey === configKey(config!)
-      ) {
+      const unchanged = !options.force && stored?.contentHash === p.hash && stored?.configKey === key;
+      if (unchanged && !(await npzMissing(p.id))) {
         summary.skipped++;
-        if (!quiet) say(`- ${p.id}: unchanged, skipped`);
-        next = i + 1 < files.length ? prepare(files[i + 1]) : undefined;
+        say(`- ${printable(p.id)}: unchanged, skipped`);
+        progress?.finish();
+        next = i + 1 < files.length ? readFile(files[i + 1], ids[i + 1]) : undefined;
         continue;
       }
       await decode(p);
-      // start reading and decoding the next file while this one is in the network
-      next = i + 1 < files.length ? prepare(files[i + 1]).then(async (n) => (await decode(n), n)) : undefined;
+      // read and decode the next file while this one is in the network
+      next = i + 1 < files.length ? readFile(files[i + 1], ids[i + 1]).then(decode) : undefined;
+      const duration = p.audio ? p.audio.channels[0].length / p.audio.sampleRate : 0;
+      progress?.start(p.path, duration);
       try {
         if (p.error) throw p.error;
+        if (!embedder) {
+          progress?.clear();
+          embedder = await createEmbedder(options, prepared);
+        }
+        config ??= {
+          ...numbers,
+          weightsProvenance: embedder.model.provenance,
+          frontend: embedder.frontend.kind,
+          backend: embedder.session.backend,
+          toolVersion: TOOL_VERSION,
+        };
         const audio = p.audio!;
         p.audio = undefined;
-        const mono = toMono(audio.channels);
-        const source = sourceAt48k(mono, audio.sampleRate);
-        const plan = planFrames(source.length, { hopSize: e.hopSize, center: e.center });
-        const vector = new Float64Array(e.size).fill(pool === "max" ? -Infinity : 0);
-        const keep = options.frames || options.outputDir;
-        const frameEmb = keep ? new Float32Array(plan.windows * e.size) : undefined;
-        const stamps = new Float64Array(plan.windows);
-        await embedSource(e, source, (b) => {
-          if (options.signal?.aborted) throw new Interrupted("interrupted");
-          for (let k = 0; k < b.count; k++) {
-            const row = b.embedding.subarray(k * e.size, (k + 1) * e.size);
-            if (pool === "max") { for (let d = 0; d < e.size; d++) vector[d] = Math.max(vector[d], row[d]); }
-            else for (let d = 0; d < e.size; d++) vector[d] += row[d];
-          }
-          frameEmb?.set(b.embedding.subarray(0, b.count * e.size), b.start * e.size);
-          stamps.set(b.timestamps, b.start);
-        });
-        if (pool === "mean") { for (let d = 0; d < e.size; d++) vector[d] /= plan.windows; }
-        const duration = mono.length / audio.sampleRate;
+        const song = await embedSong(
+          embedder,
+          audio,
+          pool,
+          !!(options.frames || options.outputDir),
+          (f) => progress?.update(f),
+          options.signal,
+        );
         store.putSong(
           {
             songId: p.id,
@@ -270,64 +320,39 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
             size: p.size!,
             contentHash: p.hash!,
             tags: Object.keys(audio.tags).length ? audio.tags as Record<string, string> : undefined,
-            windows: plan.windows,
+            windows: song.windows,
           },
-          vector,
-          config!,
-          options.frames ? { embedding: frameEmb!, timestamps: stamps, size: e.size } : undefined,
+          song.vector,
+          config,
+          options.frames ? song.frames : undefined,
         );
-        if (options.outputDir) {
-          const out = join(
-            options.outputDir,
-            `${relative(".", p.path).replace(/[\\/]/g, "__").replace(/\.[^.]+$/, "")}.npz`,
-          );
-          const tmp = `${out}.part`;
-          await Deno.writeFile(
-            tmp,
-            encodeNpz({
-              embedding: { data: frameEmb!, shape: [plan.windows, e.size] },
-              timestamps: { data: stamps, shape: [plan.windows] },
-            }),
-          );
-          await Deno.rename(tmp, out);
-        }
+        if (options.outputDir) await writeEmbeddingNpz(npzOf(p.id), song.frames!);
         summary.embedded++;
         summary.audioSeconds += duration;
-        const notes = [...audio.warnings, ...plan.warnings];
-        if (!quiet) {
-          say(
-            `✓ ${p.id}: (${e.size},) from ${plan.windows} windows${
-              notes.length ? ` [${notes.join("; ")}]` : ""
-            }`,
-          );
-        }
+        const notes = [...audio.warnings, ...song.warnings];
+        say(
+          `✓ ${printable(p.id)}: (${embedder.size},) from ${song.windows} windows${
+            notes.length ? ` [${notes.join("; ")}]` : ""
+          }`,
+        );
+        progress?.finish(duration);
       } catch (err) {
         if (err instanceof Interrupted) {
           summary.interrupted = true;
-          if (!quiet) say(`… ${p.id}: interrupted, not stored`);
+          say(`… ${printable(p.id)}: interrupted, not stored`);
           break;
         }
         // the database itself, or a bug: stop; bad input: record and go on
         if (err instanceof StoreError || !isInputError(err)) throw err;
-        const message = (err as Error).message;
         summary.failed++;
-        store.putFailure(pathId(p.path), message);
-        if (!quiet) say(`✗ ${p.id}: ${message}`);
-      }
-      if (!quiet) {
-        const elapsed = (performance.now() - started) / 1000;
-        const done = i + 1;
-        const rate = done / elapsed;
-        const eta = (files.length - done) / rate;
-        progress(
-          `[${done}/${files.length}] ${rate.toFixed(2)} files/s, ${
-            (summary.audioSeconds / elapsed).toFixed(1)
-          } s of audio/s, ETA ${formatDuration(eta)}`,
-        );
+        store.putFailure(pathId(p.path), (err as Error).message);
+        say(`✗ ${printable(p.id)}: ${problemOf(err)}`);
+        progress?.finish();
       }
     }
   } finally {
-    await (embedder as Embedder | undefined)?.close();
+    progress?.clear();
+    await embedder?.close();
     store.close();
   }
   summary.seconds = (performance.now() - started) / 1000;

@@ -1,56 +1,36 @@
 /**
  * The whole OpenL3 pipeline for one signal: 48 kHz source → framing in
  * batches → spectrogram frontend → network → embeddings with timestamps.
- * On WebGPU the patches go from the WGSL kernels to onnxruntime-web on the
- * same device without a round trip through the CPU.
+ * On WebGPU the patches go from the WGSL kernels to the network on the same
+ * device without a round trip through the CPU.
  *
  * @module
  */
 
 import { decodeAudioFile, toMono } from "../audio/decode.ts";
-import { ArgumentError } from "../util/errors.ts";
-import { frameBatches, planFrames, type SampleSource, sourceAt48k } from "../audio/frame.ts";
+import { frameBatches, type FramePlan, planFrames, type SampleSource, sourceAt48k } from "../audio/frame.ts";
 import { createFrontend, type Frontend } from "../frontend/frontend.ts";
-import type { DeviceChoice } from "../gpu/device.ts";
-import { type BackendChoice, createEmbeddingSession, type EmbeddingSession } from "../model/inference.ts";
-import { type ContentType, type EmbeddingSize, openl3Architecture } from "../model/architecture.ts";
+import { type GpuContext, openGpu } from "../gpu/device.ts";
+import { openl3Architecture } from "../model/architecture.ts";
+import { createEmbeddingSession, type EmbeddingSession } from "../model/inference.ts";
 import { type LoadedModel, loadModel } from "../model/model_store.ts";
-import type { InputRepr } from "../frontend/spec.ts";
+import { EMBED_DEFAULTS } from "./defaults.ts";
+import {
+  type EmbedderOptions,
+  type ResolvedEmbedderOptions,
+  resolveEmbedderOptions,
+} from "./embed_options.ts";
 
-/** Everything that decides the numbers (and where they are computed). */
-export interface EmbedderOptions {
-  inputRepr?: InputRepr;
-  contentType?: ContentType;
-  embeddingSize?: EmbeddingSize;
-  /** `.h5`, `.h5.gz` or `.onnx`; default: the official weights in `modelsDir` (fetched if missing). */
-  weights?: string;
-  modelsDir?: string;
-  /** Frontend device; default `auto`. */
-  device?: DeviceChoice;
-  /** Network backend; default `auto`. */
-  backend?: BackendChoice;
-  /**
-   * Windows per batch; default 32 on WebGPU, 8 on the CPU backends (the same speed per window there,
-   * and a quarter of the activation memory: ~0.8 GB transient for 32 mel256 windows).
-   */
-  batchSize?: number;
-  /** Seconds between windows; default 0.1. */
-  hopSize?: number;
-  /** Centre windows; default true. */
-  center?: boolean;
-  /** Download missing official weights; default true. */
-  download?: boolean;
-  /** Report choices on stderr; default true. */
-  verbose?: boolean;
-}
+export type { EmbedderOptions } from "./embed_options.ts";
 
 /** A loaded pipeline; {@linkcode Embedder.close} frees it. */
 export interface Embedder {
+  /** The options it was made with, every default applied. */
+  readonly options: ResolvedEmbedderOptions;
   readonly model: LoadedModel;
   readonly frontend: Frontend;
   readonly session: EmbeddingSession;
-  readonly hopSize: number;
-  readonly center: boolean;
+  /** Windows per batch. */
   readonly batchSize: number;
   /** Embedding length. */
   readonly size: number;
@@ -70,7 +50,10 @@ export interface Embeddings {
 }
 
 /**
- * Load weights, frontend and network.
+ * Load weights, frontend and network. Every option is checked first, before
+ * anything is loaded.
+ *
+ * @throws {ArgumentError} for a bad option (naming the flag and the value).
  *
  * @example
  * ```ts ignore
@@ -80,64 +63,88 @@ export interface Embeddings {
  * await e.close();
  * ```
  */
-export async function createEmbedder(options: EmbedderOptions = {}): Promise<Embedder> {
-  const repr = options.inputRepr ?? "mel256";
-  const size = options.embeddingSize ?? 512;
-  if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize < 1)) {
-    throw new ArgumentError(`--batch-size must be a positive integer, got ${options.batchSize}`);
-  }
-  const verbose = options.verbose ?? true;
-  const model = await loadModel({
-    repr,
-    content: options.contentType ?? "music",
-    embeddingSize: size,
-    weights: options.weights,
-    modelsDir: options.modelsDir,
-    download: options.download,
-    verbose,
-  });
-  const arch = openl3Architecture(repr, size);
-  const frontend = await createFrontend({
-    repr,
-    device: options.device ?? "auto",
-    batchSize: options.batchSize ?? 32,
-  });
-  let session: EmbeddingSession;
+export async function createEmbedder(
+  options: EmbedderOptions = {},
+  preloaded?: PreparedModel,
+): Promise<Embedder> {
+  const { options: o, model } = preloaded ?? await prepareModel(options);
+  const arch = openl3Architecture(o.inputRepr, o.embeddingSize);
+  const wantsGpu = o.device !== "cpu" || o.backend === "auto" || o.backend === "webgpu";
+  const gpu: GpuContext | null = wantsGpu ? await openGpu() : null;
+  let session: EmbeddingSession | undefined;
+  let frontend: Frontend | undefined;
   try {
     session = await createEmbeddingSession(model.onnx, {
-      backend: options.backend ?? "auto",
+      backend: o.backend,
       input: arch.input,
-      outputSize: size,
-      gpu: frontend.gpu,
+      outputSize: o.embeddingSize,
+      gpu,
     });
+    const batchSize = o.batchSize ??
+      (session.backend === "webgpu" ? EMBED_DEFAULTS.gpuBatchSize : EMBED_DEFAULTS.cpuBatchSize);
+    frontend = await createFrontend({ repr: o.inputRepr, device: o.device, gpu, batchSize });
+    if (o.verbose) {
+      console.error(`frontend: ${frontend.description}`);
+      console.error(`network:  ${session.description}`);
+      if (model.provenance === "untrained") {
+        console.error("weights:  UNTRAINED test weights (seeded random): the embeddings mean nothing");
+      }
+    }
+    const s = session, f = frontend;
+    return {
+      options: o,
+      model,
+      frontend: f,
+      session: s,
+      batchSize,
+      size: o.embeddingSize,
+      async close() {
+        await s.release();
+        f.destroy();
+        gpu?.device.destroy();
+      },
+    };
   } catch (e) {
-    frontend.destroy();
+    await session?.release();
+    frontend?.destroy();
+    gpu?.device.destroy();
     throw e;
   }
-  const batchSize = options.batchSize ?? (session.backend === "webgpu" ? 32 : 8);
-  if (verbose) {
-    console.error(`frontend: ${frontend.description}`);
-    console.error(`network:  ${session.description}`);
-  }
-  return {
-    model,
-    frontend,
-    session,
-    hopSize: options.hopSize ?? 0.1,
-    center: options.center ?? true,
-    batchSize,
-    size,
-    async close() {
-      await session.release();
-      frontend.destroy();
-    },
-  };
+}
+
+/** Checked options and the loaded network, before any device is opened. */
+export interface PreparedModel {
+  options: ResolvedEmbedderOptions;
+  model: LoadedModel;
+}
+
+/**
+ * Check the options and load the network (fetching and converting the
+ * weights as needed), without opening a device: enough to know the weights'
+ * hash, so a run can tell which files are already stored before it builds
+ * the rest of the pipeline.
+ */
+export async function prepareModel(options: EmbedderOptions): Promise<PreparedModel> {
+  const o = resolveEmbedderOptions(options);
+  const model = await loadModel({
+    repr: o.inputRepr,
+    content: o.contentType,
+    embeddingSize: o.embeddingSize,
+    weights: o.weights,
+    modelsDir: o.modelsDir,
+    download: o.download,
+    verbose: o.verbose,
+  });
+  return { options: o, model };
 }
 
 /** One batch of results, for callers that pool or store as they go. */
 export interface EmbeddingBatch {
+  /** Index of the first window of the batch. */
   start: number;
   count: number;
+  /** Windows of the whole signal. */
+  windows: number;
   /** count × size; valid only during the callback. */
   embedding: Float32Array;
   timestamps: Float64Array;
@@ -145,34 +152,45 @@ export interface EmbeddingBatch {
 
 /**
  * Embed a 48 kHz source batch by batch, calling `onBatch` for each; memory is
- * bounded by one batch whatever the length. Returns the number of windows.
+ * bounded by one batch whatever the length. Returns the framing (windows,
+ * warnings), computed once here.
  */
 export async function embedSource(
   e: Embedder,
   source: SampleSource,
   onBatch: (b: EmbeddingBatch) => void | Promise<void>,
-): Promise<number> {
-  const frame = { hopSize: e.hopSize, center: e.center };
-  let windows = 0;
+): Promise<FramePlan> {
+  const plan = planFrames(source.length, e.options);
+  // the frontend and the network share the embedder's one device: hand the patches over on the GPU
   const direct = e.frontend.computeOnGpu && e.session.runGpuBuffer &&
-    e.frontend.gpu?.device && (e.frontend.gpuCapacity ?? 0) >= e.batchSize;
-  for (const batch of frameBatches(source, { ...frame, batchSize: e.batchSize })) {
+    (e.frontend.gpuCapacity ?? 0) >= e.batchSize;
+  for (const batch of frameBatches(source, plan, e.batchSize)) {
     const embedding = direct
       ? await e.session.runGpuBuffer!(e.frontend.computeOnGpu!(batch.samples, batch.count), batch.count)
       : await e.session.run(await e.frontend.compute(batch.samples, batch.count), batch.count);
-    await onBatch({ start: batch.start, count: batch.count, embedding, timestamps: batch.timestamps });
-    windows += batch.count;
+    await onBatch({
+      start: batch.start,
+      count: batch.count,
+      windows: plan.windows,
+      embedding,
+      timestamps: batch.timestamps,
+    });
   }
-  return windows;
+  return plan;
 }
 
 /** Embed mono audio at any rate, keeping every window's embedding. */
-export async function embedSignal(e: Embedder, mono: Float32Array, sampleRate: number): Promise<Embeddings> {
-  const source = sourceAt48k(mono, sampleRate);
-  const plan = planFrames(source.length, { hopSize: e.hopSize, center: e.center });
-  const embedding = new Float32Array(plan.windows * e.size);
-  const timestamps = new Float64Array(plan.windows);
-  await embedSource(e, source, (b) => {
+export async function embedSignal(
+  e: Embedder,
+  mono: Float32Array | Float64Array,
+  sampleRate: number,
+): Promise<Embeddings> {
+  let embedding = new Float32Array(0), timestamps = new Float64Array(0);
+  const plan = await embedSource(e, sourceAt48k(mono, sampleRate), (b) => {
+    if (b.start === 0) {
+      embedding = new Float32Array(b.windows * e.size);
+      timestamps = new Float64Array(b.windows);
+    }
     embedding.set(b.embedding.subarray(0, b.count * e.size), b.start * e.size);
     timestamps.set(b.timestamps, b.start);
   });

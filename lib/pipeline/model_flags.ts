@@ -1,23 +1,27 @@
 /**
- * The command-line flags that choose the model and where it runs, shared by
- * every script that embeds (`embed`, `parity`), parsed into
- * {@linkcode EmbedderOptions}.
+ * The command-line flags that choose the model and where it runs, one
+ * definition for every command that embeds (`embed`, `simple-embed`,
+ * `similar`, `parity`, `mel`): their parseArgs options, their help lines,
+ * OpenL3's own flag names as aliases, and the mapping to
+ * {@linkcode EmbedderOptions} (values are checked once, by
+ * `resolveEmbedderOptions`).
  *
  * @module
  */
 
-import { choiceFlag, numberFlag } from "../util/cli.ts";
-import type { EmbedderOptions } from "./embedder.ts";
+import { numberFlag } from "../util/cli.ts";
 import { DEVICE_CHOICES } from "../gpu/device.ts";
-import { BACKENDS } from "../model/inference.ts";
-import { CONTENT_TYPES, type EmbeddingSize } from "../model/architecture.ts";
 import { INPUT_REPRS } from "../frontend/spec.ts";
+import { CONTENT_TYPES } from "../model/architecture.ts";
+import { BACKENDS } from "../model/inference.ts";
+import { DEFAULT_PATHS, EMBED_DEFAULTS } from "./defaults.ts";
+import type { EmbedderOptions } from "./embed_options.ts";
 
 /** parseArgs options of the model flags. */
 export const MODEL_FLAGS = {
   weights: { type: "string" },
   "models-dir": { type: "string" },
-  "input-repr": { type: "string" },
+  "input-repr": { type: "string", short: "i" },
   "content-type": { type: "string" },
   "embedding-size": { type: "string" },
   hop: { type: "string" },
@@ -27,37 +31,63 @@ export const MODEL_FLAGS = {
   "batch-size": { type: "string" },
 } as const;
 
+/** The flags that choose the variant only (for commands that take the rest from elsewhere). */
+export const VARIANT_FLAGS = ["input-repr", "content-type", "embedding-size", "hop", "no-center"] as const;
+
+/** OpenL3's own flag names (its `openl3` command line), accepted as aliases. */
+export const OPENL3_ALIASES: Record<string, string> = {
+  "audio-hop-size": "hop",
+  "hop-size": "hop",
+  "audio-embedding-size": "embedding-size",
+  "no-audio-centering": "no-center",
+  "no-centering": "no-center",
+  "audio-batch-size": "batch-size",
+};
+
+const d = EMBED_DEFAULTS;
+
 /** The help lines of the model flags. */
 export const MODEL_FLAGS_HELP =
-  `  --weights PATH        .h5, .h5.gz or .onnx (default: the official file in models/, fetched if missing)
-  --models-dir DIR      weights and converted models (default: models)
-  --input-repr R        ${INPUT_REPRS.join(" | ")} (default: mel256)
-  --content-type C      ${CONTENT_TYPES.join(" | ")} (default: music)
-  --embedding-size N    512 | 6144 (default: 512)
-  --hop S               seconds between windows (default: 0.1)
-  --no-center           OpenL3's center=False
-  --device D            spectrogram: ${DEVICE_CHOICES.join(" | ")} (default: auto)
-  --backend B           network: ${BACKENDS.join(" | ")} (default: auto)
-  --batch-size N        windows per batch (default: 32 on WebGPU, 8 on CPU)`;
+  `  --weights PATH        .h5, .h5.gz or .onnx (default: the official file in ${DEFAULT_PATHS.models}/, fetched if missing)
+  --models-dir DIR      weights and converted models (default: ${DEFAULT_PATHS.models})
+  -i, --input-repr R    ${INPUT_REPRS.join(" | ")} (default: ${d.inputRepr})
+  --content-type C      ${CONTENT_TYPES.join(" | ")} (default: ${d.contentType})
+  --embedding-size N    512 | 6144 (default: ${d.embeddingSize})
+  --hop S               seconds between windows (default: ${d.hopSize})
+  --no-center           do not centre the windows (OpenL3's center=False)
+  --device D            spectrogram: ${DEVICE_CHOICES.join(" | ")} (default: ${d.device})
+  --backend B           network: ${BACKENDS.join(" | ")} (default: ${d.backend})
+  --batch-size N        windows per batch (default: ${d.gpuBatchSize} on WebGPU, ${d.cpuBatchSize} on CPU)
+                        OpenL3's names work too: --audio-hop-size, --audio-embedding-size,
+                        --no-audio-centering, --audio-batch-size`;
 
 /** Parsed values of the model flags (as parseArgs returns them). */
 export type ModelFlagValues = Partial<Record<keyof typeof MODEL_FLAGS, string | boolean>>;
 
-/** Turn parsed model flags into embedder options, quoting any bad value. */
-export function modelOptions(values: ModelFlagValues, modelsDir: string): EmbedderOptions {
+/**
+ * Turn parsed model flags into embedder options. Only the parsing of numbers
+ * happens here; the values are checked by `resolveEmbedderOptions`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { modelOptions } from "./model_flags.ts";
+ * const o = modelOptions({ hop: "0.5", "no-center": true, "embedding-size": "6144" });
+ * assert.deepEqual([o.hopSize, o.center, o.embeddingSize], [0.5, false, 6144]);
+ * ```
+ */
+export function modelOptions(values: ModelFlagValues): EmbedderOptions {
   const str = (k: keyof typeof MODEL_FLAGS) => values[k] as string | undefined;
   return {
     weights: str("weights"),
-    modelsDir: str("models-dir") ?? modelsDir,
-    inputRepr: choiceFlag(str("input-repr"), "input-repr", INPUT_REPRS, "mel256"),
-    contentType: choiceFlag(str("content-type"), "content-type", CONTENT_TYPES, "music"),
-    embeddingSize: Number(
-      choiceFlag(str("embedding-size"), "embedding-size", ["512", "6144"] as const, "512"),
-    ) as EmbeddingSize,
-    hopSize: numberFlag(str("hop"), "hop", 0.1),
-    center: !values["no-center"],
-    device: choiceFlag(str("device"), "device", DEVICE_CHOICES, "auto"),
-    backend: choiceFlag(str("backend"), "backend", BACKENDS, "auto"),
-    batchSize: str("batch-size") === undefined ? undefined : numberFlag(str("batch-size"), "batch-size", 8),
+    modelsDir: str("models-dir"),
+    inputRepr: str("input-repr") as EmbedderOptions["inputRepr"],
+    contentType: str("content-type") as EmbedderOptions["contentType"],
+    embeddingSize: numberFlag(str("embedding-size"), "embedding-size") as EmbedderOptions["embeddingSize"],
+    hopSize: numberFlag(str("hop"), "hop"),
+    center: values["no-center"] ? false : undefined,
+    device: str("device") as EmbedderOptions["device"],
+    backend: str("backend") as EmbedderOptions["backend"],
+    batchSize: numberFlag(str("batch-size"), "batch-size"),
   };
 }

@@ -13,34 +13,18 @@
 import { DatabaseSync } from "node:sqlite";
 import { dirname } from "node:path";
 import { OpenL3Error } from "../util/errors.ts";
+import { configKey, type ModelConfig, type NumbersConfig } from "./model_config.ts";
+
+export { configKey, type ModelConfig } from "./model_config.ts";
 
 /** Current schema version (PRAGMA user_version). */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** A store error (full disk, read-only file, locked too long, …), naming the database. */
 export class StoreError extends OpenL3Error {}
 
-/** What decides the numbers of a vector, plus where they were computed. */
-export interface ModelConfig {
-  inputRepr: string;
-  contentType: string;
-  embeddingSize: number;
-  weightsHash: string;
-  hopSize: number;
-  center: boolean;
-  pooling: "max" | "mean";
-  /** Where the frontend ran (recorded, not part of the identity of the numbers). */
-  frontend: string;
-  /** Where the network ran (recorded, not part of the identity). */
-  backend: string;
-  toolVersion: string;
-}
-
-/** The part of a configuration that decides the numbers: equal keys → same vectors (to float32 rounding). */
-export function configKey(c: ModelConfig): string {
-  return [c.inputRepr, c.contentType, c.embeddingSize, c.weightsHash, c.hopSize, c.center ? 1 : 0, c.pooling]
-    .join("|");
-}
+/** A configuration the stored songs were made with: what decides the numbers, and the weights' provenance. */
+export type StoredConfig = NumbersConfig & Pick<ModelConfig, "weightsProvenance">;
 
 /** A song's file and decoding facts. */
 export interface SongRecord {
@@ -119,6 +103,14 @@ const MIGRATIONS: string[] = [
      BEGIN UPDATE meta SET value = value + 1 WHERE key = 'vectors_version'; END;
    CREATE TRIGGER IF NOT EXISTS vectors_delete AFTER DELETE ON songs_vectors
      BEGIN UPDATE meta SET value = value + 1 WHERE key = 'vectors_version'; END;`,
+  // v4: where the weights come from (labels for reports), an identity for caches of this database, one
+  // failure row per file (with the number of attempts)
+  `ALTER TABLE model_configs ADD COLUMN weights_provenance TEXT NOT NULL DEFAULT 'custom';
+   INSERT OR IGNORE INTO meta(key, value) VALUES ('database_id', abs(random()) % 9007199254740991);
+   ALTER TABLE failures ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
+   UPDATE failures SET attempts = (SELECT count(*) FROM failures f WHERE f.path = failures.path);
+   DELETE FROM failures WHERE id NOT IN (SELECT max(id) FROM failures GROUP BY path);
+   CREATE UNIQUE INDEX IF NOT EXISTS failures_path ON failures(path);`,
 ];
 
 /** Options of {@linkcode Store.open}. */
@@ -242,7 +234,7 @@ export class Store {
     if (found) return Number(found.id);
     this.db.prepare(
       `INSERT OR IGNORE INTO model_configs(key, input_repr, content_type, embedding_size, weights_hash, hop_size,
-         center, pooling, frontend, backend, tool_version) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+         center, pooling, frontend, backend, tool_version, weights_provenance) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
     ).run(
       key,
       c.inputRepr,
@@ -255,6 +247,7 @@ export class Store {
       c.frontend,
       c.backend,
       c.toolVersion,
+      c.weightsProvenance,
     );
     return Number(find()!.id);
   }
@@ -317,15 +310,20 @@ export class Store {
     });
   }
 
-  /** Record a failure. */
+  /** Record a failure: one row per file, the latest error, and how many runs it failed. */
   putFailure(path: string, error: string): void {
     this.#guard(`recording the failure of ${path}`, () => {
-      this.db.prepare("INSERT INTO failures(path, error, at) VALUES (?,?,?)").run(
-        path,
-        error,
-        new Date().toISOString(),
-      );
+      this.db.prepare(
+        `INSERT INTO failures(path, error, at) VALUES (?,?,?)
+         ON CONFLICT(path) DO UPDATE SET error = excluded.error, at = excluded.at, attempts = attempts + 1`,
+      ).run(path, error, new Date().toISOString());
     });
+  }
+
+  /** True when the open file has this table (a read-only database of the original project has only songs_vectors). */
+  hasTable(name: string): boolean {
+    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !==
+      undefined;
   }
 
   /** A stored song, or undefined. */
@@ -364,22 +362,26 @@ export class Store {
   }
 
   /** The distinct configurations (the parts that decide the numbers) the stored songs were made with. */
-  storedConfigs(): Pick<
-    ModelConfig,
-    "inputRepr" | "contentType" | "embeddingSize" | "weightsHash" | "hopSize" | "center" | "pooling"
-  >[] {
+  storedConfigs(): StoredConfig[] {
+    if (!this.hasTable("songs") || !this.hasTable("model_configs")) return [];
+    const provenance = this.db.prepare("SELECT 1 FROM pragma_table_info('model_configs') WHERE name = ?")
+        .get("weights_provenance")
+      ? "c.weights_provenance"
+      : "'custom'";
     const rows = this.db.prepare(
-      `SELECT DISTINCT c.input_repr, c.content_type, c.embedding_size, c.weights_hash, c.hop_size, c.center, c.pooling
+      `SELECT DISTINCT c.input_repr, c.content_type, c.embedding_size, c.weights_hash, c.hop_size, c.center, c.pooling,
+         ${provenance} AS weights_provenance
        FROM songs s JOIN model_configs c ON c.id = s.config_id`,
     ).all() as Record<string, unknown>[];
     return rows.map((r) => ({
-      inputRepr: String(r.input_repr),
-      contentType: String(r.content_type),
-      embeddingSize: Number(r.embedding_size),
+      inputRepr: String(r.input_repr) as StoredConfig["inputRepr"],
+      contentType: String(r.content_type) as StoredConfig["contentType"],
+      embeddingSize: Number(r.embedding_size) as StoredConfig["embeddingSize"],
       weightsHash: String(r.weights_hash),
       hopSize: Number(r.hop_size),
       center: Number(r.center) === 1,
-      pooling: String(r.pooling) as "max" | "mean",
+      pooling: String(r.pooling) as StoredConfig["pooling"],
+      weightsProvenance: String(r.weights_provenance) as StoredConfig["weightsProvenance"],
     }));
   }
 
@@ -424,12 +426,14 @@ export class Store {
   }
 
   /** Failures, newest first. */
-  failures(): { path: string; error: string; at: string }[] {
-    return this.db.prepare("SELECT path, error, at FROM failures ORDER BY id DESC").all() as {
-      path: string;
-      error: string;
-      at: string;
-    }[];
+  failures(): { path: string; error: string; at: string; attempts: number }[] {
+    return (this.db.prepare("SELECT path, error, at, attempts FROM failures ORDER BY at DESC, id DESC")
+      .all() as {
+        path: string;
+        error: string;
+        at: string;
+        attempts: number;
+      }[]).map((r) => ({ ...r, attempts: Number(r.attempts) }));
   }
 
   /** Songs whose path starts with a prefix. */

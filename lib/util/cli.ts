@@ -1,42 +1,167 @@
 /**
- * Shared command-line plumbing: `node:util` parseArgs with a help text, and a
- * `main` wrapper that turns our errors into one clear line and an exit code.
+ * Shared command-line plumbing: `node:util` parseArgs with our own messages
+ * (an unknown flag names the nearest known one), aliases for OpenL3's own
+ * flag names, `--help` and `--version` on every command, and a runner that
+ * turns our errors into one clear line and an exit code.
  *
  * @module
  */
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { ArgumentError, OpenL3Error } from "./errors.ts";
+import { TOOL_VERSION } from "./version.ts";
 
-/** Options of a script: parseArgs' option config. */
+/** Options of a command: parseArgs' option config. */
 export type CliOptions = NonNullable<ParseArgsConfig["options"]>;
 
+/** How a command reads its command line. */
+export interface CommandSpec<O extends CliOptions> {
+  /** Printed for `--help`. */
+  help: string;
+  /** The flags. `--help`/`-h` and `--version` are added to every command. */
+  options: O;
+  /** Accept positional arguments; default false. */
+  positionals?: boolean;
+  /** Other names of flags, without dashes: alias → the flag it stands for (e.g. `audio-hop-size` → `hop`). */
+  aliases?: Record<string, string>;
+}
+
+/** Levenshtein distance (for "did you mean"). */
+export function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return row[b.length];
+}
+
+/** The known flag nearest to `name`, when it is near enough to be a typo. */
+export function nearestFlag(name: string, known: string[]): string | undefined {
+  let best: string | undefined, bestD = Infinity;
+  for (const k of known) {
+    const d = editDistance(name, k);
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+/** Replace alias flags (`--alias`, `--alias=value`) by the flags they stand for. */
+function applyAliases(args: string[], aliases: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const arg of args) {
+    if (arg === "--") {
+      out.push(...args.slice(out.length));
+      break;
+    }
+    const m = /^--([^=]+)(=.*)?$/.exec(arg);
+    const target = m ? aliases[m[1]] : undefined;
+    out.push(target ? `--${target}${m![2] ?? ""}` : arg);
+  }
+  return out;
+}
+
+/** parseArgs' messages, said our way: the flag, the problem, and the nearest flag when it is a typo. */
+function explain(e: Error, options: CliOptions, aliases: Record<string, string>): ArgumentError {
+  const known = [...Object.keys(options), ...Object.keys(aliases)];
+  const code = (e as Error & { code?: string }).code;
+  const flag = /'(-{1,2}[^']*)'/.exec(e.message)?.[1] ?? "";
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    const near = nearestFlag(flag.replace(/^-+/, "").replace(/=.*$/, ""), known);
+    return new ArgumentError(`unknown option ${flag}${near ? ` (did you mean --${near}?)` : ""}`, {
+      cause: e,
+    });
+  }
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    const name = /--([a-z0-9-]+)/i.exec(e.message)?.[1];
+    const takesValue = name && options[name]?.type === "string";
+    return new ArgumentError(
+      takesValue ? `option --${name} needs a value` : `option --${name ?? flag} takes no value`,
+      { cause: e },
+    );
+  }
+  if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
+    const arg = /'([^']*)'/.exec(e.message)?.[1] ?? "";
+    return new ArgumentError(`unexpected argument "${arg}": this command takes only options`, { cause: e });
+  }
+  return new ArgumentError(e.message, { cause: e });
+}
+
 /**
- * Parse `args` strictly; unknown flags are an {@linkcode ArgumentError}.
- * `--help`/`-h` is always accepted and reported as `help: true`.
+ * Parse `args` strictly. Unknown flags are an {@linkcode ArgumentError} that
+ * suggests the nearest known flag; aliases are replaced by their flags.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseCli } from "./cli.ts";
+ * const spec = { help: "", options: { hop: { type: "string" } }, aliases: { "audio-hop-size": "hop" } } as const;
+ * assert.equal(parseCli(["--audio-hop-size", "0.5"], spec).values.hop, "0.5");
+ * assert.throws(() => parseCli(["--hpo", "1"], spec), /unknown option --hpo \(did you mean --hop\?\)/);
+ * ```
  */
-export function parseCli<O extends CliOptions>(args: string[], options: O, allowPositionals = false) {
+export function parseCli<O extends CliOptions>(args: string[], spec: CommandSpec<O>) {
+  const aliases = spec.aliases ?? {};
   try {
     return parseArgs({
-      args,
-      options: { ...options, help: { type: "boolean", short: "h" } },
-      allowPositionals,
+      args: applyAliases(args, aliases),
+      options: { ...spec.options, help: { type: "boolean", short: "h" }, version: { type: "boolean" } },
+      allowPositionals: spec.positionals ?? false,
       strict: true,
     });
   } catch (e) {
-    throw new ArgumentError((e as Error).message, { cause: e });
+    throw explain(e as Error, spec.options, aliases);
   }
 }
 
-/** Parse a number flag, naming the flag and the bad value on failure. */
-export function numberFlag(value: string | undefined, flag: string, fallback: number): number {
+/**
+ * Parse a number flag, naming the flag and the bad value on failure.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { numberFlag } from "./cli.ts";
+ * assert.equal(numberFlag("0.5", "hop", 0.1), 0.5);
+ * assert.equal(numberFlag(undefined, "hop", 0.1), 0.1);
+ * assert.throws(() => numberFlag("fast", "hop", 0.1), /--hop must be a number, got "fast"/);
+ * ```
+ */
+export function numberFlag(value: string | undefined, flag: string, fallback: number): number;
+export function numberFlag(value: string | undefined, flag: string): number | undefined;
+export function numberFlag(value: string | undefined, flag: string, fallback?: number): number | undefined {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n)) throw new ArgumentError(`--${flag} must be a number, got "${value}"`);
+  if (value.trim() === "" || !Number.isFinite(n)) {
+    throw new ArgumentError(`--${flag} must be a number, got "${value}"`);
+  }
   return n;
 }
 
-/** Check a flag value against a list of choices. */
+/** Parse a whole-number flag that must be at least `min`. */
+export function integerFlag(value: string | undefined, flag: string, fallback: number, min = 1): number {
+  const n = numberFlag(value, flag, fallback);
+  if (!Number.isInteger(n) || n < min) {
+    throw new ArgumentError(`--${flag} must be a whole number ≥ ${min}, got "${value ?? n}"`);
+  }
+  return n;
+}
+
+/**
+ * Check a flag value against a list of choices.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { choiceFlag } from "./cli.ts";
+ * assert.equal(choiceFlag("mean", "pool", ["max", "mean"] as const, "max"), "mean");
+ * assert.throws(() => choiceFlag("avg", "pool", ["max", "mean"] as const, "max"), /one of max, mean; got "avg"/);
+ * ```
+ */
 export function choiceFlag<T extends string>(
   value: string | undefined,
   flag: string,
@@ -50,23 +175,56 @@ export function choiceFlag<T extends string>(
   return value as T;
 }
 
-/**
- * Run a script's `main`: our errors print as one line on stderr (exit 1, or 2
- * for usage errors); anything else is a bug and keeps its stack.
- */
-export async function runMain(main: (args: string[]) => Promise<number | void>): Promise<never> {
-  try {
-    const code = await main(Deno.args);
-    Deno.exit(code ?? 0);
-  } catch (e) {
-    if (e instanceof ArgumentError) {
-      console.error(`error: ${e.message} (see --help)`);
-      Deno.exit(2);
-    }
-    if (e instanceof OpenL3Error) {
-      console.error(`error: ${e.message}`);
-      Deno.exit(1);
-    }
-    throw e;
+/** The line `--version` prints. */
+export function versionLine(): string {
+  return `openl3-deno ${TOOL_VERSION} (deno ${Deno.version.deno}, v8 ${Deno.version.v8})`;
+}
+
+/** Turn an error into an exit status, printing our errors as one line; anything else is a bug. */
+export function reportError(e: unknown): number {
+  if (e instanceof ArgumentError) {
+    console.error(`error: ${e.message} (see --help)`);
+    return 2;
   }
+  if (e instanceof OpenL3Error) {
+    console.error(`error: ${e.message}`);
+    return 1;
+  }
+  throw e;
+}
+
+/** What a command body receives. */
+export interface Parsed<O extends CliOptions> {
+  values: ReturnType<typeof parseCli<O>>["values"];
+  positionals: string[];
+}
+
+/**
+ * Run a command: parse its command line (answering `--help` and `--version`),
+ * call `body`, and exit with its status. Our errors print as one line on
+ * stderr (exit 1, or 2 for usage errors); anything else is a bug and keeps
+ * its stack.
+ */
+export async function runCommand<O extends CliOptions>(
+  spec: CommandSpec<O>,
+  body: (parsed: Parsed<O>) => Promise<number | void>,
+  args: string[] = Deno.args,
+): Promise<never> {
+  let code: number;
+  try {
+    const { values, positionals } = parseCli(args, spec);
+    const flags = values as Record<string, unknown>;
+    if (flags.help) {
+      console.log(spec.help);
+      code = 0;
+    } else if (flags.version) {
+      console.log(versionLine());
+      code = 0;
+    } else {
+      code = (await body({ values, positionals })) ?? 0;
+    }
+  } catch (e) {
+    code = reportError(e);
+  }
+  Deno.exit(code);
 }

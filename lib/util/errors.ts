@@ -25,9 +25,10 @@ export class OpenL3Error extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AudioDecodeError } from "./errors.ts";
  * const e = new AudioDecodeError("song.mp3", "file is empty");
- * console.assert(e.message === "song.mp3: file is empty");
+ * assert.equal(e.message, "song.mp3: file is empty");
  * ```
  */
 export class AudioDecodeError extends OpenL3Error {
@@ -45,3 +46,20 @@ export class AudioDecodeError extends OpenL3Error {
 
 /** A function or command was called with an argument it cannot accept. */
 export class ArgumentError extends OpenL3Error {}
+
+/**
+ * A file name or id as one printable line: control characters (a newline in
+ * a file name, say) are shown escaped, so a report line stays one line.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { printable } from "./errors.ts";
+ * assert.equal(printable("a\nb.wav"), "a\\nb.wav");
+ * assert.equal(printable("plain.mp3"), "plain.mp3");
+ * ```
+ */
+export function printable(name: string): string {
+  // deno-lint-ignore no-control-regex
+  return name.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}

@@ -1,0 +1,93 @@
+/**
+ * Finding the audio files of a collection: files and folders (walked
+ * recursively, symlinks followed once), picked by extension, each counted
+ * when it is passed over so the user hears what was not embedded and why.
+ *
+ * @module
+ */
+
+import { extname, join } from "node:path";
+import { ArgumentError } from "../util/errors.ts";
+
+/** File extensions picked up when walking folders (files named on the command line are always tried). */
+export const AUDIO_EXTENSIONS = [".mp3", ".wav", ".wave", ".flac", ".ogg", ".oga", ".opus"];
+
+/** What a walk found. */
+export interface Discovery {
+  /** Audio files, sorted within each folder, each once. */
+  files: string[];
+  /** Files passed over in folders, counted by extension (`(none)` for no extension). */
+  passedOver: Map<string, number>;
+  /** Entries that are neither files nor folders (FIFOs, sockets, devices, broken links). */
+  special: string[];
+}
+
+/**
+ * Every audio file under the inputs.
+ *
+ * @param inputs Files and folders.
+ * @param extensions Extensions picked up in folders (lower case, with the dot).
+ * @throws {ArgumentError} when an input does not exist.
+ */
+export async function findAudioFiles(inputs: string[], extensions = AUDIO_EXTENSIONS): Promise<Discovery> {
+  const found = new Set<string>();
+  const passedOver = new Map<string, number>();
+  const special: string[] = [];
+  const seenDirs = new Set<string>();
+  const walk = async (dir: string) => {
+    const real = await Deno.realPath(dir);
+    if (seenDirs.has(real)) return; // a link back up the tree: each folder once
+    seenDirs.add(real);
+    const entries: Deno.DirEntry[] = [];
+    for await (const e of Deno.readDir(dir)) entries.push(e);
+    entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      let isDir = e.isDirectory, isFile = e.isFile;
+      if (e.isSymlink) {
+        try {
+          const target = await Deno.stat(p);
+          [isDir, isFile] = [target.isDirectory, target.isFile];
+        } catch {
+          special.push(p); // a broken link
+          continue;
+        }
+      }
+      if (isDir) await walk(p);
+      else if (!isFile) special.push(p);
+      else if (extensions.includes(extname(e.name).toLowerCase())) found.add(p);
+      else {
+        const ext = extname(e.name).toLowerCase() || "(none)";
+        passedOver.set(ext, (passedOver.get(ext) ?? 0) + 1);
+      }
+    }
+  };
+  for (const input of inputs) {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(input);
+    } catch {
+      throw new ArgumentError(`input not found: ${input}`);
+    }
+    if (info.isDirectory) await walk(input);
+    else found.add(input); // regular or not: the decoder's reader says what is wrong with it
+  }
+  return { files: [...found], passedOver, special };
+}
+
+/**
+ * "3 .m4a, 1 .txt": what was passed over, most common first.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describePassedOver } from "./discovery.ts";
+ * assert.equal(describePassedOver(new Map([[".txt", 1], [".m4a", 3]])), "3 .m4a, 1 .txt");
+ * ```
+ */
+export function describePassedOver(passedOver: Map<string, number>): string {
+  return [...passedOver].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([ext, n]) =>
+    `${n} ${ext}`
+  )
+    .join(", ");
+}

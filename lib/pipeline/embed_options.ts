@@ -1,0 +1,146 @@
+/**
+ * The options that decide the numbers (and where they are computed), checked
+ * once, where an embedder is made: every value is validated here, with the
+ * flag and the bad value named, and every default comes from
+ * {@linkcode EMBED_DEFAULTS}. Everything downstream takes the resolved,
+ * typed values and checks nothing again.
+ *
+ * @module
+ */
+
+import { ArgumentError } from "../util/errors.ts";
+import { DEVICE_CHOICES, type DeviceChoice } from "../gpu/device.ts";
+import { TARGET_SR } from "../audio/resample.ts";
+import { INPUT_REPRS, type InputRepr } from "../frontend/spec.ts";
+import {
+  CONTENT_TYPES,
+  type ContentType,
+  EMBEDDING_SIZES,
+  type EmbeddingSize,
+} from "../model/architecture.ts";
+import { type BackendChoice, BACKENDS } from "../model/inference.ts";
+import { DEFAULT_PATHS, EMBED_DEFAULTS } from "./defaults.ts";
+
+/** What decides the numbers, and where they are computed. Every field has a default. */
+export interface EmbedderOptions {
+  /**
+   * Input representation.
+   * @default {"mel256"}
+   */
+  inputRepr?: InputRepr;
+  /**
+   * The training set of the weights.
+   * @default {"music"}
+   */
+  contentType?: ContentType;
+  /**
+   * Embedding length.
+   * @default {512}
+   */
+  embeddingSize?: EmbeddingSize;
+  /** `.h5`, `.h5.gz` or `.onnx`; default: the official weights in `modelsDir` (fetched if missing). */
+  weights?: string;
+  /**
+   * Folder of weights and converted models.
+   * @default {"models"}
+   */
+  modelsDir?: string;
+  /**
+   * Frontend device.
+   * @default {"auto"}
+   */
+  device?: DeviceChoice;
+  /**
+   * Network backend.
+   * @default {"auto"}
+   */
+  backend?: BackendChoice;
+  /** Windows per batch; default 32 on WebGPU, 8 on the CPU backends. */
+  batchSize?: number;
+  /**
+   * Seconds between windows.
+   * @default {0.1}
+   */
+  hopSize?: number;
+  /**
+   * Centre windows (OpenL3's `center`).
+   * @default {true}
+   */
+  center?: boolean;
+  /**
+   * Download missing official weights.
+   * @default {true}
+   */
+  download?: boolean;
+  /**
+   * Report choices on stderr.
+   * @default {true}
+   */
+  verbose?: boolean;
+}
+
+/** {@linkcode EmbedderOptions} with every default applied and every value checked. */
+export interface ResolvedEmbedderOptions {
+  inputRepr: InputRepr;
+  contentType: ContentType;
+  embeddingSize: EmbeddingSize;
+  weights?: string;
+  modelsDir: string;
+  device: DeviceChoice;
+  backend: BackendChoice;
+  /** undefined: chosen from the backend ({@linkcode EMBED_DEFAULTS}). */
+  batchSize?: number;
+  hopSize: number;
+  center: boolean;
+  download: boolean;
+  verbose: boolean;
+}
+
+function oneOf<T extends string | number>(value: unknown, flag: string, choices: readonly T[]): T {
+  if (!choices.includes(value as T)) {
+    throw new ArgumentError(`--${flag} must be one of ${choices.join(", ")}; got "${value}"`);
+  }
+  return value as T;
+}
+
+/**
+ * Apply the defaults and check every value, quoting the flag and the bad value.
+ *
+ * @throws {ArgumentError} on any value outside what the option takes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveEmbedderOptions } from "./embed_options.ts";
+ * assert.equal(resolveEmbedderOptions({}).hopSize, 0.1);
+ * assert.throws(() => resolveEmbedderOptions({ hopSize: 0 }), /--hop must be a positive number of seconds/);
+ * assert.throws(() => resolveEmbedderOptions({ backend: "tpu" as "auto" }), /--backend must be one of/);
+ * ```
+ */
+export function resolveEmbedderOptions(o: EmbedderOptions): ResolvedEmbedderOptions {
+  const d = EMBED_DEFAULTS;
+  const hopSize = o.hopSize ?? d.hopSize;
+  if (typeof hopSize !== "number" || !Number.isFinite(hopSize) || hopSize <= 0) {
+    throw new ArgumentError(`--hop must be a positive number of seconds, got ${hopSize}`);
+  }
+  if (Math.trunc(hopSize * TARGET_SR) < 1) {
+    throw new ArgumentError(`--hop ${hopSize} s is shorter than one sample at 48 kHz`);
+  }
+  if (o.batchSize !== undefined && (!Number.isInteger(o.batchSize) || o.batchSize < 1)) {
+    throw new ArgumentError(`--batch-size must be a positive whole number, got ${o.batchSize}`);
+  }
+  return {
+    inputRepr: oneOf(o.inputRepr ?? d.inputRepr, "input-repr", INPUT_REPRS),
+    contentType: oneOf(o.contentType ?? d.contentType, "content-type", CONTENT_TYPES),
+    embeddingSize: oneOf(o.embeddingSize ?? d.embeddingSize, "embedding-size", EMBEDDING_SIZES),
+    weights: o.weights,
+    modelsDir: o.modelsDir ?? DEFAULT_PATHS.models,
+    device: oneOf(o.device ?? d.device, "device", DEVICE_CHOICES),
+    backend: oneOf(o.backend ?? d.backend, "backend", BACKENDS),
+    batchSize: o.batchSize,
+    hopSize,
+    center: o.center ?? d.center,
+    download: o.download ?? true,
+    verbose: o.verbose ?? true,
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * OpenL3-style `.npz` output: one file per audio file, `embedding`
+ * (windows × size, float32) and `timestamps` (seconds, float64), named as
+ * `openl3` names them (`<stem>.npz`, or `<stem>_<suffix>.npz`), written
+ * atomically.
+ *
+ * @module
+ */
+
+import { basename, extname } from "node:path";
+import { encodeNpz } from "../util/npz.ts";
+
+/** Frame embeddings of one file. */
+export interface FrameEmbeddings {
+  /** windows × size, row-major. */
+  embedding: Float32Array;
+  /** Seconds, one per window. */
+  timestamps: Float64Array;
+  windows: number;
+  size: number;
+}
+
+/**
+ * The output names of a run's files: `<stem>[_<suffix>].npz` as openl3 names
+ * them; files of the run that share a stem (`a/intro.wav`, `b/intro.mp3`)
+ * get `<stem>-<8 hex digits of the SHA-256 of their id>` instead, so no file
+ * overwrites another and the names do not depend on the order of the run.
+ *
+ * @returns id → file name, and the stems that clashed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { npzNames } from "./npz_export.ts";
+ * const { names } = await npzNames(["/m/a/intro.wav", "/m/b/song.mp3"], "");
+ * assert.equal(names.get("/m/a/intro.wav"), "intro.npz");
+ * const clash = await npzNames(["/m/a/intro.wav", "/m/b/intro.mp3"], "mel");
+ * assert.match(clash.names.get("/m/a/intro.wav")!, /^intro-[0-9a-f]{8}_mel\.npz$/);
+ * assert.deepEqual(clash.clashes, ["intro"]);
+ * ```
+ */
+export async function npzNames(
+  ids: string[],
+  suffix: string,
+): Promise<{ names: Map<string, string>; clashes: string[] }> {
+  const stem = (id: string) => basename(id, extname(id));
+  const count = new Map<string, number>();
+  for (const id of ids) count.set(stem(id), (count.get(stem(id)) ?? 0) + 1);
+  const names = new Map<string, string>();
+  for (const id of ids) {
+    let s = stem(id);
+    if (count.get(s)! > 1) {
+      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(id)));
+      s += "-" + Array.from(digest.subarray(0, 4), (b) => b.toString(16).padStart(2, "0")).join("");
+    }
+    names.set(id, `${s}${suffix ? `_${suffix}` : ""}.npz`);
+  }
+  return { names, clashes: [...count].filter(([, n]) => n > 1).map(([s]) => s) };
+}
+
+/** Write frame embeddings as an OpenL3-style `.npz` (atomically: a reader never sees half a file). */
+export async function writeEmbeddingNpz(path: string, frames: FrameEmbeddings): Promise<void> {
+  const tmp = `${path}.part-${crypto.randomUUID()}`;
+  try {
+    await Deno.writeFile(
+      tmp,
+      encodeNpz({
+        embedding: { data: frames.embedding, shape: [frames.windows, frames.size] },
+        timestamps: { data: frames.timestamps, shape: [frames.windows] },
+      }),
+    );
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+}

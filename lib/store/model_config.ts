@@ -1,0 +1,55 @@
+/**
+ * The model configuration stored with every vector: what decides its numbers
+ * (variant, weights, framing, pooling) and where it was computed, typed with
+ * the real choices, and the key that says "same numbers".
+ *
+ * @module
+ */
+
+import type { InputRepr } from "../frontend/spec.ts";
+import type { ContentType, EmbeddingSize } from "../model/architecture.ts";
+import type { Backend } from "../model/inference.ts";
+import type { WeightsProvenance } from "../model/model_store.ts";
+import type { Pooling } from "../model/pooling.ts";
+
+/** The part of a configuration that decides the numbers. */
+export interface NumbersConfig {
+  inputRepr: InputRepr;
+  contentType: ContentType;
+  embeddingSize: EmbeddingSize;
+  /** SHA-256 of the weights file. */
+  weightsHash: string;
+  hopSize: number;
+  center: boolean;
+  pooling: Pooling;
+}
+
+/** What decides the numbers of a vector, plus where they were computed. */
+export interface ModelConfig extends NumbersConfig {
+  /** Official, untrained test weights, or custom (recorded, follows from the weights hash). */
+  weightsProvenance: WeightsProvenance;
+  /** Where the frontend ran (recorded, not part of the identity of the numbers). */
+  frontend: "cpu" | "webgpu";
+  /** Where the network ran (recorded, not part of the identity). */
+  backend: Backend;
+  toolVersion: string;
+}
+
+/**
+ * The part of a configuration that decides the numbers, as one string:
+ * equal keys → same vectors (to float32 rounding).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { configKey } from "./model_config.ts";
+ * const c = { inputRepr: "mel256", contentType: "music", embeddingSize: 512, weightsHash: "ab",
+ *   hopSize: 0.1, center: true, pooling: "max" } as const;
+ * assert.equal(configKey(c), "mel256|music|512|ab|0.1|1|max");
+ * assert.notEqual(configKey({ ...c, hopSize: 0.5 }), configKey(c));
+ * ```
+ */
+export function configKey(c: NumbersConfig): string {
+  return [c.inputRepr, c.contentType, c.embeddingSize, c.weightsHash, c.hopSize, c.center ? 1 : 0, c.pooling]
+    .join("|");
+}
