@@ -31,11 +31,13 @@ import {
 import { cosineSimilarity, euclideanDistance } from "./lib/util/vector_math.ts";
 import { OpenL3Error } from "./lib/util/errors.ts";
 import { heatmapSvg, renderPng, scatterSvg } from "./lib/analysis/plot.ts";
-import { Store } from "./lib/store/sqlite_store.ts";
+import { Store, type StoredConfig } from "./lib/store/sqlite_store.ts";
+import { PROVENANCE_LABELS } from "./lib/model/provenance.ts";
 import { tsneMap } from "./lib/analysis/tsne_map.ts";
 
 /** Options of {@linkcode run}. */
 export interface CompareOptions {
+  /** SQLite database; default `metadata/songs.db`. */
   db?: string;
   /** Only these song ids. */
   ids?: string[];
@@ -49,6 +51,7 @@ export interface CompareOptions {
   clusters?: number;
   /** Neighbours listed per track; default 3. */
   k?: number;
+  /** Seed of the t-SNE map and of k-means. */
   seed?: number;
   /** Print the report on stdout; default true. */
   print?: boolean;
@@ -56,12 +59,19 @@ export interface CompareOptions {
 
 /** What {@linkcode run} produced. */
 export interface CompareResult {
+  /** The songs compared, in order. */
   ids: string[];
+  /** Cosine similarities (n × n). */
   cosine: Float64Array[];
+  /** Euclidean distances (n × n). */
   euclidean: Float64Array[];
+  /** The synthetic set's claims, checked (null when the set is not present). */
   claims: Claim[] | null;
+  /** Colour group of each song. */
   groups: string[];
+  /** Files written. */
   files: string[];
+  /** The report as printed. */
   report: string;
 }
 
@@ -71,6 +81,14 @@ function groupOf(id: string): string | undefined {
   if ((SYNTHETIC_GROUPS.chords as readonly string[]).includes(name)) return "major chords";
   if ((SYNTHETIC_GROUPS.noises as readonly string[]).includes(name)) return "noise";
   return name.replace(/_/g, " ");
+}
+
+/** The model of the stored songs in a few words, e.g. "mel256 / music / 512, UNTRAINED test weights". */
+export function describeConfigs(configs: StoredConfig[]): string {
+  const variants = new Set(configs.map((c) => `${c.inputRepr} / ${c.contentType} / ${c.embeddingSize}`));
+  const weights = new Set(configs.map((c) => PROVENANCE_LABELS[c.weightsProvenance] ?? c.weightsProvenance));
+  if (variants.size === 0) return "";
+  return `${variants.size === 1 ? [...variants][0] : "mixed configurations"}, ${[...weights].join(" and ")}`;
 }
 
 /** Analyse the stored vectors and write the files. */
@@ -83,16 +101,13 @@ export async function run(options: CompareOptions = {}): Promise<CompareResult> 
       `${dbPath}: no such database (run \`deno task simple-embed\` or \`deno task embed\` first)`,
     );
   }
+  // read-only: a database of the original project (songs_vectors only) is read as it is
   const store = Store.open(dbPath, { readOnly: true });
   let all: Map<string, Float64Array>;
   let model = "";
   try {
     all = store.vectors(options.prefix ?? "");
-    const configs = store.db.prepare(
-      `SELECT DISTINCT c.input_repr || ' / ' || c.content_type || ' / ' || c.embedding_size AS m
-       FROM songs s JOIN model_configs c ON c.id = s.config_id`,
-    ).all() as { m: string }[];
-    model = configs.length === 1 ? configs[0].m : configs.length > 1 ? "mixed configurations" : "";
+    model = describeConfigs(store.storedConfigs());
   } finally {
     store.close();
   }
@@ -182,7 +197,7 @@ export async function run(options: CompareOptions = {}): Promise<CompareResult> 
   });
   const png = options.png ?? VISUALIZATION_PNG;
   await write(png.replace(/\.png$/i, "") + ".svg", svg);
-  await write(png, renderPng(svg, 1500));
+  await write(png, await renderPng(svg, 1500));
   // heatmap ordered by group
   const order = ids.map((_, i) => i).sort((a, b) =>
     groups[a].localeCompare(groups[b]) || names[a].localeCompare(names[b])
@@ -193,7 +208,7 @@ export async function run(options: CompareOptions = {}): Promise<CompareResult> 
     `Cosine similarity: ${title}`,
   );
   await write(join(outDir, "similarity_heatmap.svg"), hm);
-  await write(join(outDir, "similarity_heatmap.png"), renderPng(hm));
+  await write(join(outDir, "similarity_heatmap.png"), await renderPng(hm));
   lines.push("", `Wrote ${files.join(", ")}`);
   const report = lines.join("\n");
   if (options.print !== false) console.log(report);

@@ -27,7 +27,9 @@ import {
 
 /** Options of {@linkcode run}: the embedder's, plus the files. */
 export interface ParityOptions extends EmbedderOptions {
+  /** The audio file to embed. */
   audio: string;
+  /** The reference `.npz` (keys `embedding`, `timestamps`). */
   reference: string;
   /** Also write the computed embeddings here as `.npz`. */
   out?: string;

@@ -107,7 +107,7 @@ Deno.test("compare: the SVG has one mark per track and the PNG has the stated si
   const view = new DataView(png.buffer, png.byteOffset);
   assert.equal(view.getUint32(16), 1500, "width");
   assert.equal(view.getUint32(20), 1140, "height");
-  const raster = rasterize(svg, 1500);
+  const raster = await rasterize(svg, 1500);
   let coloured = 0;
   for (let i = 0; i < raster.pixels.length; i += 4) {
     const [r, g, b] = [raster.pixels[i], raster.pixels[i + 1], raster.pixels[i + 2]];

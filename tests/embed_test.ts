@@ -4,7 +4,7 @@
  * changed files, failures, concurrent writers, an interrupted run, npz output.
  */
 import { DatabaseSync } from "node:sqlite";
-import { assert, assertAllClose, fixture } from "./helpers.ts";
+import { assert, assertAllClose, fixture, slowTest } from "./helpers.ts";
 import { run as makeTestWeights } from "../make_test_weights.ts";
 import { run as simpleEmbed } from "../simple_embed.ts";
 import { run as embed } from "../embed.ts";
@@ -173,6 +173,36 @@ Deno.test("embed: a bad file is recorded in failures and the run goes on; frames
   assertAllClose(npz.embedding.data.subarray(0, 512), frames.vectors[0], 0);
 });
 
+Deno.test("embed --output-dir: <stem>.npz as openl3 names it, a hash where stems clash, --suffix, and a missing npz is rewritten", async () => {
+  const a = await folder("npz_a", { "intro.wav": encodeWav([tone(300, 1)], 16000) });
+  const b = await folder("npz_b", {
+    "intro.wav": encodeWav([tone(500, 1)], 16000),
+    "outro.wav": encodeWav([tone(700, 1)], 16000),
+  });
+  const db = `${root}/npz_names.db`;
+  const out = `${root}/npz_names`;
+  await embed({ ...base, inputs: [a, b], db, outputDir: out });
+  const names = [...Deno.readDirSync(out)].map((e) => e.name).sort();
+  assert.equal(names.length, 3);
+  assert.ok(names.includes("outro.npz"), names.join(", "));
+  const clashing = names.filter((n) => n.startsWith("intro-"));
+  assert.equal(clashing.length, 2, names.join(", "));
+  for (const n of clashing) assert.match(n, /^intro-[0-9a-f]{8}\.npz$/);
+  assert.ok(!names.some((n) => n.startsWith(".") || n.includes("__")), "no hidden or path-mangled names");
+  // unchanged and stored, but its npz is gone: it is written again (the others are skipped)
+  await Deno.remove(`${out}/outro.npz`);
+  const again = await embed({ ...base, inputs: [a, b], db, outputDir: out });
+  assert.deepEqual([again.embedded, again.skipped], [1, 2]);
+  assert.ok((await Deno.stat(`${out}/outro.npz`)).isFile);
+  // openl3's --suffix
+  const suffixed = `${root}/npz_suffix`;
+  await embed({ ...base, inputs: [b], db, outputDir: suffixed, suffix: "mel256", force: true });
+  assert.deepEqual([...Deno.readDirSync(suffixed)].map((e) => e.name).sort(), [
+    "intro_mel256.npz",
+    "outro_mel256.npz",
+  ]);
+});
+
 const cli = (args: string[]) =>
   new Deno.Command(Deno.execPath(), {
     args: [
@@ -205,7 +235,7 @@ async function readUntil(reader: ReadableStreamDefaultReader<string>, text?: str
   return seen;
 }
 
-Deno.test("embed: two processes writing one database both finish, and it stays sound", async () => {
+slowTest("embed: two processes writing one database both finish, and it stays sound", async () => {
   const x = await folder("proc_x", {
     "1.wav": encodeWav([tone(200, 1)], 16000),
     "2.wav": encodeWav([tone(250, 1)], 16000),
@@ -225,55 +255,61 @@ Deno.test("embed: two processes writing one database both finish, and it stays s
   store.close();
 });
 
-Deno.test("embed: killed mid-run (SIGKILL), the database is sound and a rerun completes the rest once", async () => {
-  const files: Record<string, Uint8Array> = {};
-  for (let i = 0; i < 5; i++) files[`t${i}.wav`] = encodeWav([tone(200 + 100 * i, 1.5)], 16000);
-  const dir = await folder("killed", files);
-  const db = `${root}/killed.db`;
-  const child = cli([dir, "--db", db, "--batch-size", "2"]).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  await readUntil(reader, "✓");
-  child.kill("SIGKILL");
-  await child.status;
-  await reader.cancel();
-  await child.stderr.cancel();
-  const store = Store.open(db);
-  assert.equal(store.integrityCheck(), "ok");
-  const stored = store.vectors().size;
-  store.close();
-  assert.ok(stored >= 1 && stored < 5, `${stored} songs stored before the kill`);
-  const rerun = await embed({ ...base, inputs: [dir], db });
-  assert.equal(rerun.skipped, stored);
-  assert.equal(rerun.embedded, 5 - stored);
-  const after = Store.open(db);
-  assert.equal(after.vectors().size, 5);
-  const songs = after.db.prepare("SELECT count(*) AS n FROM songs").get() as { n: number };
-  assert.equal(Number(songs.n), 5, "no duplicates");
-  after.close();
-});
+slowTest(
+  "embed: killed mid-run (SIGKILL), the database is sound and a rerun completes the rest once",
+  async () => {
+    const files: Record<string, Uint8Array> = {};
+    for (let i = 0; i < 5; i++) files[`t${i}.wav`] = encodeWav([tone(200 + 100 * i, 1.5)], 16000);
+    const dir = await folder("killed", files);
+    const db = `${root}/killed.db`;
+    const child = cli([dir, "--db", db, "--batch-size", "2"]).spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    await readUntil(reader, "✓");
+    child.kill("SIGKILL");
+    await child.status;
+    await reader.cancel();
+    await child.stderr.cancel();
+    const store = Store.open(db);
+    assert.equal(store.integrityCheck(), "ok");
+    const stored = store.vectors().size;
+    store.close();
+    assert.ok(stored >= 1 && stored < 5, `${stored} songs stored before the kill`);
+    const rerun = await embed({ ...base, inputs: [dir], db });
+    assert.equal(rerun.skipped, stored);
+    assert.equal(rerun.embedded, 5 - stored);
+    const after = Store.open(db);
+    assert.equal(after.vectors().size, 5);
+    const songs = after.db.prepare("SELECT count(*) AS n FROM songs").get() as { n: number };
+    assert.equal(Number(songs.n), 5, "no duplicates");
+    after.close();
+  },
+);
 
-Deno.test("embed: Ctrl-C (SIGINT) stops after the current batch, prints the summary, exits 130, stores no half song", async () => {
-  const files: Record<string, Uint8Array> = {};
-  for (let i = 0; i < 4; i++) files[`c${i}.wav`] = encodeWav([tone(300 + 50 * i, 2)], 16000);
-  const dir = await folder("ctrl_c", files);
-  const db = `${root}/ctrl_c.db`;
-  const child = cli([dir, "--db", db, "--batch-size", "2"]).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = await readUntil(reader, "✓");
-  child.kill("SIGINT");
-  out += await readUntil(reader);
-  const status = await child.status;
-  await child.stderr.cancel();
-  assert.equal(status.code, 130, out);
-  assert.match(out, /embedded, 0 skipped, 0 failed of 4 files .*INTERRUPTED/);
-  const store = Store.open(db);
-  assert.equal(store.integrityCheck(), "ok");
-  const stored = store.vectors().size;
-  const done = (out.match(/✓/g) ?? []).length;
-  assert.equal(stored, done, "every stored song was reported, nothing half-written");
-  assert.ok(stored < 4);
-  store.close();
-});
+slowTest(
+  "embed: Ctrl-C (SIGINT) stops after the current batch, prints the summary, exits 130, stores no half song",
+  async () => {
+    const files: Record<string, Uint8Array> = {};
+    for (let i = 0; i < 4; i++) files[`c${i}.wav`] = encodeWav([tone(300 + 50 * i, 2)], 16000);
+    const dir = await folder("ctrl_c", files);
+    const db = `${root}/ctrl_c.db`;
+    const child = cli([dir, "--db", db, "--batch-size", "2"]).spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let out = await readUntil(reader, "✓");
+    child.kill("SIGINT");
+    out += await readUntil(reader);
+    const status = await child.status;
+    await child.stderr.cancel();
+    assert.equal(status.code, 130, out);
+    assert.match(out, /embedded, 0 skipped, 0 failed of 4 files .*INTERRUPTED/);
+    const store = Store.open(db);
+    assert.equal(store.integrityCheck(), "ok");
+    const stored = store.vectors().size;
+    const done = (out.match(/✓/g) ?? []).length;
+    assert.equal(stored, done, "every stored song was reported, nothing half-written");
+    assert.ok(stored < 4);
+    store.close();
+  },
+);
 
 Deno.test("store: a full disk is a clear StoreError and what was stored survives", () => {
   const path = `${root}/full.db`;

@@ -86,3 +86,12 @@ export function peakFrequency(x: ArrayLike<number>, sr: number, lo: number, hi: 
   }
   return bestF;
 }
+
+/**
+ * A test that takes seconds (child processes, the full-size network): run by
+ * `deno task test` (and CI), left out by `deno task test-quick`, which sets
+ * OPENL3_QUICK=1 — reported there as ignored, never as passed.
+ */
+export function slowTest(name: string, fn: () => Promise<void>): void {
+  Deno.test({ name, ignore: Deno.env.get("OPENL3_QUICK") === "1", fn });
+}

@@ -1,4 +1,4 @@
-import { assert, fixture } from "./helpers.ts";
+import { assert, fixture, slowTest } from "./helpers.ts";
 import { run as makeTestWeights } from "../make_test_weights.ts";
 import { run as parity } from "../parity.ts";
 import { decodeNpz } from "../lib/util/npz.ts";
@@ -21,7 +21,7 @@ Deno.test("parity: OpenL3's reference .npz files are read with their shapes and 
   assert.deepEqual(Array.from(b.timestamps.data), [0, 0.5, 1]);
 });
 
-Deno.test("parity: native and WASM agree at OpenL3's tolerance on the chirp (mel256, 6144)", async () => {
+slowTest("parity: native and WASM agree at OpenL3's tolerance on the chirp (mel256, 6144)", async () => {
   const out = `${dir}/native.npz`;
   const ref = fixture("openl3_chirp_44k_mel256_music_6144.npz");
   // against OpenL3's own figures random weights must fail, and the report says by how much

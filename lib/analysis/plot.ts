@@ -6,7 +6,6 @@
  * @module
  */
 
-import { Resvg } from "@resvg/resvg-js";
 import { OpenL3Error } from "../util/errors.ts";
 
 /** Tableau 10: distinct, colour-blind-friendlier colours for groups. */
@@ -36,15 +35,21 @@ function esc(s: string): string {
 
 /** Options of {@linkcode scatterSvg}. */
 export interface ScatterOptions {
+  /** Point positions (any units: the plot scales them). */
   points: [number, number][];
   /** One label per point (drawn when there are at most `maxLabels` points). */
   labels: string[];
   /** Group name per point; colours and legend follow the order of first appearance. */
   groups: string[];
+  /** The title line. */
   title: string;
+  /** A smaller line under the title. */
   subtitle?: string;
+  /** Width in pixels of the SVG. */
   width?: number;
+  /** Height in pixels of the SVG. */
   height?: number;
+  /** Points labelled at most (the rest are drawn unlabelled). */
   maxLabels?: number;
 }
 
@@ -183,27 +188,34 @@ export function heatmapSvg(matrix: Float64Array[], labels: string[], title: stri
  *
  * @throws {OpenL3Error} when the font package is missing (run `deno install`).
  */
-export function renderPng(svg: string, width?: number): Uint8Array {
-  return rasterize(svg, width).png;
+export async function renderPng(svg: string, width?: number): Promise<Uint8Array> {
+  return (await rasterize(svg, width)).png;
 }
 
 /** A rasterised picture: PNG bytes and the raw RGBA pixels. */
 export interface Raster {
+  /** Width in pixels. */
   width: number;
+  /** Height in pixels. */
   height: number;
   /** RGBA, row-major. */
   pixels: Uint8Array;
+  /** The PNG file's bytes. */
   png: Uint8Array;
 }
 
-/** Rasterise SVG with the bundled font, returning both the PNG and the pixels. */
-export function rasterize(svg: string, width?: number): Raster {
+/**
+ * Rasterise SVG with the bundled font, returning both the PNG and the pixels.
+ * resvg (a native library) is loaded on first use only.
+ */
+export async function rasterize(svg: string, width?: number): Promise<Raster> {
   const font = fontPath();
   try {
     Deno.statSync(font);
   } catch {
     throw new OpenL3Error(`font not found at ${font}: run \`deno install\` to fetch the npm packages`);
   }
+  const { Resvg } = await import("@resvg/resvg-js");
   const r = new Resvg(svg, {
     font: { fontFiles: [font], loadSystemFonts: false, defaultFontFamily: FONT },
     fitTo: width ? { mode: "width", value: width } : { mode: "original" },

@@ -25,8 +25,11 @@ export function pairwise(
 
 /** A pair of songs and their similarity. */
 export interface Pair {
+  /** One song's id. */
   a: string;
+  /** The other song's id. */
   b: string;
+  /** Their similarity. */
   value: number;
 }
 
@@ -42,7 +45,9 @@ export function extremePairs(ids: string[], sim: Float64Array[], count: number, 
 
 /** A neighbour in a ranking. */
 export interface Neighbour {
+  /** The neighbour's id. */
   id: string;
+  /** Its similarity (or distance). */
   value: number;
 }
 

@@ -9,7 +9,9 @@ import { cosineSimilarity } from "../util/vector_math.ts";
 
 /** Named vectors, in a fixed order. */
 export interface VectorSet {
+  /** Song ids. */
   ids: string[];
+  /** One vector per id, in the same order. */
   vectors: Float64Array[];
 }
 
@@ -29,9 +31,11 @@ export function syntheticName(id: string): string | undefined {
 
 /** One claim of the validation report. */
 export interface Claim {
+  /** What the original project claims. */
   claim: string;
   /** The figures behind the verdict. */
   figures: string;
+  /** Whether the figures bear it out. */
   holds: boolean;
 }
 

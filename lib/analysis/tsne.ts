@@ -12,6 +12,7 @@ import { Rng } from "../util/rng.ts";
 
 /** Options of {@linkcode tsne}. */
 export interface ExactTsneOptions {
+  /** Effective number of neighbours. */
   perplexity: number;
   /** default 750 */
   iterations?: number;
@@ -19,6 +20,7 @@ export interface ExactTsneOptions {
   earlyExaggeration?: number;
   /** default max(n / 12, 50) */
   learningRate?: number;
+  /** Seed of the initial layout. */
   seed?: number;
 }
 
@@ -88,10 +90,11 @@ export function jointProbabilities(x: Float64Array[], perplexity: number): Float
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tsne } from "./tsne.ts";
  * const x = Array.from({ length: 20 }, (_, i) => Float64Array.from([i % 2 ? 10 : 0, i]));
  * const y = tsne(x, { perplexity: 5, iterations: 300 });
- * console.assert(y.length === 20);
+ * assert.ok(y.length === 20);
  * ```
  */
 export function tsne(x: Float64Array[], options: ExactTsneOptions): [number, number][] {

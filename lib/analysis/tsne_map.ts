@@ -73,7 +73,9 @@ export function pca(rows: Float64Array[], k: number, seed = 1): Float64Array[] {
 
 /** Options of {@linkcode tsneMap}. */
 export interface TsneOptions {
+  /** Seed of the layout. */
   seed?: number;
+  /** Gradient steps. */
   iterations?: number;
   /** Largest number of points; default {@linkcode MAX_TSNE_POINTS}. */
   maxPoints?: number;
@@ -85,6 +87,7 @@ export interface TsneResult {
   indices: number[];
   /** 2-D coordinates, one per mapped point. */
   points: [number, number][];
+  /** The perplexity used. */
   perplexity: number;
   /** "tsne-js" or "exact t-SNE (typed arrays)". */
   method: string;

@@ -16,6 +16,7 @@ export type Metric = typeof METRICS[number];
 
 /** A search result. */
 export interface Hit {
+  /** The song's id. */
   id: string;
   /** Cosine similarity, or Euclidean distance. */
   score: number;
@@ -26,13 +27,16 @@ export interface Hit {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { VectorIndex } from "./vector_index.ts";
  * const index = VectorIndex.from(new Map([["a", [1, 0]], ["b", [0, 1]], ["c", [1, 0.1]]]));
- * console.assert(index.search([1, 0], 1, "cosine")[0].id === "a");
+ * assert.ok(index.search([1, 0], 1, "cosine")[0].id === "a");
  * ```
  */
 export class VectorIndex {
+  /** Song ids, one per row. */
   readonly ids: string[];
+  /** Values per vector. */
   readonly dim: number;
   /** Rows × dim, each row L2-normalised. */
   readonly unit: Float32Array;

@@ -63,9 +63,10 @@ function oggFirstPacket(bytes: Uint8Array, at: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { detectFormat } from "./decode.ts";
- * console.assert(detectFormat(new TextEncoder().encode("fLaC\0\0\0\x22")) === "flac");
- * console.assert(detectFormat(new Uint8Array(16)) === null);
+ * assert.ok(detectFormat(new TextEncoder().encode("fLaC\0\0\0\x22")) === "flac");
+ * assert.ok(detectFormat(new Uint8Array(16)) === null);
  * ```
  */
 export function detectFormat(bytes: Uint8Array): AudioFormat | null {
@@ -300,9 +301,10 @@ async function decodeOgg(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toMono } from "./decode.ts";
  * const m = toMono([new Float32Array([1, 0]), new Float32Array([0, 0])]);
- * console.assert(m[0] === 0.5 && m[1] === 0);
+ * assert.ok(m[0] === 0.5 && m[1] === 0);
  * ```
  */
 export function toMono(channels: Float32Array[]): Float32Array {

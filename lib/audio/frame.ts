@@ -14,7 +14,7 @@ import { ArgumentError, OpenL3Error } from "../util/errors.ts";
 import { Resampler, TARGET_SR } from "./resample.ts";
 
 /** Samples per window: one second at 48 kHz. */
-export const WINDOW_SAMPLES = TARGET_SR;
+export const WINDOW_SAMPLES: number = TARGET_SR;
 
 /** A signal read front to back in chunks. */
 export interface SampleSource {
@@ -28,6 +28,10 @@ export interface SampleSource {
 export class ArraySource implements SampleSource {
   readonly length: number;
   #at = 0;
+  /**
+   * A source over the samples.
+   * @param data The samples, read from the start.
+   */
   constructor(readonly data: Float32Array | Float64Array) {
     this.length = data.length;
   }

@@ -17,6 +17,7 @@ export interface Mp3FrameHeader {
   layer: 1 | 2 | 3;
   /** Bits per second. */
   bitrate: number;
+  /** Samples per second. */
   sampleRate: number;
   /** 1 (mono) or 2. */
   channels: number;

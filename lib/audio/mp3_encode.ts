@@ -37,10 +37,11 @@ function toInt16(x: ArrayLike<number>): Int16Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeMp3 } from "./mp3_encode.ts";
  * const tone = Float32Array.from({ length: 22050 }, (_, n) => 0.5 * Math.sin(2 * Math.PI * 440 * n / 22050));
  * const mp3 = encodeMp3([tone], 22050);
- * console.assert(mp3.length > 1000);
+ * assert.ok(mp3.length > 1000);
  * ```
  */
 export function encodeMp3(

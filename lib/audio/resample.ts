@@ -44,7 +44,9 @@ function sinc(x: number): number {
 
 /** A filter table and its first differences (resampy's `interp_win`, `interp_delta`). */
 export interface FilterTable {
+  /** Filter values at the table points. */
   win: Float64Array;
+  /** Differences to the next table point (for linear interpolation). */
   delta: Float64Array;
   /** Table entries per zero crossing (2^precision). */
   perZero: number;
@@ -99,12 +101,13 @@ export function resampledLength(nIn: number, srIn: number, srOut: number): numbe
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Resampler } from "./resample.ts";
  * const x = Float32Array.from({ length: 2205 }, (_, n) => Math.sin(2 * Math.PI * 100 * n / 22050));
  * const r = new Resampler(x, 22050, 48000);
  * const y = new Float32Array(r.length);
  * r.read(y);
- * console.assert(y.length === 4800);
+ * assert.ok(y.length === 4800);
  * ```
  */
 export class Resampler {
@@ -118,6 +121,12 @@ export class Resampler {
   #t = 0;
   #timeRegister = 0;
 
+  /**
+   * A resampler over `x`.
+   * @param x The input samples.
+   * @param srIn Their rate.
+   * @param srOut The output rate (default 48 000).
+   */
   constructor(x: ArrayLike<number>, srIn: number, srOut: number = TARGET_SR) {
     for (const [name, sr] of [["srIn", srIn], ["srOut", srOut]] as const) {
       if (!(Number.isFinite(sr) && sr > 0)) {
@@ -188,9 +197,10 @@ export class Resampler {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resample } from "./resample.ts";
  * const y = resample(new Float32Array(44100), 44100, 48000);
- * console.assert(y.length === 48000);
+ * assert.ok(y.length === 48000);
  * ```
  */
 export function resample(x: ArrayLike<number>, srIn: number, srOut: number = TARGET_SR): Float32Array {

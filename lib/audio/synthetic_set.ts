@@ -116,9 +116,10 @@ function normalisePeak(x: Float64Array): Float64Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { synthesize, TEST_SOUNDS } from "./synthetic_set.ts";
  * const x = synthesize(TEST_SOUNDS[0], 22050, 1, 42);
- * console.assert(x.length === 22050);
+ * assert.ok(x.length === 22050);
  * ```
  */
 export function synthesize(spec: SoundSpec, sampleRate: number, seconds: number, seed: number): Float64Array {

@@ -60,10 +60,11 @@ export function isWav(bytes: Uint8Array): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeWav, encodeWav } from "./wav.ts";
  * const bytes = encodeWav([new Float32Array([0, 0.5, -0.5])], 8000, { encoding: "pcm16" });
  * const wav = decodeWav(bytes, "x.wav");
- * console.assert(wav.sampleRate === 8000 && wav.channels[0][1] === 0.5);
+ * assert.ok(wav.sampleRate === 8000 && wav.channels[0][1] === 0.5);
  * ```
  */
 export function decodeWav(bytes: Uint8Array, file: string): WavData {
@@ -201,9 +202,10 @@ export interface EncodeWavOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeWav } from "./wav.ts";
  * const bytes = encodeWav([new Float32Array(10)], 22050, { encoding: "float32" });
- * console.assert(bytes.length === 44 + 40);
+ * assert.ok(bytes.length === 44 + 40);
  * ```
  */
 export function encodeWav(

@@ -94,10 +94,11 @@ export function toDecibels(s: Float64Array | Float32Array): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { spectrogramPatch } from "./cpu_spectrogram.ts";
  * const tone = Float32Array.from({ length: 48000 }, (_, n) => Math.sin(2 * Math.PI * 1000 * n / 48000));
  * const patch = spectrogramPatch(tone, "mel128");
- * console.assert(patch.length === 128 * 199 && Math.max(...patch) === 0);
+ * assert.ok(patch.length === 128 * 199 && Math.max(...patch) === 0);
  * ```
  */
 export function spectrogramPatch(window: ArrayLike<number>, repr: InputRepr): Float32Array {

@@ -8,6 +8,7 @@ import { ArgumentError } from "../util/errors.ts";
 
 /** Precomputed tables for transforms of one size. */
 export interface FftPlan {
+  /** Transform size. */
   n: number;
   /** cos(2πk/n), k < n/2 */
   cos: Float64Array;
@@ -48,10 +49,11 @@ export function fftPlan(n: number): FftPlan {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fft } from "./fft.ts";
  * const re = new Float64Array([1, 0, 0, 0]), im = new Float64Array(4);
  * fft(re, im);
- * console.assert(re.every((v) => v === 1));
+ * assert.ok(re.every((v) => v === 1));
  * ```
  */
 export function fft(re: Float64Array, im: Float64Array): void {

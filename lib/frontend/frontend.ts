@@ -14,6 +14,7 @@ import { GpuFrontend, gpuSpectrogramBatch } from "./wgsl_spectrogram.ts";
 
 /** A frontend: window samples in, dB patches (N, 1, bins, frames) out. */
 export interface Frontend {
+  /** Its shape and parameters. */
   readonly spec: FrontendSpec;
   /** "cpu" or "webgpu". */
   readonly kind: "cpu" | "webgpu";

@@ -35,9 +35,10 @@ export function melFrequencies(n: number, fmin: number, fmax: number): Float64Ar
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { melFilters } from "./mel_filters.ts";
  * const w = melFilters(48000, 2048, 256);
- * console.assert(w.length === 256 * 1025);
+ * assert.ok(w.length === 256 * 1025);
  * ```
  */
 export function melFilters(sr: number, nFft: number, nMels: number, fmin = 0, fmax = sr / 2): Float32Array {
@@ -64,6 +65,7 @@ export function melFilters(sr: number, nFft: number, nMels: number, fmin = 0, fm
 
 /** A filter bank with each row cut to its nonzero span. */
 export interface SparseFilters {
+  /** Number of rows (bands). */
   rows: number;
   /** first nonzero column of each row */
   start: Uint32Array;

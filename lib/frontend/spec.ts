@@ -17,8 +17,11 @@ export type InputRepr = typeof INPUT_REPRS[number];
 
 /** Shape and parameters of a frontend (spec §2 table). */
 export interface FrontendSpec {
+  /** Which representation. */
   repr: InputRepr;
+  /** FFT size. */
   nFft: number;
+  /** Samples between STFT frames. */
   hop: number;
   /** reflect padding of nFft/2 on both sides */
   center: boolean;

@@ -231,6 +231,7 @@ export interface GpuFrontendOptions {
  * ```
  */
 export class GpuFrontend {
+  /** Its shape and parameters. */
   readonly spec: FrontendSpec;
   /** Windows per call. */
   readonly capacity: number;

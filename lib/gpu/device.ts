@@ -20,6 +20,7 @@ export type DeviceChoice = typeof DEVICE_CHOICES[number];
 
 /** A WebGPU device with a description of its adapter. */
 export interface GpuContext {
+  /** The device. */
   device: GPUDevice;
   /** e.g. "NVIDIA H100 80GB HBM3 (nvidia)" or "llvmpipe (LLVM 15.0.6, 256 bits)" */
   description: string;
@@ -106,7 +107,9 @@ export async function openGpu(): Promise<GpuContext | null> {
 
 /** Whether a stage runs on the GPU, and why (one line for the user). */
 export interface GpuDecision {
+  /** Run on the GPU. */
   use: boolean;
+  /** Why, in words for the user. */
   reason: string;
 }
 
@@ -140,8 +143,7 @@ export function gpuDecision(choice: string, gpu: GpuContext | null, flag: string
   if (gpu.software && choice === "auto") {
     return {
       use: false,
-      reason: `the WebGPU adapter is a software rasteriser (${gpu.description}), slower than the CPU; ` +
-        `${flag} webgpu forces it`,
+      reason: `${gpu.description} is a software rasteriser, slower than the CPU (${flag} webgpu forces it)`,
     };
   }
   return {

@@ -11,8 +11,11 @@ import { OpenL3Error } from "../util/errors.ts";
 
 /** What a shader builder returns. */
 export interface ShaderSource {
+  /** Label of the module and pipeline. */
   name: string;
+  /** Pipelines with one key are compiled once per device. */
   cacheKey: string;
+  /** The WGSL source. */
   code: string;
 }
 

@@ -39,10 +39,13 @@ export const EMBEDDING_POOL: Record<InputRepr, Record<EmbeddingSize, [number, nu
 
 /** A fully specified network. */
 export interface Architecture {
+  /** The frontend it takes. */
   repr: InputRepr;
+  /** Its output length. */
   embeddingSize: EmbeddingSize;
   /** Input (bins, frames). */
   input: [number, number];
+  /** Channels of the four conv blocks. */
   widths: readonly [number, number, number, number];
   /** The 16 weighted layers, in order. */
   layers: LayerSpec[];
@@ -59,10 +62,11 @@ export interface Architecture {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openl3Architecture, storedValueCount } from "./architecture.ts";
  * const a = openl3Architecture("mel256", 6144);
- * console.assert(a.outputSize === 6144 && a.layers.length === 16);
- * console.assert(storedValueCount(a) === 4689860);
+ * assert.ok(a.outputSize === 6144 && a.layers.length === 16);
+ * assert.ok(storedValueCount(a) === 4689860);
  * ```
  */
 export function openl3Architecture(

@@ -26,6 +26,7 @@ export const GPU_AGREEMENT = 0.9999;
 
 /** A loaded model on one backend. */
 export interface EmbeddingSession {
+  /** The backend that runs. */
   readonly backend: Backend;
   /** Where it runs, in one line (with the reason for a fallback, if any). */
   readonly description: string;
@@ -60,8 +61,9 @@ export interface SessionOptions {
   skipGpuCheck?: boolean;
 }
 
+/** An onnxruntime module (node or web): its types differ by build, so it is untyped here. */
 // deno-lint-ignore no-explicit-any
-type OrtModule = any;
+export type OrtModule = any;
 
 let nodeOrt: Promise<OrtModule | Error> | undefined;
 /** onnxruntime-node, or the error that stopped it loading. */
@@ -256,18 +258,32 @@ export async function createEmbeddingSession(
     `WebGPU (onnxruntime-web) on ${gpu.description}`,
   );
   if (options.skipGpuCheck) return s;
-  // Trust, but verify: onnxruntime-web's WebGPU kernels have shipped wrong Conv results.
+  return await trustedOrCpu(s, model, options);
+}
+
+/**
+ * Trust, but verify: run a GPU session and the CPU on the same probe batch;
+ * keep the GPU session when they agree (cosine ≥ {@linkcode GPU_AGREEMENT}
+ * on every row), else release it and return a CPU session that says why.
+ * (onnxruntime-web's WebGPU kernels have shipped wrong Conv results.)
+ */
+export async function trustedOrCpu(
+  gpu: EmbeddingSession,
+  model: Uint8Array,
+  options: SessionOptions,
+): Promise<EmbeddingSession> {
   const [bins, frames] = options.input;
   const probe = probePatches(2, bins, frames);
   const cpu = await cpuSession(model, options, "");
+  let agreement: number;
   try {
-    const agreement = worstCosine(await s.run(probe, 2), await cpu.run(probe, 2), 2);
-    if (agreement >= GPU_AGREEMENT) return s;
-    await s.release();
-    const why = `WebGPU disagreed with the CPU on a probe batch (cosine ${agreement.toFixed(6)} < ` +
-      `${GPU_AGREEMENT}), so the CPU runs instead`;
-    return await cpuSession(model, options, ` (${why})`);
+    agreement = worstCosine(await gpu.run(probe, 2), await cpu.run(probe, 2), 2);
   } finally {
     await cpu.release();
   }
+  if (agreement >= GPU_AGREEMENT) return gpu;
+  await gpu.release();
+  const why = `${gpu.description.split(" (")[0]} disagreed with the CPU on a probe batch (cosine ` +
+    `${agreement.toFixed(6)} < ${GPU_AGREEMENT}), so the CPU runs instead`;
+  return await cpuSession(model, options, ` (${why})`);
 }

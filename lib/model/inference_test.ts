@@ -7,7 +7,7 @@ import { naiveOpenL3 } from "../../tests/naive_openl3.ts";
 import { openl3Architecture } from "./architecture.ts";
 import { buildOpenL3Onnx } from "./onnx_graph.ts";
 import { randomWeights } from "./random_weights.ts";
-import { createEmbeddingSession, probePatches } from "./inference.ts";
+import { createEmbeddingSession, type EmbeddingSession, probePatches, trustedOrCpu } from "./inference.ts";
 import { isSoftwareAdapter, openDevice, requestAdapter } from "../gpu/device.ts";
 import { GpuFrontend } from "../frontend/wgsl_spectrogram.ts";
 import { spectrogramBatch } from "../frontend/cpu_spectrogram.ts";
@@ -135,21 +135,63 @@ Deno.test({
   },
 });
 
+Deno.test("a GPU session that disagrees with the CPU is not trusted: the CPU runs, and says why", async () => {
+  const released: string[] = [];
+  const fake = (
+    name: string,
+    run: (p: Float32Array, n: number) => Promise<Float32Array>,
+  ): EmbeddingSession => ({
+    backend: "webgpu",
+    description: `${name} (fake)`,
+    input: [128, 199],
+    outputSize: 12,
+    run,
+    release: () => (released.push(name), Promise.resolve()),
+  });
+  const options = { input: [128, 199] as [number, number], outputSize: 12 };
+  // a GPU that computes garbage
+  const rng = new Rng(4);
+  const wrong = fake(
+    "WrongGPU",
+    (_p, n) => Promise.resolve(Float32Array.from({ length: n * 12 }, () => rng.normal())),
+  );
+  const fallback = await trustedOrCpu(wrong, model512, options);
+  try {
+    assert.notEqual(fallback.backend, "webgpu");
+    assert.match(
+      fallback.description,
+      /WrongGPU disagreed with the CPU on a probe batch \(cosine -?\d\.\d+ < 0\.9999\)/,
+    );
+    assert.deepEqual(released, ["WrongGPU"], "the untrusted session is released");
+  } finally {
+    await fallback.release();
+  }
+  // a GPU that computes what the CPU computes is kept
+  const cpu = await createEmbeddingSession(model512, { backend: "native", ...options });
+  const right = fake("RightGPU", (p, n) => cpu.run(p, n));
+  const kept = await trustedOrCpu(right, model512, options);
+  assert.equal(kept, right);
+  await cpu.release();
+});
+
 Deno.test({
-  name: `a GPU backend that disagrees with the CPU is not trusted: fall back and say why${noGpu}`,
+  name: `WebGPU, when the check trusts it, computes what the naive network computes${noGpu}`,
   ignore: !adapter,
   async fn() {
     // onnxruntime-web 1.30's WebGPU Conv is wrong for 6 input channels feeding a multiple of 4
-    // outputs (seen on llvmpipe): a real bug, used here as the disagreeing GPU.
+    // outputs (seen on llvmpipe): whatever the check decides, what runs must be right.
     const arch = openl3Architecture("mel128", 512, [4, 6, 8, 12]);
-    const model = buildOpenL3Onnx(randomWeights(arch, 3));
-    const s = await createEmbeddingSession(model, { backend: "webgpu", input: [128, 199], outputSize: 12 });
+    const w = randomWeights(arch, 3);
+    const s = await createEmbeddingSession(buildOpenL3Onnx(w), {
+      backend: "webgpu",
+      input: [128, 199],
+      outputSize: 12,
+    });
     try {
-      if (s.backend === "webgpu") {
-        // this onnxruntime-web computes the layer correctly here: then the check must have passed
-        assert.match(s.description, /^WebGPU/);
-      } else {
-        assert.match(s.description, /WebGPU disagreed with the CPU on a probe batch \(cosine/);
+      const out = await s.run(patches, 2);
+      for (const i of [0, 1]) {
+        const ref = naiveOpenL3(patches.subarray(i * 128 * 199, (i + 1) * 128 * 199), w);
+        assertAllClose(out.subarray(i * 12, (i + 1) * 12), ref, 1e-4, `${s.backend} #${i}: ${s.description}`);
       }
     } finally {
       await s.release();

@@ -16,13 +16,17 @@ import type { LayerWeights, OpenL3Weights } from "./onnx_graph.ts";
 export interface KerasArray {
   /** Its name in `weight_names`, e.g. `conv2d_3/kernel:0`. */
   name: string;
+  /** Its shape. */
   shape: number[];
+  /** Its values. */
   data: Float32Array;
 }
 
 /** A layer that carries weights, in file order. */
 export interface KerasLayer {
+  /** The layer's name in the file. */
   name: string;
+  /** Its arrays, in `weight_names` order. */
   arrays: KerasArray[];
 }
 

@@ -14,6 +14,9 @@ import { bindWeights, readKerasFile, WeightsError } from "./keras_weights.ts";
 import { type ContentType, type EmbeddingSize, openl3Architecture } from "./architecture.ts";
 import { buildOpenL3Onnx } from "./onnx_graph.ts";
 import { readOnnxMetadata } from "./onnx_proto.ts";
+import { provenanceOf, type WeightsProvenance } from "./provenance.ts";
+
+export { PROVENANCE_LABELS, type WeightsProvenance } from "./provenance.ts";
 import type { InputRepr } from "../frontend/spec.ts";
 
 /** Where the published weights live (the `models` branch of marl/openl3). */
@@ -36,6 +39,7 @@ export function officialWeightsName(repr: InputRepr, content: ContentType): stri
 
 /** Progress of a download. */
 export interface DownloadProgress {
+  /** Bytes received so far. */
   received: number;
   /** From Content-Length; undefined when the server sends none. */
   total?: number;
@@ -45,7 +49,9 @@ export interface DownloadProgress {
 
 /** Options of {@linkcode fetchOfficialWeights}. */
 export interface FetchOptions {
+  /** The frontend of the weights. */
   repr: InputRepr;
+  /** The training set of the weights. */
   content: ContentType;
   /** Folder to store the file in. */
   modelsDir: string;
@@ -113,20 +119,13 @@ export async function fetchOfficialWeights(options: FetchOptions): Promise<strin
   return target;
 }
 
-/** Where weights come from, as far as the tool can tell. */
-export type WeightsProvenance = "official" | "untrained" | "custom";
-
-/** One line for each provenance, for reports and maps. */
-export const PROVENANCE_LABELS: Record<WeightsProvenance, string> = {
-  official: "official OpenL3 weights",
-  untrained: "UNTRAINED test weights",
-  custom: "custom weights",
-};
-
 /** A network ready to run. */
 export interface LoadedModel {
+  /** The converted network (ONNX bytes). */
   onnx: Uint8Array;
+  /** The frontend it takes. */
   repr: InputRepr;
+  /** Its output length. */
   embeddingSize: EmbeddingSize;
   /** Content type as known from the file name or the caller. */
   content: ContentType;
@@ -145,8 +144,11 @@ export interface LoadedModel {
 
 /** Options of {@linkcode loadModel}. */
 export interface LoadModelOptions {
+  /** The frontend. */
   repr: InputRepr;
+  /** The training set. */
   content: ContentType;
+  /** The output length. */
   embeddingSize: EmbeddingSize;
   /** `.h5`, `.h5.gz` or `.onnx`; default: the official file in `modelsDir`. */
   weights?: string;
@@ -333,10 +335,6 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
     return model;
   }
   return { ...model, cached };
-}
-
-function provenanceOf(value: string | undefined): WeightsProvenance {
-  return value === "official" || value === "untrained" ? value : "custom";
 }
 
 /** A progress line on stderr: bytes, percent, rate, ETA. */

@@ -13,17 +13,25 @@ import { encodeOnnxModel, type OnnxNode, type OnnxTensor } from "./onnx_proto.ts
 
 /** BatchNormalization weights of one layer. */
 export interface BnWeights {
+  /** A BatchNormalization layer. */
   kind: "bn";
+  /** Scale. */
   gamma: Float32Array;
+  /** Offset. */
   beta: Float32Array;
+  /** Moving mean. */
   mean: Float32Array;
+  /** Moving variance. */
   variance: Float32Array;
 }
 
 /** Convolution weights of one layer, kernel in Keras order (3, 3, in, out). */
 export interface ConvWeights {
+  /** A 3×3 convolution. */
   kind: "conv";
+  /** Kernel (3, 3, in, out). */
   kernel: Float32Array;
+  /** Bias (out). */
   bias: Float32Array;
 }
 
@@ -32,7 +40,9 @@ export type LayerWeights = BnWeights | ConvWeights;
 
 /** A network's weights, checked against its architecture. */
 export interface OpenL3Weights {
+  /** The architecture they fit. */
   arch: Architecture;
+  /** One entry per weighted layer, in order. */
   layers: LayerWeights[];
 }
 

@@ -13,35 +13,53 @@ export type OnnxAttribute = number | { f: number } | number[] | string;
 
 /** A graph node. */
 export interface OnnxNode {
+  /** Operator type, e.g. `Conv`. */
   op: string;
+  /** Input value names. */
   inputs: string[];
+  /** Output value names. */
   outputs: string[];
+  /** Node name. */
   name?: string;
+  /** Operator attributes. */
   attributes?: Record<string, OnnxAttribute>;
 }
 
 /** A float32 initializer. */
 export interface OnnxTensor {
+  /** Initializer name. */
   name: string;
+  /** Its shape. */
   dims: number[];
+  /** Its values. */
   data: Float32Array;
 }
 
 /** A graph input or output: float32 with a shape whose entries are sizes or symbolic names. */
 export interface OnnxValue {
+  /** Value name. */
   name: string;
+  /** Shape; a string is a symbolic dimension (the batch). */
   shape: (number | string)[];
 }
 
 /** A model to encode. */
 export interface OnnxModel {
+  /** Graph name. */
   name: string;
+  /** Nodes in topological order. */
   nodes: OnnxNode[];
+  /** Constant tensors. */
   initializers: OnnxTensor[];
+  /** Graph inputs. */
   inputs: OnnxValue[];
+  /** Graph outputs. */
   outputs: OnnxValue[];
+  /** ONNX opset version. */
   opset: number;
+  /** `producer_name` of the model. */
   producer: string;
+  /** `metadata_props` of the model. */
   metadata?: Record<string, string>;
 }
 
@@ -162,13 +180,14 @@ function valueInfo(v: OnnxValue): Message {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeOnnxModel } from "./onnx_proto.ts";
  * const bytes = encodeOnnxModel({
  *   name: "relu", opset: 17, producer: "example", initializers: [],
  *   nodes: [{ op: "Relu", inputs: ["x"], outputs: ["y"] }],
  *   inputs: [{ name: "x", shape: ["N", 4] }], outputs: [{ name: "y", shape: ["N", 4] }],
  * });
- * console.assert(bytes.length > 0);
+ * assert.ok(bytes.length > 0);
  * ```
  */
 export function encodeOnnxModel(model: OnnxModel): Uint8Array {

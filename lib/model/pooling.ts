@@ -29,11 +29,18 @@ export type Pooling = typeof POOLINGS[number];
  * ```
  */
 export class FramePooler {
+  /** Max or mean. */
   readonly kind: Pooling;
+  /** Values per frame. */
   readonly size: number;
   #acc: Float64Array;
   #frames = 0;
 
+  /**
+   * An empty pooler.
+   * @param kind Max or mean.
+   * @param size Values per frame.
+   */
   constructor(kind: Pooling, size: number) {
     if (!POOLINGS.includes(kind)) {
       throw new ArgumentError(`--pool must be one of ${POOLINGS.join(", ")}; got "${kind}"`);

@@ -21,10 +21,11 @@ import { Rng } from "../util/rng.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openl3Architecture } from "./architecture.ts";
  * import { randomWeights } from "./random_weights.ts";
  * const w = randomWeights(openl3Architecture("mel128", 512, [2, 2, 4, 4]), 1);
- * console.assert(w.layers.length === 16);
+ * assert.ok(w.layers.length === 16);
  * ```
  */
 export function randomWeights(arch: Architecture, seed: number): OpenL3Weights {
@@ -62,10 +63,13 @@ export function randomWeights(arch: Architecture, seed: number): OpenL3Weights {
 
 /** Options of {@linkcode writeRandomWeights}. */
 export interface RandomWeightsFileOptions {
+  /** Output path; a name ending in `.gz` is gzipped. */
   out: string;
   /** Only recorded in the layer names' numbering; the shapes are the same for every frontend. */
   inputRepr?: InputRepr;
+  /** Random seed (it also shifts the Keras layer numbering). */
   seed?: number;
+  /** `weights` (save_weights) or `model` (full-model save). */
   layout?: "weights" | "model";
   /** Channel widths (tests use reduced ones); default the published 64/128/256/512. */
   widths?: [number, number, number, number];

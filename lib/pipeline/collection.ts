@@ -75,13 +75,19 @@ export interface CollectionOptions extends EmbedderOptions {
 
 /** What a run did. */
 export interface CollectionSummary {
+  /** Audio files found. */
   total: number;
+  /** Files embedded and stored. */
   embedded: number;
+  /** Files already stored with the same content and configuration. */
   skipped: number;
+  /** Files that could not be embedded (recorded in the failures table). */
   failed: number;
+  /** Stored songs removed because their files are gone. */
   pruned: number;
   /** Files in the folders that were not audio this tool reads, e.g. "3 .m4a, 1 .txt". */
   passedOver: string;
+  /** Stopped by Ctrl-C (or the signal) before the end. */
   interrupted: boolean;
   /** Wall-clock seconds. */
   seconds: number;

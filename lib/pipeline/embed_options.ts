@@ -81,18 +81,29 @@ export interface EmbedderOptions {
 
 /** {@linkcode EmbedderOptions} with every default applied and every value checked. */
 export interface ResolvedEmbedderOptions {
+  /** Input representation. */
   inputRepr: InputRepr;
+  /** Training set of the weights. */
   contentType: ContentType;
+  /** Embedding length. */
   embeddingSize: EmbeddingSize;
+  /** Weights file, when not the official one. */
   weights?: string;
+  /** Folder of weights and converted models. */
   modelsDir: string;
+  /** Frontend device. */
   device: DeviceChoice;
+  /** Network backend. */
   backend: BackendChoice;
   /** undefined: chosen from the backend ({@linkcode EMBED_DEFAULTS}). */
   batchSize?: number;
+  /** Seconds between windows. */
   hopSize: number;
+  /** Centre the windows. */
   center: boolean;
+  /** Download missing official weights. */
   download: boolean;
+  /** Report choices on stderr. */
   verbose: boolean;
 }
 

@@ -27,13 +27,17 @@ export type { EmbedderOptions } from "./embed_options.ts";
 export interface Embedder {
   /** The options it was made with, every default applied. */
   readonly options: ResolvedEmbedderOptions;
+  /** The network and where its weights came from. */
   readonly model: LoadedModel;
+  /** The spectrogram frontend. */
   readonly frontend: Frontend;
+  /** The network's session on its backend. */
   readonly session: EmbeddingSession;
   /** Windows per batch. */
   readonly batchSize: number;
   /** Embedding length. */
   readonly size: number;
+  /** Release the session, the frontend and the device. */
   close(): Promise<void>;
 }
 
@@ -43,7 +47,9 @@ export interface Embeddings {
   embedding: Float32Array;
   /** Seconds, one per window. */
   timestamps: Float64Array;
+  /** Number of windows. */
   windows: number;
+  /** Embedding length. */
   size: number;
   /** OpenL3's warnings (audio shorter than a window). */
   warnings: string[];
@@ -114,7 +120,9 @@ export async function createEmbedder(
 
 /** Checked options and the loaded network, before any device is opened. */
 export interface PreparedModel {
+  /** The options, checked, every default applied. */
   options: ResolvedEmbedderOptions;
+  /** The network. */
   model: LoadedModel;
 }
 
@@ -142,11 +150,13 @@ export async function prepareModel(options: EmbedderOptions): Promise<PreparedMo
 export interface EmbeddingBatch {
   /** Index of the first window of the batch. */
   start: number;
+  /** Windows in the batch. */
   count: number;
   /** Windows of the whole signal. */
   windows: number;
   /** count × size; valid only during the callback. */
   embedding: Float32Array;
+  /** Seconds, one per window of the batch. */
   timestamps: Float64Array;
 }
 

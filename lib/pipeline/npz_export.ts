@@ -16,7 +16,9 @@ export interface FrameEmbeddings {
   embedding: Float32Array;
   /** Seconds, one per window. */
   timestamps: Float64Array;
+  /** Number of windows. */
   windows: number;
+  /** Embedding length. */
   size: number;
 }
 

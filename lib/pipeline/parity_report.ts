@@ -19,14 +19,19 @@ export const FLOAT32_TOLERANCE = { rtol: 1e-4, atol: 1e-4 } as const;
 
 /** The outcome of {@linkcode compareEmbeddings}. */
 export interface ParityReport {
+  /** Rows (windows) × columns (embedding length). */
   shape: [number, number];
+  /** Largest absolute difference. */
   maxAbs: number;
   /** max |a − b| / |b| over elements with |b| > 1e-6. */
   maxRel: number;
   /** Where the largest absolute difference is. */
   worst: { row: number; col: number; actual: number; expected: number };
+  /** Whether the timestamps agree to 1e-9 s. */
   timestampsEqual: boolean;
+  /** Passes OpenL3's own tolerance. */
   passOpenL3: boolean;
+  /** Passes the float32 tolerance. */
   passFloat32: boolean;
 }
 

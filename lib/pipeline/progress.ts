@@ -52,6 +52,7 @@ export interface ProgressOptions {
 
 /** The progress of a run over files. */
 export class Progress {
+  /** Files in the run. */
   readonly total: number;
   #write: (line: string) => void;
   #inPlace: boolean;
@@ -65,6 +66,10 @@ export class Progress {
   #lastDraw = -Infinity;
   #drawn = false;
 
+  /**
+   * Start the clock of a run.
+   * @param options The run's size and where lines go.
+   */
   constructor(options: ProgressOptions) {
     this.total = options.total;
     this.#inPlace = options.inPlace ?? Deno.stderr.isTerminal();
@@ -82,6 +87,7 @@ export class Progress {
     this.#currentSeconds = seconds;
     this.#fraction = 0;
     if (this.#inPlace) this.#draw(100);
+    else this.#lastDraw = this.#now(); // in a log, the next line comes 10 s into the file
   }
 
   /** How far into the current file (0…1). */

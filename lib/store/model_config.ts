@@ -9,18 +9,24 @@
 import type { InputRepr } from "../frontend/spec.ts";
 import type { ContentType, EmbeddingSize } from "../model/architecture.ts";
 import type { Backend } from "../model/inference.ts";
-import type { WeightsProvenance } from "../model/model_store.ts";
+import type { WeightsProvenance } from "../model/provenance.ts";
 import type { Pooling } from "../model/pooling.ts";
 
 /** The part of a configuration that decides the numbers. */
 export interface NumbersConfig {
+  /** Input representation. */
   inputRepr: InputRepr;
+  /** Training set of the weights. */
   contentType: ContentType;
+  /** Embedding length. */
   embeddingSize: EmbeddingSize;
   /** SHA-256 of the weights file. */
   weightsHash: string;
+  /** Seconds between windows. */
   hopSize: number;
+  /** Whether the windows were centred. */
   center: boolean;
+  /** Song-level pooling. */
   pooling: Pooling;
 }
 
@@ -32,6 +38,7 @@ export interface ModelConfig extends NumbersConfig {
   frontend: "cpu" | "webgpu";
   /** Where the network ran (recorded, not part of the identity). */
   backend: Backend;
+  /** Version of this tool that computed it. */
   toolVersion: string;
 }
 

@@ -28,21 +28,33 @@ export type StoredConfig = NumbersConfig & Pick<ModelConfig, "weightsProvenance"
 
 /** A song's file and decoding facts. */
 export interface SongRecord {
+  /** The song's id (its path, or its file stem for the original's previews). */
   songId: string;
+  /** Absolute path of its file. */
   path: string;
+  /** Seconds of audio. */
   duration: number;
+  /** The file's sample rate. */
   sampleRate: number;
+  /** The file's channels. */
   channels: number;
+  /** Detected format (`wav`, `mp3`, `flac`, `ogg-vorbis`, `ogg-opus`). */
   format: string;
+  /** File size in bytes. */
   size: number;
+  /** SHA-256 of the file's bytes. */
   contentHash: string;
+  /** Title, artist, album, … where the file carries them. */
   tags?: Record<string, string>;
+  /** Windows embedded. */
   windows: number;
 }
 
 /** A song as stored. */
 export interface StoredSong extends SongRecord {
+  /** Key of the configuration of its vector (null for a bare vector). */
   configKey: string | null;
+  /** When it was stored (ISO 8601). */
   embeddedAt: string;
 }
 
@@ -126,15 +138,18 @@ export interface StoreOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Store } from "./sqlite_store.ts";
  * const store = Store.open(":memory:");
  * store.putVector("bell_sound", new Float64Array(512));
- * console.assert(store.vectors().get("bell_sound")?.length === 512);
+ * assert.ok(store.vectors().get("bell_sound")?.length === 512);
  * store.close();
  * ```
  */
 export class Store {
+  /** The database file. */
   readonly path: string;
+  /** The open connection. */
   readonly db: DatabaseSync;
 
   private constructor(path: string, db: DatabaseSync) {
@@ -465,6 +480,7 @@ export class Store {
     );
   }
 
+  /** Close the connection. */
   close(): void {
     this.db.close();
   }

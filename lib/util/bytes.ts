@@ -9,8 +9,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { concat } from "./bytes.ts";
- * console.assert(concat([new Uint8Array([1]), new Uint8Array([2, 3])]).length === 3);
+ * assert.ok(concat([new Uint8Array([1]), new Uint8Array([2, 3])]).length === 3);
  * ```
  */
 export function concat(parts: Uint8Array[]): Uint8Array {

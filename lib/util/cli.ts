@@ -14,6 +14,17 @@ import { TOOL_VERSION } from "./version.ts";
 /** Options of a command: parseArgs' option config. */
 export type CliOptions = NonNullable<ParseArgsConfig["options"]>;
 
+/** A command's options with `--help` and `--version` added. */
+export type WithCommon<O extends CliOptions> = O & {
+  help: { type: "boolean"; short: "h" };
+  version: { type: "boolean" };
+};
+
+/** The values parseArgs gives for a command's options (with `help` and `version`). */
+export type ParsedValues<O extends CliOptions> = ReturnType<
+  typeof parseArgs<{ options: WithCommon<O>; strict: true; allowPositionals: boolean }>
+>["values"];
+
 /** How a command reads its command line. */
 export interface CommandSpec<O extends CliOptions> {
   /** Printed for `--help`. */
@@ -105,15 +116,24 @@ function explain(e: Error, options: CliOptions, aliases: Record<string, string>)
  * assert.throws(() => parseCli(["--hpo", "1"], spec), /unknown option --hpo \(did you mean --hop\?\)/);
  * ```
  */
-export function parseCli<O extends CliOptions>(args: string[], spec: CommandSpec<O>) {
+export function parseCli<O extends CliOptions>(
+  args: string[],
+  spec: CommandSpec<O>,
+): { values: ParsedValues<O>; positionals: string[] } {
   const aliases = spec.aliases ?? {};
   try {
-    return parseArgs({
+    const options = {
+      ...spec.options,
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean" },
+    } as WithCommon<O>;
+    const parsed = parseArgs({
       args: applyAliases(args, aliases),
-      options: { ...spec.options, help: { type: "boolean", short: "h" }, version: { type: "boolean" } },
+      options,
       allowPositionals: spec.positionals ?? false,
       strict: true,
     });
+    return { values: parsed.values as ParsedValues<O>, positionals: parsed.positionals };
   } catch (e) {
     throw explain(e as Error, spec.options, aliases);
   }
@@ -132,6 +152,7 @@ export function parseCli<O extends CliOptions>(args: string[], spec: CommandSpec
  * ```
  */
 export function numberFlag(value: string | undefined, flag: string, fallback: number): number;
+/** Parse an optional number flag (undefined when absent). */
 export function numberFlag(value: string | undefined, flag: string): number | undefined;
 export function numberFlag(value: string | undefined, flag: string, fallback?: number): number | undefined {
   if (value === undefined) return fallback;
@@ -195,7 +216,9 @@ export function reportError(e: unknown): number {
 
 /** What a command body receives. */
 export interface Parsed<O extends CliOptions> {
-  values: ReturnType<typeof parseCli<O>>["values"];
+  /** The flags' values. */
+  values: ParsedValues<O>;
+  /** Positional arguments. */
   positionals: string[];
 }
 

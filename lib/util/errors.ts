@@ -13,6 +13,11 @@ export class OpenL3Error extends Error {
    * @param message What went wrong, naming the offending value or file.
    * @param options `cause`: the underlying error, when there is one.
    */
+  /**
+   * The error.
+   * @param message What went wrong, naming the offending value or file.
+   * @param options `cause`: the underlying error, when there is one.
+   */
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -37,6 +42,12 @@ export class AudioDecodeError extends OpenL3Error {
   /** The problem, without the file name. */
   readonly problem: string;
 
+  /**
+   * The error.
+   * @param file The file that could not be decoded.
+   * @param problem What is wrong with it.
+   * @param options `cause`: the underlying error.
+   */
   constructor(file: string, problem: string, options?: { cause?: unknown }) {
     super(`${file}: ${problem}`, options);
     this.file = file;

@@ -15,6 +15,12 @@ export class InputFileError extends OpenL3Error {
   /** The problem, without the file name. */
   readonly problem: string;
 
+  /**
+   * The error.
+   * @param file The file.
+   * @param problem What is wrong with it.
+   * @param options `cause`: the underlying error.
+   */
   constructor(file: string, problem: string, options?: { cause?: unknown }) {
     super(`${file}: ${problem}`, options);
     this.file = file;

@@ -48,10 +48,11 @@ export function npyHeader(descr: string, shape: number[]): Uint8Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeNpy, decodeNpy } from "./npy.ts";
  * const bytes = encodeNpy(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
  * const back = decodeNpy(bytes);
- * console.assert(back.shape.join() === "2,3" && back.data[5] === 6);
+ * assert.ok(back.shape.join() === "2,3" && back.data[5] === 6);
  * ```
  */
 export function encodeNpy(data: NpyArray, shape: number[]): Uint8Array {
@@ -68,8 +69,11 @@ export function encodeNpy(data: NpyArray, shape: number[]): Uint8Array {
 
 /** A decoded `.npy` array. */
 export interface Npy {
+  /** The values. */
   data: NpyArray;
+  /** The shape. */
   shape: number[];
+  /** NumPy's dtype string, e.g. `<f4`. */
   descr: string;
 }
 

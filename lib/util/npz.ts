@@ -29,7 +29,9 @@ export function crc32(bytes: Uint8Array): number {
 
 /** An array and its shape, for {@linkcode encodeNpz}. */
 export interface NpzEntry {
+  /** The values. */
   data: NpyArray;
+  /** The shape. */
   shape: number[];
 }
 
@@ -38,10 +40,11 @@ export interface NpzEntry {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeNpz, encodeNpz } from "./npz.ts";
  * const bytes = encodeNpz({ timestamps: { data: new Float64Array([0, 0.1]), shape: [2] } });
  * const back = await decodeNpz(bytes);
- * console.assert(back.timestamps.data[1] === 0.1);
+ * assert.ok(back.timestamps.data[1] === 0.1);
  * ```
  */
 export function encodeNpz(arrays: Record<string, NpzEntry>): Uint8Array {

@@ -10,15 +10,20 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Rng } from "./rng.ts";
  * const a = new Rng(1), b = new Rng(1);
- * console.assert(a.normal() === b.normal());
+ * assert.ok(a.normal() === b.normal());
  * ```
  */
 export class Rng {
   #state: number;
   #spare: number | undefined;
 
+  /**
+   * A generator seeded with `seed`.
+   * @param seed Any number; equal seeds give equal sequences.
+   */
   constructor(seed: number) {
     this.#state = seed >>> 0;
   }

@@ -1,0 +1,57 @@
+/**
+ * The house rules of `lib/`: every module lives in a room (folder) on a
+ * floor, and imports only from its own room or from rooms on lower floors;
+ * nothing in `lib/` imports a top-level script.
+ */
+import { dirname, join, relative, resolve } from "node:path";
+import { assert } from "./helpers.ts";
+
+/** Floors, lowest first. A room may import from its own room and from any room on a lower floor. */
+export const FLOORS: string[][] = [
+  ["util"],
+  ["audio", "gpu"],
+  ["frontend"],
+  ["model"],
+  ["store"],
+  ["pipeline", "analysis"],
+  ["server"],
+];
+
+const lib = new URL("../lib/", import.meta.url).pathname;
+
+function* modules(dir: string): Generator<string> {
+  for (const e of Deno.readDirSync(dir)) {
+    const p = join(dir, e.name);
+    if (e.isDirectory) yield* modules(p);
+    else if (e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) yield p;
+  }
+}
+
+Deno.test("lib/: every room is on a floor, and no module imports upward or from a script", () => {
+  const floorOf = new Map(FLOORS.flatMap((rooms, f) => rooms.map((r) => [r, f] as const)));
+  const problems: string[] = [];
+  let imports = 0;
+  for (const file of modules(lib)) {
+    const room = relative(lib, file).split("/")[0];
+    if (!floorOf.has(room)) problems.push(`${relative(lib, file)}: room "${room}" is on no floor`);
+    const code = Deno.readTextFileSync(file);
+    // static and dynamic imports and re-exports; JSDoc examples are left out
+    const body = code.replace(/\/\*\*[\s\S]*?\*\//g, "");
+    for (const m of body.matchAll(/(?:from|import\()\s*"(\.{1,2}\/[^"]+)"/g)) {
+      imports++;
+      const target = resolve(dirname(file), m[1]);
+      const rel = relative(lib, target);
+      if (rel.startsWith("..")) {
+        problems.push(`${relative(lib, file)} imports ${m[1]}, outside lib/`);
+        continue;
+      }
+      const to = rel.split("/")[0];
+      if (to === room) continue;
+      if (!(floorOf.get(to)! < floorOf.get(room)!)) {
+        problems.push(`${relative(lib, file)} (${room}) imports ${rel} (${to}): not a lower floor`);
+      }
+    }
+  }
+  assert.ok(imports > 100, `found only ${imports} imports: the scan is broken`);
+  assert.deepEqual(problems, []);
+});
