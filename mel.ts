@@ -1,6 +1,7 @@
 /**
  * Stage dump: runs the pipeline on one audio file up to a stage and writes
- * that stage's output as a float32 `.npy`, to compare with Python's figures.
+ * that stage's output as a `.npy` (the 48 kHz signal in float64, the patches in
+ * float32, as the network takes them), to compare with Python's figures.
  *
  *     deno task mel <audio> --out x.npy [--stage spectrogram|resampled]
  *                   [--input-repr mel256|mel128|linear] [--hop S] [--no-center]
@@ -55,6 +56,7 @@ export interface MelResult {
 export async function run(options: MelOptions): Promise<MelResult> {
   const stage = options.stage ?? "spectrogram";
   const verbose = options.verbose ?? true;
+  const o = resolveEmbedderOptions(options); // every option checked before any work
   const audio = await decodeAudioFile(options.audio);
   for (const w of audio.warnings) if (verbose) console.error(`warning: ${options.audio}: ${w}`);
   const source = sourceAt48k(toMono(audio.channels), audio.sampleRate);
@@ -62,13 +64,12 @@ export async function run(options: MelOptions): Promise<MelResult> {
   try {
     if (stage === "resampled") {
       const shape = [source.length];
-      await file.write(npyHeader("<f4", shape));
-      const chunk = new Float32Array(1 << 16);
+      await file.write(npyHeader("<f8", shape));
+      const chunk = new Float64Array(1 << 16);
       let n: number;
-      while ((n = source.read(chunk)) > 0) await writeAll(file, new Uint8Array(chunk.buffer, 0, n * 4));
+      while ((n = source.read(chunk)) > 0) await writeAll(file, new Uint8Array(chunk.buffer, 0, n * 8));
       return { shape };
     }
-    const o = resolveEmbedderOptions(options);
     const plan = planFrames(source.length, o);
     if (verbose) { for (const w of plan.warnings) console.error(`warning: ${options.audio}: ${w}`); }
     const batchSize = o.batchSize ?? EMBED_DEFAULTS.gpuBatchSize;
@@ -94,12 +95,12 @@ async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
 }
 
-const HELP = `Dump one stage of the OpenL3 pipeline for an audio file as a float32 .npy.
+const HELP = `Dump one stage of the OpenL3 pipeline for an audio file as a .npy.
 
 Usage: deno task mel <audio> --out FILE.npy [options]
 
-  --stage S           spectrogram (default): dB patches of every window, shape (windows, bins, frames)
-                      resampled: the 48 kHz mono signal, shape (samples,)
+  --stage S           spectrogram (default): dB patches of every window, float32 (windows, bins, frames)
+                      resampled: the 48 kHz mono signal, float64 (samples,)
   -i, --input-repr R  ${INPUT_REPRS.join(" | ")} (default: ${EMBED_DEFAULTS.inputRepr})
   --hop S             seconds between windows (default: ${EMBED_DEFAULTS.hopSize}; also --audio-hop-size)
   --no-center         do not centre the windows (OpenL3's center=False)
@@ -135,7 +136,11 @@ if (import.meta.main) {
       stage,
       ...modelOptions(values),
     });
-    console.log(`${values.out}: ${stage}, float32, shape (${r.shape.join(", ")})`);
+    console.log(
+      `${values.out}: ${stage}, ${stage === "resampled" ? "float64" : "float32"}, shape (${
+        r.shape.join(", ")
+      })`,
+    );
     return 0;
   });
 }

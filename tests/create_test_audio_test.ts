@@ -4,7 +4,7 @@ import { decodeAudioFile } from "../lib/audio/decode.ts";
 import { TEST_SOUNDS } from "../lib/audio/synthetic_set.ts";
 
 /** Mean power of a Hann-windowed direct DFT over `freqs` (Hz). */
-function bandPower(x: Float32Array, sr: number, lo: number, hi: number, step: number): number {
+function bandPower(x: Float32Array | Float64Array, sr: number, lo: number, hi: number, step: number): number {
   const n = x.length;
   let sum = 0, count = 0;
   for (let f = lo; f <= hi; f += step) {
@@ -76,10 +76,10 @@ Deno.test("create_test_audio: WAV output; white noise has σ 0.1; the noises hav
     const read = async (name: string) => (await decodeAudioFile(`${dir}/${name}.wav`)).channels[0];
     const white = await read("white_noise");
     assert.equal(white.length, 2 * SR);
-    const std = Math.sqrt(white.reduce((s, v) => s + v * v, 0) / white.length);
+    const std = Math.sqrt(Array.from(white).reduce((s, v) => s + v * v, 0) / white.length);
     assert.ok(Math.abs(std - 0.1) < 0.005, `white σ ${std}`);
     // power per octave band, high octave over low octave: white ≈ 10, pink ≈ 1, brown (the original's "pink") ≈ 0.1
-    const ratio = (x: Float32Array) => {
+    const ratio = (x: Float32Array | Float64Array) => {
       const seg = x.subarray(0, SR);
       return bandPower(seg, SR, 1000, 2000, 5) * 1000 / (bandPower(seg, SR, 100, 200, 0.5) * 100);
     };
@@ -88,7 +88,7 @@ Deno.test("create_test_audio: WAV output; white noise has σ 0.1; the noises hav
     assert.ok(rp > 0.5 && rp < 2, `pink ${rp}`);
     assert.ok(rb < 0.2, `brown ${rb}`);
     const brown = await read("pink_noise");
-    const peak = brown.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const peak = Array.from(brown).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     assert.ok(Math.abs(peak - 1) < 1e-4, `the original's pink noise is normalised to peak 1 (got ${peak})`);
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -95,3 +95,27 @@ export function peakFrequency(x: ArrayLike<number>, sr: number, lo: number, hi: 
 export function slowTest(name: string, fn: () => Promise<void>): void {
   Deno.test({ name, ignore: Deno.env.get("OPENL3_QUICK") === "1", fn });
 }
+
+/**
+ * The largest dB difference between a patch and a reference in each level band, at every level down to
+ * the −80 dB floor (not only the loud bins: the quiet half is where float32 arithmetic goes wrong).
+ */
+export function worstByLevel(
+  patch: ArrayLike<number>,
+  ref: ArrayLike<number>,
+): { worst: number; bands: string } {
+  const edges = [-80.1, -60, -40, -20, 0.1];
+  const worst = [0, 0, 0, 0], count = [0, 0, 0, 0];
+  for (let i = 0; i < ref.length; i++) {
+    const b = edges.findIndex((e, k) => k > 0 && ref[i] < e) - 1;
+    worst[b] = Math.max(worst[b], Math.abs(patch[i] - ref[i]));
+    count[b]++;
+  }
+  return {
+    worst: Math.max(...worst),
+    bands: worst.map((w, k) =>
+      `[${edges[k].toFixed(0)},${edges[k + 1].toFixed(0)}) ${w.toExponential(1)} (${count[k]} bins)`
+    )
+      .join(", "),
+  };
+}

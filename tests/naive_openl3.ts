@@ -10,7 +10,8 @@
 import { BN_EPSILON } from "../lib/model/architecture.ts";
 import type { BnWeights, ConvWeights, OpenL3Weights } from "../lib/model/onnx_graph.ts";
 
-interface Map3 {
+/** A feature map, channels last. */
+export interface Map3 {
   h: number;
   w: number;
   c: number;
@@ -71,6 +72,11 @@ function maxPool(x: Map3, ph: number, pw: number): Map3 {
 
 /** Embed one patch (bins × frames, row-major) with the naive network. */
 export function naiveOpenL3(patch: ArrayLike<number>, weights: OpenL3Weights): Float64Array {
+  return naiveEmbeddingPool(naiveFeatureMap(patch, weights), weights.arch.pool);
+}
+
+/** The network up to its last convolution (the map the embedding pool reads), channels last. */
+export function naiveFeatureMap(patch: ArrayLike<number>, weights: OpenL3Weights): Map3 {
   const { arch, layers } = weights;
   let x: Map3 = { h: arch.input[0], w: arch.input[1], c: 1, d: Float64Array.from(patch) };
   x = bn(x, layers[0] as BnWeights);
@@ -82,6 +88,10 @@ export function naiveOpenL3(patch: ArrayLike<number>, weights: OpenL3Weights): F
     }
     if (block < 3) x = maxPool(x, 2, 2);
   }
-  x = maxPool(x, arch.pool[0], arch.pool[1]);
-  return x.d; // already (row, column, channel) order
+  return x;
+}
+
+/** The embedding pool and the flatten: (row, column, channel) order, as Keras flattens. */
+export function naiveEmbeddingPool(map: Map3, pool: [number, number]): Float64Array {
+  return maxPool(map, pool[0], pool[1]).d;
 }

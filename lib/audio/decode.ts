@@ -20,10 +20,16 @@ import { readFlacTags, readId3v2, readOggTags, readWavTags, type Tags } from "./
 /** Container/codec pairs this module decodes. */
 export type AudioFormat = "wav" | "mp3" | "flac" | "ogg-vorbis" | "ogg-opus";
 
+/**
+ * Samples of one channel: float32 where that is exact (16- and 24-bit integers, float32 files, the
+ * codecs' float32 output), float64 where it is not (32-bit integer and float64 WAV).
+ */
+export type Pcm = Float32Array | Float64Array;
+
 /** Decoded audio. */
 export interface DecodedAudio {
   /** One array per channel (the decoder's own count for MP3 is reported in `channelCount`). */
-  channels: Float32Array[];
+  channels: Pcm[];
   /** Samples per second. */
   sampleRate: number;
   /** Detected format. */
@@ -296,8 +302,9 @@ async function decodeOgg(
 }
 
 /**
- * Downmix to mono by the mean of the channels, as `librosa.to_mono` does.
- * A single channel is returned as it is (not copied).
+ * Downmix to mono by the mean of the channels, as `librosa.to_mono` does, in
+ * float64 (the mean of two 24-bit channels needs 25 bits, more than float32
+ * holds). A single channel is returned as it is (not copied).
  *
  * @example
  * ```ts
@@ -305,13 +312,16 @@ async function decodeOgg(
  * import { toMono } from "./decode.ts";
  * const m = toMono([new Float32Array([1, 0]), new Float32Array([0, 0])]);
  * assert.ok(m[0] === 0.5 && m[1] === 0);
+ * // 0.75 + 2^-23 and 0.75: their mean is not a float32 value, and is kept exactly
+ * const x = 0.75 + 2 ** -23;
+ * assert.equal(toMono([new Float32Array([x]), new Float32Array([0.75])])[0], 0.75 + 2 ** -24);
  * ```
  */
-export function toMono(channels: Float32Array[]): Float32Array {
+export function toMono(channels: Pcm[]): Pcm {
   if (channels.length === 0) throw new RangeError("toMono: no channels");
   if (channels.length === 1) return channels[0];
   const n = channels[0].length;
-  const out = new Float32Array(n);
+  const out = new Float64Array(n);
   const k = channels.length;
   for (let i = 0; i < n; i++) {
     let s = 0;

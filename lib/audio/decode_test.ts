@@ -139,7 +139,7 @@ for (const [file, format, sr, nch, seconds] of CODEC_FIXTURES) {
     assert.equal(d.channels[0].length, Math.round(sr * seconds));
     const mono = toMono(d.channels);
     assert.equal(peakFrequency(mono.subarray(0, Math.round(sr * 0.2)), sr, 400, 480), 440);
-    const peak = mono.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const peak = Array.from(mono).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     assert.ok(peak > 0.4 && peak < 0.6, `peak ${peak}`);
     assert.deepEqual(d.tags, { title: "Tone 440", artist: "Fixture Maker", album: "Test Tones" });
   });

@@ -21,7 +21,7 @@ export interface SampleSource {
   /** Total samples the source will produce. */
   readonly length: number;
   /** Fill `out` with the next samples; return how many were written (0 at the end). */
-  read(out: Float32Array): number;
+  read(out: Float64Array): number;
 }
 
 /** A {@linkcode SampleSource} over an array already in memory. */
@@ -35,7 +35,7 @@ export class ArraySource implements SampleSource {
   constructor(readonly data: Float32Array | Float64Array) {
     this.length = data.length;
   }
-  read(out: Float32Array): number {
+  read(out: Float64Array): number {
     const n = Math.min(out.length, this.length - this.#at);
     out.set(this.data.subarray(this.#at, this.#at + n));
     this.#at += n;
@@ -130,7 +130,7 @@ export interface WindowBatch {
    * `count × 48000` samples, window-major. The buffer is reused by the next
    * batch: copy it if you keep it.
    */
-  samples: Float32Array;
+  samples: Float64Array;
   /** Timestamps (s) of these windows. */
   timestamps: Float64Array;
 }
@@ -146,7 +146,7 @@ export interface WindowBatch {
  * import { ArraySource, frameBatches, planFrames } from "./frame.ts";
  * const plan = planFrames(96000, { hopSize: 0.1, center: true });
  * let n = 0;
- * for (const b of frameBatches(new ArraySource(new Float32Array(96000)), plan, 5)) n += b.count;
+ * for (const b of frameBatches(new ArraySource(new Float64Array(96000)), plan, 5)) n += b.count;
  * assert.equal(n, 16);
  * ```
  */
@@ -165,8 +165,8 @@ export function* frameBatches(
   // span[0] is padded sample `spanStart`; the padded signal is
   // [front zeros][source][end zeros], read through `fill`.
   const spanLength = (batchSize - 1) * hop + WINDOW_SAMPLES;
-  const span = new Float32Array(spanLength);
-  const samples = new Float32Array(batchSize * WINDOW_SAMPLES);
+  const span = new Float64Array(spanLength);
+  const samples = new Float64Array(batchSize * WINDOW_SAMPLES);
   let spanStart = 0;
   let spanFilled = 0; // padded samples held: [spanStart, spanStart + spanFilled)
   let consumed = 0; // source samples read so far

@@ -7,20 +7,20 @@ import { resample } from "./resample.ts";
 import { OpenL3Error } from "../util/errors.ts";
 
 /** Windows computed the naive way, straight from spec §1.3, for comparison. */
-function naiveWindows(x: Float32Array, hopSize: number, center: boolean): Float32Array[] {
+function naiveWindows(x: Float32Array, hopSize: number, center: boolean): Float64Array[] {
   const hop = Math.trunc(hopSize * 48000);
   let padded = center ? [...new Array(24000).fill(0), ...x] : [...x];
   if (padded.length < 48000) padded = [...padded, ...new Array(48000 - padded.length).fill(0)];
   while ((padded.length - 48000) % hop !== 0) padded.push(0);
-  const out: Float32Array[] = [];
+  const out: Float64Array[] = [];
   for (let s = 0; s + 48000 <= padded.length; s += hop) {
-    out.push(Float32Array.from(padded.slice(s, s + 48000)));
+    out.push(Float64Array.from(padded.slice(s, s + 48000)));
   }
   return out;
 }
 
-function collect(x: Float32Array, hopSize: number, center: boolean, batchSize: number) {
-  const windows: Float32Array[] = [];
+function collect(x: Float32Array | Float64Array, hopSize: number, center: boolean, batchSize: number) {
+  const windows: Float64Array[] = [];
   const stamps: number[] = [];
   for (const b of frameBatches(new ArraySource(x), planFrames(x.length, { hopSize, center }), batchSize)) {
     for (let k = 0; k < b.count; k++) {
@@ -94,7 +94,7 @@ Deno.test("frame: streaming from the resampler equals framing the resampled arra
   const x = Float32Array.from({ length: 30000 }, (_, i) => Math.sin(i / 7));
   const whole = resample(x, 22050, 48000);
   const a = collect(whole, 0.1, true, 4).windows;
-  const b: Float32Array[] = [];
+  const b: Float64Array[] = [];
   const source = sourceAt48k(x, 22050);
   for (const batch of frameBatches(source, planFrames(source.length, { hopSize: 0.1, center: true }), 4)) {
     for (let k = 0; k < batch.count; k++) b.push(batch.samples.slice(k * 48000, (k + 1) * 48000));
@@ -109,7 +109,7 @@ Deno.test("frame: the batch buffer does not grow with the length of the source",
   const source = {
     length: 600 * 48000,
     at: 0,
-    read(out: Float32Array) {
+    read(out: Float64Array) {
       const n = Math.min(out.length, this.length - this.at);
       this.at += n;
       return n;
@@ -123,5 +123,5 @@ Deno.test("frame: the batch buffer does not grow with the length of the source",
   }
   assert.equal(windows, plan.windows);
   assert.equal(sizes.size, 1, "one buffer reused");
-  assert.equal([...sizes][0], 16 * 48000 * 4);
+  assert.equal([...sizes][0], 16 * 48000 * 8);
 });

@@ -105,7 +105,7 @@ export function resampledLength(nIn: number, srIn: number, srOut: number): numbe
  * import { Resampler } from "./resample.ts";
  * const x = Float32Array.from({ length: 2205 }, (_, n) => Math.sin(2 * Math.PI * 100 * n / 22050));
  * const r = new Resampler(x, 22050, 48000);
- * const y = new Float32Array(r.length);
+ * const y = new Float64Array(r.length);
  * r.read(y);
  * assert.ok(y.length === 4800);
  * ```
@@ -203,10 +203,10 @@ export class Resampler {
  * assert.ok(y.length === 48000);
  * ```
  */
-export function resample(x: ArrayLike<number>, srIn: number, srOut: number = TARGET_SR): Float32Array {
-  if (srIn === srOut) return Float32Array.from(x);
+export function resample(x: ArrayLike<number>, srIn: number, srOut: number = TARGET_SR): Float64Array {
+  if (srIn === srOut) return Float64Array.from(x);
   const r = new Resampler(x, srIn, srOut);
-  const y = new Float32Array(r.length);
+  const y = new Float64Array(r.length);
   r.read(y);
   return y;
 }

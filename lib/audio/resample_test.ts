@@ -3,6 +3,7 @@ import { decodeNpy } from "../util/npy.ts";
 import { besselI0, kaiserBestWindow, resample, resampledLength, Resampler } from "./resample.ts";
 import { ArgumentError } from "../util/errors.ts";
 import { tones22050 } from "../../tests/reference_windows.ts";
+import { decodeAudioFile, toMono } from "./decode.ts";
 
 Deno.test("resample: matches resampy 0.2.2 kaiser_best on the reference tones (≤ 1e-6)", async () => {
   const ref = decodeNpy(await Deno.readFile(fixture("tones_resampled_48000.npy")));
@@ -17,6 +18,16 @@ Deno.test("resample: float64 output agrees with resampy to rounding (≤ 1e-12)"
   const y = new Float64Array(r.length);
   r.read(y);
   assert.ok(maxAbsDiff(y, ref.data) < 1e-12);
+});
+
+Deno.test("resample: the 96 kHz 24-bit stereo file, mixed and resampled in float64, equals resampy's float64 output (≤ 1e-9)", async () => {
+  const ref = decodeNpy(await Deno.readFile(fixture("deep_resampled_48000_every10.npy")));
+  const audio = await decodeAudioFile(fixture("deep_96k_24bit_stereo.wav"));
+  assert.deepEqual([audio.sampleRate, audio.channels.length], [96000, 2]);
+  const y = resample(toMono(audio.channels), audio.sampleRate, 48000);
+  assert.equal(y.length, 144000);
+  const every10 = Float64Array.from({ length: ref.data.length }, (_, i) => y[10 * i]);
+  assertAllClose(every10, ref.data, 1e-9, "deep file resampled");
 });
 
 Deno.test("resample: besselI0 matches known values", () => {
@@ -60,12 +71,15 @@ Deno.test("resample: streaming in uneven chunks equals one call", () => {
   const x = tones22050().subarray(0, 10000);
   const whole = resample(x, 22050, 48000);
   const r = new Resampler(x, 22050, 48000);
-  const parts: number[] = [];
-  const chunk = new Float32Array(777);
-  let got: number;
-  while ((got = r.read(chunk)) > 0) parts.push(...chunk.subarray(0, got));
+  const out = new Float64Array(r.length);
+  const chunk = new Float64Array(777);
+  let got: number, at = 0;
+  while ((got = r.read(chunk)) > 0) {
+    out.set(chunk.subarray(0, got), at);
+    at += got;
+  }
   assert.equal(r.remaining, 0);
-  assert.deepEqual(new Float32Array(parts), whole);
+  assert.deepEqual(out, whole);
 });
 
 Deno.test("resample: output length is floor(n · 48000 / sr)", () => {
@@ -84,7 +98,7 @@ Deno.test("resample: bad rates and too-short input are named in the error", () =
 });
 
 Deno.test("resample: equal rates return a copy", () => {
-  const x = new Float32Array([1, 2, 3]);
+  const x = new Float64Array([1, 2, 3]);
   const y = resample(x, 48000, 48000);
   assert.deepEqual(y, x);
   assert.notEqual(y, x);

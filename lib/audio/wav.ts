@@ -21,8 +21,11 @@ export type WavEncoding =
 
 /** Decoded WAV contents. */
 export interface WavData {
-  /** One array per channel, samples in [-1, 1) for integer encodings. */
-  channels: Float32Array[];
+  /**
+   * One array per channel, samples in [-1, 1) for integer encodings: float32 where that is exact
+   * (8-, 16- and 24-bit integers, float32), float64 for 32-bit integers and float64.
+   */
+  channels: (Float32Array | Float64Array)[];
   /** Samples per second. */
   sampleRate: number;
   /** How the samples were stored. */
@@ -148,8 +151,12 @@ function readSamples(
   frames: number,
   nch: number,
   encoding: WavEncoding,
-): Float32Array[] {
-  const channels = Array.from({ length: nch }, () => new Float32Array(frames));
+): (Float32Array | Float64Array)[] {
+  const wide = encoding === "pcm32" || encoding === "float64";
+  const channels = Array.from(
+    { length: nch },
+    () => wide ? new Float64Array(frames) : new Float32Array(frames),
+  );
   let p = start;
   for (let i = 0; i < frames; i++) {
     for (let c = 0; c < nch; c++) {

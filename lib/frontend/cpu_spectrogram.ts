@@ -102,6 +102,14 @@ export function toDecibels(s: Float64Array | Float32Array): void {
  * ```
  */
 export function spectrogramPatch(window: ArrayLike<number>, repr: InputRepr): Float32Array {
+  return Float32Array.from(spectrogramPatch64(window, repr));
+}
+
+/**
+ * {@linkcode spectrogramPatch} before its float32 rounding: the float64 dB
+ * values (for comparisons with a float64 network).
+ */
+export function spectrogramPatch64(window: ArrayLike<number>, repr: InputRepr): Float64Array {
   const spec = frontendSpec(repr);
   if (window.length !== WINDOW_SAMPLES) {
     throw new ArgumentError(`a window must hold ${WINDOW_SAMPLES} samples, got ${window.length}`);
@@ -119,7 +127,7 @@ export function spectrogramPatch(window: ArrayLike<number>, repr: InputRepr): Fl
     }
   }
   toDecibels(s);
-  return Float32Array.from(s);
+  return s;
 }
 
 /**

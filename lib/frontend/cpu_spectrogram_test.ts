@@ -1,5 +1,5 @@
-import { assert, assertAllClose } from "../../tests/helpers.ts";
-import { chirpWindows, referenceArray, toneWindows } from "../../tests/reference_windows.ts";
+import { assert, assertAllClose, worstByLevel } from "../../tests/helpers.ts";
+import { chirpWindows, deepWindows, referenceArray, toneWindows } from "../../tests/reference_windows.ts";
 import { fft } from "./fft.ts";
 import { hzToMel, melFilters, melToHz } from "./mel_filters.ts";
 import { spectrogramPatch } from "./cpu_spectrogram.ts";
@@ -41,49 +41,44 @@ Deno.test("periodic Hann window", () => {
   assertAllClose(w, [0, 0.5, 1, 0.5], 1e-15);
 });
 
-/** Compare a patch with a reference where the reference is above `above` dB. */
-function compareAbove(patch: Float32Array, ref: ArrayLike<number>, above: number, tol: number, what: string) {
-  let worst = 0, count = 0;
-  for (let i = 0; i < patch.length; i++) {
-    if (ref[i] > above) {
-      worst = Math.max(worst, Math.abs(patch[i] - ref[i]));
-      count++;
-    }
-  }
-  assert.ok(count > 100, `${what}: ${count} bins above ${above} dB`);
-  assert.ok(worst <= tol, `${what}: max |diff| ${worst} dB above ${above} dB exceeds ${tol}`);
-}
-
 const CASES: [string, InputRepr, number][] = [
   ["tones_mel256_window0", "mel256", 0],
   ["tones_mel256_window5", "mel256", 5],
   ["tones_mel256_window10", "mel256", 10],
   ["tones_mel128_window5", "mel128", 5],
+  ["tones_linear_window5", "linear", 5],
 ];
 
-Deno.test("CPU frontend matches librosa's tones spectrograms within 0.01 dB above −60 dB", async () => {
+Deno.test("CPU frontend equals librosa's tones spectrograms within 1e-4 dB at every level", async () => {
   const windows = toneWindows();
   for (const [name, repr, index] of CASES) {
     const ref = await referenceArray(name);
     const spec = FRONTENDS[repr];
     assert.deepEqual(ref.shape, [spec.bins, spec.frames]);
-    compareAbove(spectrogramPatch(windows[index], repr), ref.data, -60, 0.01, name);
+    const { worst, bands } = worstByLevel(spectrogramPatch(windows[index], repr), ref.data);
+    assert.ok(worst <= 1e-4, `${name}: ${bands}`);
   }
 });
 
-Deno.test("CPU frontend matches the chirp's mel256 spectrogram (window 3) within 0.01 dB above −60 dB", async () => {
+Deno.test("CPU frontend equals the chirp's mel256 spectrogram (window 3) within 1e-4 dB at every level", async () => {
   const ref = await referenceArray("chirp_44k_mel256_window3");
-  compareAbove(spectrogramPatch((await chirpWindows())[3], "mel256"), ref.data, -60, 0.01, "chirp window 3");
+  const { worst, bands } = worstByLevel(spectrogramPatch((await chirpWindows())[3], "mel256"), ref.data);
+  assert.ok(worst <= 1e-4, `chirp window 3: ${bands}`);
 });
 
-Deno.test("CPU linear frontend matches librosa within 0.01 dB above −50 dB and 0.05 dB above −60 dB", async () => {
-  // The linear patch is 10·log10 of single-bin magnitudes: at −55 dB a bin is 3e-6 of the peak, at the
-  // float32 rounding level of the reference's own STFT, so there its figures scatter by a few 0.01 dB.
-  const ref = await referenceArray("tones_linear_window5");
-  assert.deepEqual(ref.shape, [257, 197]);
-  const patch = spectrogramPatch(toneWindows()[5], "linear");
-  compareAbove(patch, ref.data, -50, 0.01, "linear window 5");
-  compareAbove(patch, ref.data, -60, 0.05, "linear window 5");
+Deno.test("CPU frontend equals the float64 ideal of the 96 kHz 24-bit file within 1e-3 dB at every level, all frontends", async () => {
+  const windows = await deepWindows();
+  assert.equal(windows.length, 3);
+  for (const repr of ["mel256", "mel128", "linear"] as const) {
+    const ref = await referenceArray(`deep_${repr}_hop1_nocenter`);
+    const { bins, frames } = FRONTENDS[repr];
+    assert.deepEqual(ref.shape, [3, bins, frames]);
+    for (let w = 0; w < 3; w++) {
+      const expected = Array.from(ref.data).slice(w * bins * frames, (w + 1) * bins * frames);
+      const { worst, bands } = worstByLevel(spectrogramPatch(windows[w], repr), expected);
+      assert.ok(worst <= 1e-3, `deep ${repr} window ${w}: ${bands}`);
+    }
+  }
 });
 
 Deno.test("closed form: a pure tone peaks in the mel band that contains its frequency", () => {

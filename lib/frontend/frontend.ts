@@ -8,6 +8,8 @@
  */
 
 import { type DeviceChoice, type GpuContext, gpuDecision, openGpu } from "../gpu/device.ts";
+import { verifyDoubleFloat } from "../gpu/double_float.ts";
+import { OpenL3Error } from "../util/errors.ts";
 import { spectrogramBatch } from "./cpu_spectrogram.ts";
 import { FRONTENDS, type FrontendSpec, type InputRepr } from "./spec.ts";
 import { GpuFrontend, gpuSpectrogramBatch } from "./wgsl_spectrogram.ts";
@@ -33,6 +35,16 @@ export interface Frontend {
   readonly gpuCapacity?: number;
   /** Release what the frontend owns (GPU buffers; the device only when it opened it). */
   destroy(): void;
+}
+
+function cpuFrontend(spec: FrontendSpec, repr: InputRepr, why: string): Frontend {
+  return {
+    spec,
+    kind: "cpu",
+    description: `CPU, float64 (${why})`,
+    compute: (samples, count) => Promise.resolve(spectrogramBatch(samples, count, repr)),
+    destroy: () => {},
+  };
 }
 
 /** Options of {@linkcode createFrontend}. */
@@ -81,19 +93,21 @@ export async function createFrontend(options: CreateFrontendOptions = {}): Promi
   const decision = gpuDecision(choice, gpu, "--device");
   if (!decision.use || !gpu) {
     if (owns) gpu?.device.destroy();
-    return {
-      spec,
-      kind: "cpu",
-      description: `CPU, float64 (${decision.reason})`,
-      compute: (samples, count) => Promise.resolve(spectrogramBatch(samples, count, repr)),
-      destroy: () => {},
-    };
+    return cpuFrontend(spec, repr, decision.reason);
+  }
+  // the kernels' double-float arithmetic must be exact on this device, or the patches would not be
+  const check = await verifyDoubleFloat(gpu.device);
+  if (!check.ok) {
+    const why = `this device's float arithmetic fails the double-float check (${check.problem})`;
+    if (choice === "webgpu") throw new OpenL3Error(`--device webgpu: ${why}`);
+    if (owns) gpu.device.destroy();
+    return cpuFrontend(spec, repr, why);
   }
   const fe = GpuFrontend.create(gpu.device, repr, { maxWindows: options.batchSize ?? 32 });
   return {
     spec,
     kind: "webgpu",
-    description: `WebGPU on ${gpu.description} (${decision.reason})`,
+    description: `WebGPU on ${gpu.description}, double-float (${decision.reason})`,
     gpu,
     compute: (samples, count) => gpuSpectrogramBatch(fe, samples, count),
     computeOnGpu: (samples, count) => fe.run(samples, count),

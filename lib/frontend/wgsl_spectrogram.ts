@@ -3,15 +3,22 @@
  * many windows per dispatch, written straight into the network's input
  * layout (N, 1, bins, frames) in a GPU buffer that stays on the GPU.
  *
+ * The arithmetic is double-float (`gpu/double_float.ts`, ~1e-14 relative)
+ * from the float64 signal to the mel sums: the quiet half of a patch sits at
+ * 1e-6 to 1e-8 of the window's peak magnitude, where float32's rounding of
+ * the signal and of the FFT alone is 1–10 dB off. Only the logarithm is
+ * float32, on a sum already exact to far below what a dB value shows.
+ *
  * Three kernels, each from a shader builder returning `{name, cacheKey, code}`:
  * 1. `stft_magnitude`: one workgroup per (frame, window). A real FFT of n_fft
  *    points as a complex radix-2 FFT of n_fft/2 points in workgroup memory
  *    (even samples in the real part, odd in the imaginary), then the split
  *    step; periodic Hann window and reflect padding on the fly; twiddles and
- *    window come from float64 tables rounded once (WGSL's sin/cos are only
- *    good to 2^-11).
+ *    window come from float64 tables split into double-float pairs (WGSL's
+ *    sin/cos are only good to 2^-11).
  * 2. `mel_db`: the sparse mel product (each band touches only its nonzero
- *    bins) and `10·log10(max(S, 1e-10))`, one invocation per (band, frame).
+ *    bins; librosa's float32 weights are exact as they are) and
+ *    `10·log10(max(S, 1e-10))`, one invocation per (band, frame).
  * 3. `db_floor`: a parallel max reduction per window in workgroup memory,
  *    then the 80 dB floor and subtraction of the maximum, in place.
  *
@@ -23,6 +30,7 @@
 
 import { ArgumentError } from "../util/errors.ts";
 import { getPipeline, type ShaderSource } from "../gpu/pipeline.ts";
+import { doubleFloatWgsl, toDoubleFloat } from "../gpu/double_float.ts";
 import { WINDOW_SAMPLES } from "../audio/frame.ts";
 import { realFftTwiddles } from "./fft.ts";
 import {
@@ -42,13 +50,14 @@ const REDUCE_WORKGROUP = 256;
 /** 10 / log2(10): 10·log10(x) = log2(x) · this. */
 const DB_PER_LOG2 = 10 * Math.log10(2);
 
-/** Kernel 1: |STFT| of every frame of every window, frame-major per window. */
+/** Kernel 1: |STFT| of every frame of every window, frame-major per window, in double-float. */
 export function stftMagnitudeShader(spec: FrontendSpec): ShaderSource {
   const n = spec.nFft, m = n / 2, log2m = Math.log2(m);
   const wg = Math.min(FFT_WORKGROUP, m / 2);
   const pad = spec.center ? n / 2 : 0;
   const code = /* wgsl */ `
-// stft_magnitude: n_fft=${n}, hop=${spec.hop}, frames=${spec.frames}, pad=${pad}
+// stft_magnitude (double-float): n_fft=${n}, hop=${spec.hop}, frames=${spec.frames}, pad=${pad}
+${doubleFloatWgsl("params.windows == 0xffffffffu")}
 const N_FFT: u32 = ${n}u;
 const M: u32 = ${m}u;            // complex FFT size
 const LOG2M: u32 = ${log2m}u;
@@ -62,23 +71,19 @@ const WG: u32 = ${wg}u;
 struct Params { windows: u32 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> samples: array<f32>;   // windows × 48000
-@group(0) @binding(2) var<storage, read> hann: array<f32>;      // N_FFT
-@group(0) @binding(3) var<storage, read> twiddle: array<vec2<f32>>; // M + 1: exp(-2πik/N_FFT)
-@group(0) @binding(4) var<storage, read_write> mag: array<f32>; // windows × FRAMES × NBINS
+@group(0) @binding(1) var<storage, read> samples: array<vec2<f32>>; // windows × 48000, double-float
+@group(0) @binding(2) var<storage, read> hann: array<vec2<f32>>;    // N_FFT, double-float
+@group(0) @binding(3) var<storage, read> twiddle: array<vec4<f32>>; // M + 1: exp(-2πik/N_FFT), complex double-float
+@group(0) @binding(4) var<storage, read_write> mag: array<vec2<f32>>; // windows × FRAMES × NBINS, double-float
 
-var<workgroup> buf: array<vec2<f32>, M>;
+var<workgroup> buf: array<vec4<f32>, M>;
 
-fn sample_at(base: u32, p: i32) -> f32 {
+fn sample_at(base: u32, p: i32) -> vec2<f32> {
   // np.pad(mode="reflect") around the window, without repeating the edge sample
   var q = p;
   if (q < 0) { q = -q; }
   if (q >= WIN) { q = 2 * (WIN - 1) - q; }
   return samples[base + u32(q)];
-}
-
-fn cmul(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
-  return vec2<f32>(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
 }
 
 @compute @workgroup_size(WG)
@@ -90,9 +95,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let start = i32(frame * HOP) - PAD;
   // load z[k] = x[2k] + i·x[2k+1] (windowed) in bit-reversed order
   for (var k = lid; k < M; k += WG) {
-    let a = sample_at(base, start + i32(2u * k)) * hann[2u * k];
-    let b = sample_at(base, start + i32(2u * k + 1u)) * hann[2u * k + 1u];
-    buf[reverseBits(k) >> (32u - LOG2M)] = vec2<f32>(a, b);
+    let a = df_mul(sample_at(base, start + i32(2u * k)), hann[2u * k]);
+    let b = df_mul(sample_at(base, start + i32(2u * k + 1u)), hann[2u * k + 1u]);
+    buf[reverseBits(k) >> (32u - LOG2M)] = vec4<f32>(a, b);
   }
   workgroupBarrier();
   // radix-2 decimation-in-time stages
@@ -102,11 +107,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let k = t & (half - 1u);
       let a = ((t >> (s - 1u)) << s) + k;
       let b = a + half;
-      let w = twiddle[2u * k * (M >> s)]; // exp(-2πi k / 2^s) over M points
-      let zb = cmul(buf[b], w);
+      let zb = cdf_mul(buf[b], twiddle[2u * k * (M >> s)]); // exp(-2πi k / 2^s)
       let za = buf[a];
-      buf[a] = za + zb;
-      buf[b] = za - zb;
+      buf[a] = cdf_add(za, zb);
+      buf[b] = cdf_sub(za, zb);
     }
     workgroupBarrier();
   }
@@ -115,27 +119,27 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var f = lid; f <= M; f += WG) {
     let zf = buf[f % M];
     let zr = buf[(M - f) % M];
-    let zc = vec2<f32>(zr.x, -zr.y);
-    let e = 0.5 * (zf + zc);
-    let d = zf - zc;
-    let o = vec2<f32>(0.5 * d.y, -0.5 * d.x);
-    let x = e + cmul(o, twiddle[f]);
-    mag[out + f] = length(x);
+    let zc = vec4<f32>(zr.xy, -zr.zw);
+    let e = 0.5 * cdf_add(zf, zc); // halving is exact
+    let d = cdf_sub(zf, zc);
+    let o = vec4<f32>(0.5 * d.zw, -0.5 * d.xy);
+    mag[out + f] = cdf_abs(cdf_add(e, cdf_mul(o, twiddle[f])));
   }
 }
 `;
   return {
-    name: `stft_magnitude_${n}_${spec.hop}_${spec.frames}_${pad}`,
-    cacheKey: `stft:${n}:${spec.hop}:${spec.frames}:${pad}:${wg}`,
+    name: `stft_magnitude_df_${n}_${spec.hop}_${spec.frames}_${pad}`,
+    cacheKey: `stftdf:${n}:${spec.hop}:${spec.frames}:${pad}:${wg}`,
     code,
   };
 }
 
-/** Kernel 2: sparse filter product and decibels, written as (N, 1, bins, frames). */
+/** Kernel 2: sparse filter product (double-float) and decibels, written as (N, 1, bins, frames). */
 export function melDbShader(spec: FrontendSpec): ShaderSource {
   const nbins = spec.nFft / 2 + 1;
   const code = /* wgsl */ `
-// mel_db: bands=${spec.bins}, frames=${spec.frames}, fft bins=${nbins}
+// mel_db (double-float sums): bands=${spec.bins}, frames=${spec.frames}, fft bins=${nbins}
+${doubleFloatWgsl("params.windows == 0xffffffffu")}
 const BANDS: u32 = ${spec.bins}u;
 const FRAMES: u32 = ${spec.frames}u;
 const NBINS: u32 = ${nbins}u;
@@ -145,10 +149,10 @@ const DB_PER_LOG2: f32 = ${DB_PER_LOG2};
 struct Params { windows: u32 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> mag: array<f32>;      // windows × FRAMES × NBINS
-@group(0) @binding(2) var<storage, read> rows: array<u32>;     // per band: first bin, bin count, weight offset
-@group(0) @binding(3) var<storage, read> weights: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>; // windows × BANDS × FRAMES
+@group(0) @binding(1) var<storage, read> mag: array<vec2<f32>>;  // windows × FRAMES × NBINS, double-float
+@group(0) @binding(2) var<storage, read> rows: array<u32>;       // per band: first bin, bin count, weight offset
+@group(0) @binding(3) var<storage, read> weights: array<f32>;    // float32, as librosa stores them
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;  // windows × BANDS × FRAMES
 
 @compute @workgroup_size(${ELEMENTWISE_WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -161,14 +165,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let count = rows[3u * band + 1u];
   let offset = rows[3u * band + 2u];
   let src = (window * FRAMES + frame) * NBINS + first;
-  var acc = 0.0;
+  var acc = vec2<f32>(0.0, 0.0);
   for (var k = 0u; k < count; k++) {
-    acc += weights[offset + k] * mag[src + k];
+    acc = df_add(acc, df_mul_f(mag[src + k], weights[offset + k]));
   }
-  out[(window * BANDS + band) * FRAMES + frame] = log2(max(acc, AMIN)) * DB_PER_LOG2;
+  // the sum is good to ~1e-14: its float32 rounding is 2.6e-7 dB, far inside what the patch needs
+  out[(window * BANDS + band) * FRAMES + frame] = log2(max(acc.x + acc.y, AMIN)) * DB_PER_LOG2;
 }
 `;
-  return { name: `mel_db_${spec.repr}`, cacheKey: `meldb:${spec.repr}`, code };
+  return { name: `mel_db_df_${spec.repr}`, cacheKey: `meldbdf:${spec.repr}`, code };
 }
 
 /** Kernel 3: per-window max (parallel reduction), 80 dB floor, subtract the max. In place. */
@@ -240,6 +245,8 @@ export class GpuFrontend {
   readonly #device: GPUDevice;
   readonly #buffers: GPUBuffer[] = [];
   readonly #samples: GPUBuffer;
+  /** The batch's samples as double-float pairs, allocated once. */
+  readonly #upload: Float32Array<ArrayBuffer>;
   readonly #params: GPUBuffer;
   readonly #stages: { pipeline: GPUComputePipeline; bind: GPUBindGroup; groups: () => [number, number] }[];
   #count = 0;
@@ -249,10 +256,10 @@ export class GpuFrontend {
     this.spec = frontendSpec(repr);
     const spec = this.spec;
     const nbins = spec.nFft / 2 + 1;
-    const magPerWindow = spec.frames * nbins * 4;
+    const magPerWindow = spec.frames * nbins * 8;
     const outPerWindow = spec.bins * spec.frames * 4;
     const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
-    const fit = Math.floor(limit / Math.max(magPerWindow, WINDOW_SAMPLES * 4));
+    const fit = Math.floor(limit / Math.max(magPerWindow, WINDOW_SAMPLES * 8));
     this.capacity = Math.max(1, Math.min(maxWindows, fit, device.limits.maxComputeWorkgroupsPerDimension));
     const cap = this.capacity;
     const make = (label: string, size: number, usage: number) => {
@@ -262,9 +269,10 @@ export class GpuFrontend {
     };
     const S = GPUBufferUsage.STORAGE, C = GPUBufferUsage.COPY_DST;
     this.#params = make(`${repr}.params`, 16, GPUBufferUsage.UNIFORM | C);
-    this.#samples = make(`${repr}.samples`, cap * WINDOW_SAMPLES * 4, S | C);
-    const hann = make(`${repr}.hann`, spec.nFft * 4, S | C);
-    const twiddle = make(`${repr}.twiddle`, (spec.nFft / 2 + 1) * 8, S | C);
+    this.#samples = make(`${repr}.samples`, cap * WINDOW_SAMPLES * 8, S | C);
+    this.#upload = new Float32Array(cap * WINDOW_SAMPLES * 2);
+    const hann = make(`${repr}.hann`, spec.nFft * 8, S | C);
+    const twiddle = make(`${repr}.twiddle`, (spec.nFft / 2 + 1) * 16, S | C);
     const mag = make(`${repr}.magnitude`, cap * magPerWindow, S);
     const filters = frontendFilters(repr);
     const rows = new Uint32Array(3 * filters.rows);
@@ -276,11 +284,11 @@ export class GpuFrontend {
     this.output = make(`${repr}.patches`, cap * outPerWindow, S | GPUBufferUsage.COPY_SRC | C);
 
     const q = device.queue;
-    q.writeBuffer(hann, 0, Float32Array.from(hannCache(spec.nFft)));
+    q.writeBuffer(hann, 0, toDoubleFloat(hannCache(spec.nFft)));
     const { cos, sin } = realFftTwiddles(spec.nFft);
-    const tw = new Float32Array(2 * cos.length);
-    cos.forEach((c: number, k: number) => tw.set([c, -sin[k]], 2 * k));
-    q.writeBuffer(twiddle, 0, tw);
+    const tw = new Float64Array(2 * cos.length);
+    cos.forEach((c: number, k: number) => tw.set([c, -sin[k]], 2 * k)); // exp(-2πik/n) as (re, im)
+    q.writeBuffer(twiddle, 0, toDoubleFloat(tw));
     q.writeBuffer(rowsBuf, 0, rows);
     q.writeBuffer(weights, 0, filters.weights as Float32Array<ArrayBuffer>);
 
@@ -342,10 +350,8 @@ export class GpuFrontend {
     this.#count = count;
     const q = this.#device.queue;
     q.writeBuffer(this.#params, 0, new Uint32Array([count, 0, 0, 0]));
-    const f32 = samples instanceof Float32Array
-      ? samples
-      : Float32Array.from(samples.subarray(0, count * WINDOW_SAMPLES));
-    q.writeBuffer(this.#samples, 0, f32.buffer as ArrayBuffer, f32.byteOffset, count * WINDOW_SAMPLES * 4);
+    const pairs = toDoubleFloat(samples.subarray(0, count * WINDOW_SAMPLES), this.#upload);
+    q.writeBuffer(this.#samples, 0, pairs.buffer as ArrayBuffer, 0, count * WINDOW_SAMPLES * 8);
     const encoder = this.#device.createCommandEncoder({ label: `${this.spec.repr}.frontend` });
     for (const stage of this.#stages) {
       const pass = encoder.beginComputePass({ label: stage.pipeline.label });
