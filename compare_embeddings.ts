@@ -10,9 +10,9 @@
  * @module
  */
 
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { ANALYSIS_DIR, DB_PATH, VISUALIZATION_PNG } from "./files.ts";
-import { numberFlag, runCommand } from "./lib/util/cli.ts";
+import { integerFlag, runCommand } from "./lib/util/cli.ts";
 import { kMeans } from "./lib/analysis/kmeans.ts";
 import {
   extremePairs,
@@ -29,9 +29,9 @@ import {
   validateSyntheticSet,
 } from "./lib/analysis/synthetic_claims.ts";
 import { cosineSimilarity, euclideanDistance } from "./lib/util/vector_math.ts";
-import { OpenL3Error } from "./lib/util/errors.ts";
+import { ArgumentError, OpenL3Error } from "./lib/util/errors.ts";
 import { heatmapSvg, renderPng, scatterSvg } from "./lib/analysis/plot.ts";
-import { Store, type StoredConfig } from "./lib/store/sqlite_store.ts";
+import { describeRejected, Store, type StoredConfig } from "./lib/store/sqlite_store.ts";
 import { PROVENANCE_LABELS } from "./lib/model/provenance.ts";
 import { tsneMap } from "./lib/analysis/tsne_map.ts";
 
@@ -91,6 +91,18 @@ export function describeConfigs(configs: StoredConfig[]): string {
   return `${variants.size === 1 ? [...variants][0] : "mixed configurations"}, ${[...weights].join(" and ")}`;
 }
 
+/** Make a folder for output, or say clearly why it cannot be one. */
+async function ensureFolder(path: string, what: string): Promise<void> {
+  try {
+    await Deno.mkdir(path, { recursive: true });
+  } catch (e) {
+    const why = e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.NotADirectory
+      ? "is a file, not a folder"
+      : (e as Error).message;
+    throw new OpenL3Error(`${path} (${what}): ${why}`, { cause: e });
+  }
+}
+
 /** Analyse the stored vectors and write the files. */
 export async function run(options: CompareOptions = {}): Promise<CompareResult> {
   const dbPath = options.db ?? DB_PATH;
@@ -106,7 +118,10 @@ export async function run(options: CompareOptions = {}): Promise<CompareResult> 
   let all: Map<string, Float64Array>;
   let model = "";
   try {
-    all = store.vectors(options.prefix ?? "");
+    const read = store.readVectors(options.prefix ?? "");
+    all = read.vectors;
+    // a NaN or wrong-length vector is left out of every table, ranking and map, and said so
+    if (options.print !== false) { for (const r of read.rejected) console.error(describeRejected(r)); }
     model = describeConfigs(store.storedConfigs());
   } finally {
     store.close();
@@ -154,6 +169,7 @@ export async function run(options: CompareOptions = {}): Promise<CompareResult> 
   lines.push("Most similar pairs (cosine)", ...extremePairs(ids, cosine, 5, true).map(fmtPair), "");
   lines.push("Least similar pairs (cosine)", ...extremePairs(ids, cosine, 5, false).map(fmtPair), "");
   const kn = options.k ?? 3;
+  if (!Number.isInteger(kn) || kn < 1) throw new ArgumentError(`-k must be a whole number ≥ 1, got ${kn}`);
   lines.push(`Nearest neighbours (cosine, k = ${kn})`);
   ids.forEach((_, i) => {
     const nb = nearest(ids, cosine, i, kn, true).map((x) => `${nameOf.get(x.id)} ${x.value.toFixed(3)}`);
@@ -165,7 +181,8 @@ export async function run(options: CompareOptions = {}): Promise<CompareResult> 
   }
 
   const outDir = options.outDir ?? ANALYSIS_DIR;
-  await Deno.mkdir(outDir, { recursive: true });
+  await ensureFolder(outDir, "--out-dir");
+  await ensureFolder(dirname(options.png ?? VISUALIZATION_PNG), "the folder of --png");
   const files: string[] = [];
   const write = async (path: string, data: string | Uint8Array) => {
     if (typeof data === "string") await Deno.writeTextFile(path, data);
@@ -249,9 +266,9 @@ if (import.meta.main) {
       prefix: values.prefix,
       outDir: values["out-dir"],
       png: values.png,
-      clusters: values.clusters === undefined ? undefined : numberFlag(values.clusters, "clusters", 2),
-      k: numberFlag(values.k, "k", 3),
-      seed: numberFlag(values.seed, "seed", 42),
+      clusters: values.clusters === undefined ? undefined : integerFlag(values.clusters, "clusters", 2),
+      k: integerFlag(values.k, "k", 3),
+      seed: integerFlag(values.seed, "seed", 42, 0),
     });
     return 0;
   });

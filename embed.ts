@@ -10,7 +10,8 @@
  */
 
 import { DB_PATH } from "./files.ts";
-import { choiceFlag, runCommand } from "./lib/util/cli.ts";
+import { choiceFlag, numberFlag, runCommand } from "./lib/util/cli.ts";
+import { EMBED_DEFAULTS } from "./lib/pipeline/defaults.ts";
 import { ArgumentError } from "./lib/util/errors.ts";
 import { POOLINGS } from "./lib/model/pooling.ts";
 import {
@@ -39,6 +40,8 @@ Output
   -o, --output-dir DIR  also write one OpenL3-style .npz (embedding, timestamps) per file:
                         <stem>.npz, or <stem>_<suffix>.npz (files sharing a stem get a hash in the name)
   --suffix S            suffix of the .npz names
+  --max-duration S      longest audio accepted per file, seconds (default: ${EMBED_DEFAULTS.maxDuration}: 4 h);
+                        a file declaring more is refused before it is decoded
 Running
   --force               recompute files already stored with the same content and configuration
   --prune               remove stored songs under the given folders whose files are gone
@@ -60,6 +63,7 @@ if (import.meta.main) {
       frames: { type: "boolean" },
       "output-dir": { type: "string", short: "o" },
       suffix: { type: "string" },
+      "max-duration": { type: "string" },
       force: { type: "boolean" },
       prune: { type: "boolean" },
       quiet: { type: "boolean" },
@@ -83,6 +87,7 @@ if (import.meta.main) {
       frames: values.frames,
       outputDir: values["output-dir"],
       suffix: values.suffix,
+      maxDuration: numberFlag(values["max-duration"], "max-duration"),
       force: values.force,
       prune: values.prune,
       quiet: values.quiet,

@@ -14,8 +14,8 @@ import { ArgumentError, OpenL3Error, printable } from "./lib/util/errors.ts";
 import { pathId } from "./lib/store/song_id.ts";
 import { DEVICE_CHOICES } from "./lib/gpu/device.ts";
 import { BACKENDS } from "./lib/model/inference.ts";
-import { type Hit, loadIndex, type Metric, METRICS, type VectorIndex } from "./lib/analysis/vector_index.ts";
-import { Store, type StoredConfig } from "./lib/store/sqlite_store.ts";
+import { type Hit, loadIndex, type Metric, METRICS } from "./lib/analysis/vector_index.ts";
+import { describeRejected, Store, type StoredConfig } from "./lib/store/sqlite_store.ts";
 import { type EmbedderOptions, resolveEmbedderOptions } from "./lib/pipeline/embed_options.ts";
 import { MODEL_FLAGS, modelOptions } from "./lib/pipeline/model_flags.ts";
 
@@ -106,7 +106,8 @@ export async function run(options: SimilarOptions): Promise<{ queryId?: string; 
       pool: cfg?.pooling,
     });
   }
-  const index: VectorIndex = loadIndex(db);
+  const { index, rejected } = loadIndex(db);
+  if (options.verbose ?? true) { for (const r of rejected) console.error(describeRejected(r)); }
   if (index.ids.length === 0) {
     throw new OpenL3Error(`${db} holds no songs yet: embed some first (deno task embed <folder>)`);
   }

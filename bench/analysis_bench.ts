@@ -52,7 +52,7 @@ Deno.bench(`similar end to end: load the cached index of ${N} tracks + top 10`, 
   n: 5,
   warmup: 1,
 }, () => {
-  const idx = loadIndex(db);
-  idx.search(idx.vector(idx.ids.indexOf("song_123")), 10, "cosine", "song_123");
+  const { index: idx } = loadIndex(db);
+  idx.search(idx.vector(idx.row("song_123")), 10, "cosine", "song_123");
 });
 globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));

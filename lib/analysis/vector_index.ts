@@ -7,7 +7,8 @@
  */
 
 import { ArgumentError } from "../util/errors.ts";
-import { Store } from "../store/sqlite_store.ts";
+import { countNonFinite } from "../util/vector_math.ts";
+import { type RejectedVector, Store } from "../store/sqlite_store.ts";
 
 /** Search metrics. */
 export const METRICS = ["cosine", "euclidean"] as const;
@@ -116,6 +117,7 @@ export class VectorIndex {
       throw new ArgumentError(`query has ${query.length} values, the index ${this.dim}`);
     }
     if (!Number.isInteger(k) || k < 1) throw new ArgumentError(`-k must be a positive integer, got ${k}`);
+    if (countNonFinite(query) > 0) throw new ArgumentError("the query vector holds NaN or infinite values");
     const n = this.ids.length, dim = this.dim;
     const scores = new Float32Array(n);
     let qq = 0;
@@ -155,22 +157,33 @@ export class VectorIndex {
   }
 }
 
-const CACHE_MAGIC = "OL3VIDX1";
+const CACHE_MAGIC = "OL3VIDX2";
 
-/** Serialise an index with the store's vectors version. */
-export function encodeIndexCache(index: VectorIndex, version: number): Uint8Array {
-  const ids = new TextEncoder().encode(JSON.stringify(index.ids));
-  const head = 8 + 8 + 4 + 4 + 4;
-  const pad = (4 - ((head + ids.length) % 4)) % 4;
-  const out = new Uint8Array(head + ids.length + pad + index.norms.byteLength + index.unit.byteLength);
+/** What a cache file was made from: the database's identity, and the rows left out of it. */
+export interface CacheKey {
+  /** The database's random id (meta `database_id`). */
+  databaseId: number;
+  /** Its vectors counter when the cache was written. */
+  version: number;
+  /** Rows in `songs_vectors` then (indexed and left out together). */
+  rows: number;
+  /** The rows left out, with the reason, reported again on every load. */
+  rejected: RejectedVector[];
+}
+
+/** Serialise an index with the key it must match. */
+export function encodeIndexCache(index: VectorIndex, key: CacheKey): Uint8Array {
+  const text = new TextEncoder().encode(JSON.stringify({ ...key, ids: index.ids }));
+  const head = 8 + 4 + 4 + 4;
+  const pad = (4 - ((head + text.length) % 4)) % 4;
+  const out = new Uint8Array(head + text.length + pad + index.norms.byteLength + index.unit.byteLength);
   const view = new DataView(out.buffer);
   out.set(new TextEncoder().encode(CACHE_MAGIC), 0);
-  view.setFloat64(8, version, true);
-  view.setUint32(16, index.ids.length, true);
-  view.setUint32(20, index.dim, true);
-  view.setUint32(24, ids.length, true);
-  out.set(ids, head);
-  const at = head + ids.length + pad;
+  view.setUint32(8, index.ids.length, true);
+  view.setUint32(12, index.dim, true);
+  view.setUint32(16, text.length, true);
+  out.set(text, head);
+  const at = head + text.length + pad;
   out.set(new Uint8Array(index.norms.buffer, index.norms.byteOffset, index.norms.byteLength), at);
   out.set(
     new Uint8Array(index.unit.buffer, index.unit.byteOffset, index.unit.byteLength),
@@ -179,59 +192,88 @@ export function encodeIndexCache(index: VectorIndex, version: number): Uint8Arra
   return out;
 }
 
-/** Read an index cache; null when it is missing, corrupt or not of this version. */
-export function decodeIndexCache(bytes: Uint8Array, version: number): VectorIndex | null {
-  if (bytes.length < 28 || new TextDecoder().decode(bytes.subarray(0, 8)) !== CACHE_MAGIC) return null;
+/** Read an index cache and its key; null when it is not a whole, well-formed cache. */
+export function decodeIndexCache(bytes: Uint8Array): { index: VectorIndex; key: CacheKey } | null {
+  if (bytes.length < 20 || new TextDecoder().decode(bytes.subarray(0, 8)) !== CACHE_MAGIC) return null;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getFloat64(8, true) !== version) return null;
-  const count = view.getUint32(16, true), dim = view.getUint32(20, true), idLen = view.getUint32(24, true);
-  const start = 28 + idLen + ((4 - ((28 + idLen) % 4)) % 4);
+  const count = view.getUint32(8, true), dim = view.getUint32(12, true), textLen = view.getUint32(16, true);
+  const start = 20 + textLen + ((4 - ((20 + textLen) % 4)) % 4);
   if (start + count * 4 + count * dim * 4 !== bytes.length || (bytes.byteOffset + start) % 4 !== 0) {
     return null;
   }
   try {
-    const ids = JSON.parse(new TextDecoder().decode(bytes.subarray(28, 28 + idLen))) as string[];
-    if (ids.length !== count) return null;
+    const meta = JSON.parse(new TextDecoder().decode(bytes.subarray(20, 20 + textLen))) as CacheKey & {
+      ids: string[];
+    };
+    if (!Array.isArray(meta.ids) || meta.ids.length !== count) return null;
     // views on the file's bytes: no copy
     const norms = new Float32Array(bytes.buffer, bytes.byteOffset + start, count);
     const unit = new Float32Array(bytes.buffer, bytes.byteOffset + start + count * 4, count * dim);
-    return VectorIndex.fromParts(ids, dim, unit, norms);
+    const { ids, ...key } = meta;
+    return { index: VectorIndex.fromParts(ids, dim, unit, norms), key };
   } catch {
     return null;
   }
 }
 
+/** The index of a database's vectors, and the rows left out of it. */
+export interface LoadedIndex {
+  index: VectorIndex;
+  /** Stored vectors that are not sound (NaN, wrong length): never ranked; warn about them. */
+  rejected: RejectedVector[];
+  /** True when it came from the cache file. */
+  cached: boolean;
+}
+
 /**
- * The index of every stored vector, from a cache file beside the database
- * (`<db>.vectors-cache`) when it matches the store's vectors version, else
- * read from SQLite and cached (best effort: a read-only folder just means no cache).
+ * The index of every sound stored vector, from a cache file beside the
+ * database (`<db>.vectors-cache`) when it is this database's (its random id),
+ * of its current vectors (the change counter and the row count), and holds
+ * exactly its ids; else read from SQLite and cached (best effort: a read-only
+ * folder just means no cache). A database without an id (the original
+ * project's) is read every time.
  */
-export function loadIndex(dbPath: string): VectorIndex {
+export function loadIndex(dbPath: string): LoadedIndex {
   const store = Store.open(dbPath, { readOnly: true });
   try {
-    store.db.exec("BEGIN"); // one consistent snapshot: the version and the rows agree
+    store.db.exec("BEGIN"); // one consistent snapshot: the identity and the rows agree
     try {
-      const version = store.vectorsVersion();
+      const identity = store.vectorsIdentity();
       const cachePath = `${dbPath}.vectors-cache`;
-      if (version >= 0) {
+      if (identity) {
+        let hit: ReturnType<typeof decodeIndexCache> = null;
         try {
-          const cached = decodeIndexCache(Deno.readFileSync(cachePath), version);
-          if (cached) return cached;
+          hit = decodeIndexCache(Deno.readFileSync(cachePath));
         } catch { /* no cache yet */ }
+        if (
+          hit && hit.key.databaseId === identity.databaseId && hit.key.version === identity.version &&
+          hit.key.rows === identity.rows && sameIds(hit, store.songIds())
+        ) {
+          return { index: hit.index, rejected: hit.key.rejected, cached: true };
+        }
       }
-      const index = VectorIndex.fromRows(store.vectorRows());
-      if (version >= 0) {
+      const rejected: RejectedVector[] = [];
+      const index = VectorIndex.fromRows(store.vectorRows((r) => rejected.push(r)));
+      if (identity) {
         try {
           const tmp = `${cachePath}.${crypto.randomUUID()}.tmp`;
-          Deno.writeFileSync(tmp, encodeIndexCache(index, version));
+          Deno.writeFileSync(tmp, encodeIndexCache(index, { ...identity, rejected }));
           Deno.renameSync(tmp, cachePath);
         } catch { /* not writable: no cache */ }
       }
-      return index;
+      return { index, rejected, cached: false };
     } finally {
       store.db.exec("COMMIT");
     }
   } finally {
     store.close();
   }
+}
+
+/** The cache's ids, with the rows it left out, are exactly the database's ids. */
+function sameIds(hit: { index: VectorIndex; key: CacheKey }, stored: string[]): boolean {
+  if (hit.index.ids.length + hit.key.rejected.length !== stored.length) return false;
+  const cached = [...hit.index.ids, ...hit.key.rejected.map((r) => r.songId)].sort();
+  const now = [...stored].sort(); // one collation for both (SQLite's differs from JavaScript's beyond the BMP)
+  return cached.every((id, i) => id === now[i]);
 }

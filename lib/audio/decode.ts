@@ -95,14 +95,74 @@ function describeStart(bytes: Uint8Array): string {
   return head.join(" ");
 }
 
+/** Sample rates real files use: anything outside is a damaged or hostile header. */
+export const SAMPLE_RATE_RANGE = [1000, 768000] as const;
+
+/** Options of {@linkcode decodeAudioBytes}. */
+export interface DecodeOptions {
+  /**
+   * Longest audio accepted, in seconds: a file that declares (or decodes to) more is refused, so one
+   * file cannot stall a run.
+   * @default {14400}
+   */
+  maxDuration?: number;
+}
+
+/**
+ * Refuse what no real file has: a sample rate outside {@linkcode SAMPLE_RATE_RANGE}, or more audio than
+ * `maxDuration` seconds. Called with what a header declares (before decoding) and with what was decoded.
+ *
+ * @throws {AudioDecodeError} naming the file and the value.
+ */
+export function checkAudioBounds(
+  file: string,
+  sampleRate: number,
+  frames: number,
+  maxDuration: number,
+): void {
+  const [lo, hi] = SAMPLE_RATE_RANGE;
+  if (!(sampleRate >= lo && sampleRate <= hi)) {
+    throw new AudioDecodeError(
+      file,
+      `sample rate ${sampleRate} Hz is outside what audio files use (${lo}–${hi} Hz): the header is damaged`,
+    );
+  }
+  const seconds = frames / sampleRate;
+  if (seconds > maxDuration) {
+    throw new AudioDecodeError(
+      file,
+      `${(seconds / 3600).toFixed(1)} h of audio is more than the ${
+        (maxDuration / 3600).toFixed(1)
+      } h limit ` +
+        `(--max-duration)`,
+    );
+  }
+}
+
+/**
+ * How many samples are NaN or infinite: a file with any is corrupt, and one such sample turns every
+ * spectrogram frame that sees it into NaN.
+ */
+export function countNonFiniteSamples(channels: ArrayLike<number>[]): number {
+  let bad = 0;
+  for (const c of channels) for (let i = 0; i < c.length; i++) if (!Number.isFinite(c[i])) bad++;
+  return bad;
+}
+
 /**
  * Decode a file held in memory.
  *
  * @param bytes The whole file.
  * @param file The file's name or path, used in error messages.
- * @throws {AudioDecodeError} for empty, truncated, unrecognised or undecodable input.
+ * @throws {AudioDecodeError} for empty, truncated, unrecognised or undecodable input, for a sample rate
+ *   or length no real file has, and for samples that are not finite numbers.
  */
-export async function decodeAudioBytes(bytes: Uint8Array, file: string): Promise<DecodedAudio> {
+export async function decodeAudioBytes(
+  bytes: Uint8Array,
+  file: string,
+  options: DecodeOptions = {},
+): Promise<DecodedAudio> {
+  const maxDuration = options.maxDuration ?? 4 * 3600;
   if (bytes.length === 0) throw new AudioDecodeError(file, "file is empty (0 bytes)");
   const format = detectFormat(bytes);
   if (!format) {
@@ -116,7 +176,7 @@ export async function decodeAudioBytes(bytes: Uint8Array, file: string): Promise
   try {
     switch (format) {
       case "wav": {
-        const w = decodeWav(bytes, file);
+        const w = decodeWav(bytes, file, (rate, frames) => checkAudioBounds(file, rate, frames, maxDuration));
         decoded = {
           channels: w.channels,
           sampleRate: w.sampleRate,
@@ -131,7 +191,7 @@ export async function decodeAudioBytes(bytes: Uint8Array, file: string): Promise
         decoded = await decodeMp3(bytes, file);
         break;
       case "flac":
-        decoded = await decodeFlac(bytes, file);
+        decoded = await decodeFlac(bytes, file, maxDuration);
         break;
       case "ogg-vorbis":
       case "ogg-opus":
@@ -158,6 +218,15 @@ export async function decodeAudioBytes(bytes: Uint8Array, file: string): Promise
   if (decoded.channels.length === 0 || decoded.channels[0].length === 0) {
     throw new AudioDecodeError(file, `no audio: the ${format} stream decodes to 0 samples`);
   }
+  checkAudioBounds(file, decoded.sampleRate, decoded.channels[0].length, maxDuration);
+  const bad = countNonFiniteSamples(decoded.channels);
+  if (bad > 0) {
+    const total = decoded.channels.length * decoded.channels[0].length;
+    throw new AudioDecodeError(
+      file,
+      `${bad} of ${total} samples are not finite numbers (NaN or ±Inf): the audio is corrupt`,
+    );
+  }
   if (!(decoded.sampleRate > 0)) {
     throw new AudioDecodeError(file, `invalid sample rate ${decoded.sampleRate}`);
   }
@@ -174,7 +243,7 @@ export async function decodeAudioBytes(bytes: Uint8Array, file: string): Promise
  * const mono = toMono(audio.channels);
  * ```
  */
-export async function decodeAudioFile(path: string): Promise<DecodedAudio> {
+export async function decodeAudioFile(path: string, options: DecodeOptions = {}): Promise<DecodedAudio> {
   let bytes: Uint8Array;
   try {
     bytes = await readInputFile(path, { what: "an audio file" });
@@ -182,7 +251,7 @@ export async function decodeAudioFile(path: string): Promise<DecodedAudio> {
     if (e instanceof InputFileError) throw new AudioDecodeError(path, e.problem, { cause: e });
     throw e;
   }
-  return await decodeAudioBytes(bytes, path);
+  return await decodeAudioBytes(bytes, path, options);
 }
 
 function errorsOf(errors: { message: string }[]): string[] {
@@ -218,19 +287,23 @@ async function decodeMp3(bytes: Uint8Array, file: string): Promise<DecodedAudio>
 }
 
 /** FLAC STREAMINFO fields this module checks. */
-function flacStreamInfo(bytes: Uint8Array): { totalSamples: number; channels: number } | null {
+function flacStreamInfo(
+  bytes: Uint8Array,
+): { totalSamples: number; channels: number; sampleRate: number } | null {
   const at = skipId3v2(bytes) + 4; // after "fLaC"
   if (at + 4 + 34 > bytes.length || (bytes[at] & 0x7f) !== 0) return null;
   const d = bytes.subarray(at + 4, at + 4 + 34);
   const channels = ((d[12] >> 1) & 7) + 1;
+  const sampleRate = (d[10] << 12) | (d[11] << 4) | (d[12] >> 4);
   const totalSamples = (d[13] & 0x0f) * 2 ** 32 +
     ((d[14] << 24) >>> 0) + (d[15] << 16) + (d[16] << 8) + d[17];
-  return { totalSamples, channels };
+  return { totalSamples, channels, sampleRate };
 }
 
-async function decodeFlac(bytes: Uint8Array, file: string): Promise<DecodedAudio> {
+async function decodeFlac(bytes: Uint8Array, file: string, maxDuration: number): Promise<DecodedAudio> {
   const info = flacStreamInfo(bytes);
   if (!info) throw new AudioDecodeError(file, "FLAC stream has no valid STREAMINFO block");
+  checkAudioBounds(file, info.sampleRate, info.totalSamples, maxDuration);
   const decoder = new FLACDecoder();
   await decoder.ready;
   try {

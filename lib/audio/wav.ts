@@ -58,6 +58,7 @@ export function isWav(bytes: Uint8Array): boolean {
  *
  * @param bytes The whole file.
  * @param file A name for error messages.
+ * @param checkHeader Called with the declared rate and length before any sample is read (it throws to refuse).
  * @throws {AudioDecodeError} when the file is not a WAV file, is truncated, or
  *   uses an encoding this module does not read.
  *
@@ -70,7 +71,11 @@ export function isWav(bytes: Uint8Array): boolean {
  * assert.ok(wav.sampleRate === 8000 && wav.channels[0][1] === 0.5);
  * ```
  */
-export function decodeWav(bytes: Uint8Array, file: string): WavData {
+export function decodeWav(
+  bytes: Uint8Array,
+  file: string,
+  checkHeader?: (sampleRate: number, frames: number) => void,
+): WavData {
   if (!isWav(bytes)) {
     throw new AudioDecodeError(file, "not a RIFF/WAVE file");
   }
@@ -124,6 +129,7 @@ export function decodeWav(bytes: Uint8Array, file: string): WavData {
       }
       const frames = Math.floor(declared / frame);
       if (frames === 0) throw new AudioDecodeError(file, "no audio: the data chunk holds no samples");
+      checkHeader?.(fmt.sampleRate, frames);
       return {
         channels: readSamples(view, body, frames, fmt.channels, encoding),
         sampleRate: fmt.sampleRate,

@@ -22,6 +22,7 @@ import { pathId } from "../store/song_id.ts";
 import { Store, StoreError } from "../store/sqlite_store.ts";
 import { ArgumentError, AudioDecodeError, OpenL3Error, printable } from "../util/errors.ts";
 import { sha256 } from "../util/hash.ts";
+import { countNonFinite } from "../util/vector_math.ts";
 import { InputFileError, readInputFile } from "../util/input_file.ts";
 import { TOOL_VERSION } from "../util/version.ts";
 import { EMBED_DEFAULTS } from "./defaults.ts";
@@ -59,6 +60,11 @@ export interface CollectionOptions extends EmbedderOptions {
   force?: boolean;
   /** Remove stored songs under the input folders whose files are gone. */
   prune?: boolean;
+  /**
+   * Longest audio accepted per file, in seconds (a header declaring more is refused before decoding).
+   * @default {14400}
+   */
+  maxDuration?: number;
   /** Extensions to pick up in folders; default {@linkcode AUDIO_EXTENSIONS}. */
   extensions?: string[];
   /** Song id of a file: default its real absolute path (unique and stable across runs). */
@@ -131,10 +137,10 @@ async function readFile(path: string, id: string): Promise<Prepared> {
   return p;
 }
 
-async function decode(p: Prepared): Promise<Prepared> {
+async function decode(p: Prepared, maxDuration: number): Promise<Prepared> {
   if (p.error || p.audio || !p.bytes) return p;
   try {
-    p.audio = await decodeAudioBytes(p.bytes, p.path);
+    p.audio = await decodeAudioBytes(p.bytes, p.path, { maxDuration });
   } catch (e) {
     p.error = e;
   }
@@ -176,8 +182,19 @@ async function embedSong(
     frames?.timestamps.set(b.timestamps, b.start);
     onProgress((b.start + b.count) / b.windows);
   });
-  return { vector: pooler.result(), frames, windows: plan.windows, warnings: plan.warnings };
+  const vector = pooler.result();
+  // a non-finite embedding is never stored: it would rank first or last against everything
+  const bad = countNonFinite(vector) + (frames ? countNonFinite(frames.embedding) : 0);
+  if (bad > 0) {
+    throw new NonFiniteEmbeddingError(
+      `the network (${e.session.backend}) gave ${bad} NaN or infinite values: not stored`,
+    );
+  }
+  return { vector, frames, windows: plan.windows, warnings: plan.warnings };
 }
+
+/** The network gave NaN or infinite values for a file. */
+export class NonFiniteEmbeddingError extends OpenL3Error {}
 
 /**
  * Embed every audio file of the inputs into the database.
@@ -198,6 +215,10 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
     throw new ArgumentError(`--pool must be one of ${POOLINGS.join(", ")}; got "${pool}"`);
   }
   const quiet = options.quiet ?? false;
+  const maxDuration = options.maxDuration ?? EMBED_DEFAULTS.maxDuration;
+  if (!(maxDuration > 0)) {
+    throw new ArgumentError(`--max-duration must be a positive number of seconds, got ${maxDuration}`);
+  }
   const idOf = options.idOf ?? pathId;
   const found = await findAudioFiles(options.inputs, options.extensions);
   const files = found.files;
@@ -287,9 +308,11 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
         next = i + 1 < files.length ? readFile(files[i + 1], ids[i + 1]) : undefined;
         continue;
       }
-      await decode(p);
+      await decode(p, maxDuration);
       // read and decode the next file while this one is in the network
-      next = i + 1 < files.length ? readFile(files[i + 1], ids[i + 1]).then(decode) : undefined;
+      next = i + 1 < files.length
+        ? readFile(files[i + 1], ids[i + 1]).then((n) => decode(n, maxDuration))
+        : undefined;
       const duration = p.audio ? p.audio.channels[0].length / p.audio.sampleRate : 0;
       progress?.start(p.path, duration);
       try {
@@ -351,7 +374,9 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
         // the database itself, or a bug: stop; bad input: record and go on
         if (err instanceof StoreError || !isInputError(err)) throw err;
         summary.failed++;
-        store.putFailure(pathId(p.path), (err as Error).message);
+        // a stored vector of content the file no longer has must not outlive it
+        const stale = stored && p.hash !== undefined && stored.contentHash !== p.hash ? p.id : undefined;
+        store.putFailure(pathId(p.path), (err as Error).message, stale);
         say(`✗ ${printable(p.id)}: ${problemOf(err)}`);
         progress?.finish();
       }

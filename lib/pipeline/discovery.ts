@@ -14,7 +14,7 @@ export const AUDIO_EXTENSIONS = [".mp3", ".wav", ".wave", ".flac", ".ogg", ".oga
 
 /** What a walk found. */
 export interface Discovery {
-  /** Audio files, sorted within each folder, each once. */
+  /** Audio files, sorted within each folder, each real file once (however many links lead to it). */
   files: string[];
   /** Files passed over in folders, counted by extension (`(none)` for no extension). */
   passedOver: Map<string, number>;
@@ -30,7 +30,14 @@ export interface Discovery {
  * @throws {ArgumentError} when an input does not exist.
  */
 export async function findAudioFiles(inputs: string[], extensions = AUDIO_EXTENSIONS): Promise<Discovery> {
-  const found = new Set<string>();
+  const found = new Map<string, string>(); // real path → the first path that reached it
+  const add = async (p: string) => {
+    let real = p;
+    try {
+      real = await Deno.realPath(p);
+    } catch { /* unreadable: kept under its own name, the reader says what is wrong */ }
+    if (!found.has(real)) found.set(real, p);
+  };
   const passedOver = new Map<string, number>();
   const special: string[] = [];
   const seenDirs = new Set<string>();
@@ -55,7 +62,7 @@ export async function findAudioFiles(inputs: string[], extensions = AUDIO_EXTENS
       }
       if (isDir) await walk(p);
       else if (!isFile) special.push(p);
-      else if (extensions.includes(extname(e.name).toLowerCase())) found.add(p);
+      else if (extensions.includes(extname(e.name).toLowerCase())) await add(p);
       else {
         const ext = extname(e.name).toLowerCase() || "(none)";
         passedOver.set(ext, (passedOver.get(ext) ?? 0) + 1);
@@ -70,9 +77,9 @@ export async function findAudioFiles(inputs: string[], extensions = AUDIO_EXTENS
       throw new ArgumentError(`input not found: ${input}`);
     }
     if (info.isDirectory) await walk(input);
-    else found.add(input); // regular or not: the decoder's reader says what is wrong with it
+    else await add(input); // regular or not: the file reader says what is wrong with it
   }
-  return { files: [...found], passedOver, special };
+  return { files: [...found.values()], passedOver, special };
 }
 
 /**

@@ -12,7 +12,8 @@
 
 import { DatabaseSync } from "node:sqlite";
 import { dirname } from "node:path";
-import { OpenL3Error } from "../util/errors.ts";
+import { OpenL3Error, printable } from "../util/errors.ts";
+import { countNonFinite } from "../util/vector_math.ts";
 import { configKey, type ModelConfig, type NumbersConfig } from "./model_config.ts";
 
 export { configKey, type ModelConfig } from "./model_config.ts";
@@ -22,6 +23,44 @@ export const SCHEMA_VERSION = 4;
 
 /** A store error (full disk, read-only file, locked too long, …), naming the database. */
 export class StoreError extends OpenL3Error {}
+
+/** A stored vector left out of every analysis, and why. */
+export interface RejectedVector {
+  /** The database. */
+  db: string;
+  /** The song. */
+  songId: string;
+  /** What is wrong with its vector. */
+  problem: string;
+}
+
+/** The warning line for a vector left out. */
+export function describeRejected(r: RejectedVector): string {
+  return `warning: ${r.db}: the vector of ${printable(r.songId)} ${r.problem}: left out`;
+}
+
+/** What is wrong with a stored vector BLOB, or null when it is sound. */
+export function vectorProblem(blob: Uint8Array | null, expectedSize?: number): string | null {
+  if (!(blob instanceof Uint8Array)) return "is not a BLOB";
+  if (blob.length === 0 || blob.length % 8 !== 0) {
+    return `is ${blob.length} bytes, not a whole number of float64 values`;
+  }
+  if (expectedSize !== undefined && blob.length !== expectedSize * 8) {
+    return `has ${blob.length / 8} values, its configuration says ${expectedSize}`;
+  }
+  const bad = countNonFinite(blobToVector(blob));
+  return bad > 0 ? `holds ${bad} NaN or infinite values` : null;
+}
+
+/** A vector that must not be stored: it holds NaN or infinite values. */
+export class NonFiniteVectorError extends OpenL3Error {}
+
+function assertFinite(what: string, v: ArrayLike<number>): void {
+  const bad = countNonFinite(v);
+  if (bad > 0) {
+    throw new NonFiniteVectorError(`${what}: ${bad} of ${v.length} values are NaN or infinite: not stored`);
+  }
+}
 
 /** A configuration the stored songs were made with: what decides the numbers, and the weights' provenance. */
 export type StoredConfig = NumbersConfig & Pick<ModelConfig, "weightsProvenance">;
@@ -269,6 +308,7 @@ export class Store {
 
   /** Store only a vector (the original's table). */
   putVector(songId: string, vector: ArrayLike<number>): void {
+    assertFinite(`the vector of ${songId}`, vector);
     this.#guard(`storing ${songId}`, () => {
       this.db.prepare("INSERT OR REPLACE INTO songs_vectors(song_id, vector) VALUES (?, ?)").run(
         songId,
@@ -286,6 +326,8 @@ export class Store {
     config: ModelConfig,
     frames?: { embedding: Float32Array; timestamps: Float64Array; size: number },
   ): void {
+    assertFinite(`the vector of ${song.songId}`, vector);
+    if (frames) assertFinite(`the frames of ${song.songId}`, frames.embedding);
     this.transaction(() => {
       const cid = this.configId(config);
       this.db.prepare(
@@ -325,9 +367,14 @@ export class Store {
     });
   }
 
-  /** Record a failure: one row per file, the latest error, and how many runs it failed. */
-  putFailure(path: string, error: string): void {
-    this.#guard(`recording the failure of ${path}`, () => {
+  /**
+   * Record a failure: one row per file, the latest error, and how many runs failed on it. With
+   * `staleSongId`, that song's vector (made from content the file no longer has) is removed in the same
+   * transaction.
+   */
+  putFailure(path: string, error: string, staleSongId?: string): void {
+    this.transaction(() => {
+      if (staleSongId !== undefined) this.#removeSong(staleSongId);
       this.db.prepare(
         `INSERT INTO failures(path, error, at) VALUES (?,?,?)
          ON CONFLICT(path) DO UPDATE SET error = excluded.error, at = excluded.at, attempts = attempts + 1`,
@@ -363,17 +410,20 @@ export class Store {
     };
   }
 
-  /** Every song vector, by id (optionally those whose id starts with a prefix). */
+  /**
+   * Every sound song vector, by id (optionally those whose id starts with a prefix). Vectors that are
+   * not sound (see {@linkcode vectorRows}) are left out; {@linkcode readVectors} says which.
+   */
   vectors(prefix = ""): Map<string, Float64Array> {
-    const rows = this.#guard(
-      "reading vectors",
-      () =>
-        this.db.prepare(
-          "SELECT song_id, vector FROM songs_vectors WHERE substr(song_id, 1, ?) = ? ORDER BY song_id",
-        )
-          .all(prefix.length, prefix),
-    ) as { song_id: string; vector: Uint8Array }[];
-    return new Map(rows.map((r) => [r.song_id, blobToVector(r.vector)]));
+    return this.readVectors(prefix).vectors;
+  }
+
+  /** The sound vectors by id, and the rows left out with the reason (for a warning). */
+  readVectors(prefix = ""): { vectors: Map<string, Float64Array>; rejected: RejectedVector[] } {
+    const rejected: RejectedVector[] = [];
+    const vectors = new Map<string, Float64Array>();
+    for (const r of this.vectorRows((x) => rejected.push(x), prefix)) vectors.set(r.id, r.vector);
+    return { vectors, rejected };
   }
 
   /** The distinct configurations (the parts that decide the numbers) the stored songs were made with. */
@@ -400,6 +450,33 @@ export class Store {
     }));
   }
 
+  /**
+   * What a cache of this database's vectors must match: a random id the database was given (schema ≥ 4),
+   * the counter every change to the vectors bumps, and the row count. Null for a database without them
+   * (the original project's): such a database is not cached.
+   */
+  vectorsIdentity(): { databaseId: number; version: number; rows: number } | null {
+    try {
+      const id = this.db.prepare("SELECT value FROM meta WHERE key = 'database_id'").get() as
+        | { value: number }
+        | undefined;
+      const version = this.vectorsVersion();
+      if (!id || version < 0) return null;
+      const rows = this.db.prepare("SELECT count(*) AS n FROM songs_vectors").get() as { n: number };
+      return { databaseId: Number(id.value), version, rows: Number(rows.n) };
+    } catch {
+      return null;
+    }
+  }
+
+  /** Every stored song id, in id order (to check a cache against). */
+  songIds(): string[] {
+    return (this.db.prepare("SELECT song_id FROM songs_vectors ORDER BY song_id").all() as {
+      song_id: string;
+    }[])
+      .map((r) => String(r.song_id));
+  }
+
   /** The counter every change to `songs_vectors` bumps (schema ≥ 3); -1 when the file has none. */
   vectorsVersion(): number {
     try {
@@ -412,14 +489,39 @@ export class Store {
     }
   }
 
-  /** Every (id, vector) row, streamed (no map of all vectors is built). */
-  *vectorRows(): Generator<{ id: string; vector: Float64Array }> {
-    const it = this.db.prepare("SELECT song_id, vector FROM songs_vectors ORDER BY song_id")
-      .iterate() as Iterable<{
-        song_id: string;
-        vector: Uint8Array;
-      }>;
-    for (const r of it) yield { id: r.song_id, vector: blobToVector(r.vector) };
+  /**
+   * Every sound (id, vector) row, streamed (no map of all vectors is built), in id order. A row is left
+   * out, and passed to `onRejected` with the reason, when its BLOB is not float64 values, when its length
+   * is not its configuration's embedding size, or when it holds NaN or infinite values: such a vector is
+   * never ranked or analysed.
+   */
+  *vectorRows(
+    onRejected: (r: RejectedVector) => void = () => {},
+    prefix = "",
+  ): Generator<{ id: string; vector: Float64Array }> {
+    const withConfig = this.hasTable("songs") && this.hasTable("model_configs");
+    const sql = withConfig
+      ? `SELECT v.song_id, v.vector, c.embedding_size FROM songs_vectors v
+           LEFT JOIN songs s ON s.song_id = v.song_id LEFT JOIN model_configs c ON c.id = s.config_id
+         WHERE substr(v.song_id, 1, ?) = ? ORDER BY v.song_id`
+      : "SELECT song_id, vector, NULL AS embedding_size FROM songs_vectors WHERE substr(song_id, 1, ?) = ? ORDER BY song_id";
+    const it = this.#guard(
+      "reading vectors",
+      () => this.db.prepare(sql).iterate(prefix.length, prefix),
+    ) as Iterable<{
+      song_id: string;
+      vector: Uint8Array | null;
+      embedding_size: number | null;
+    }>;
+    for (const r of it) {
+      const id = String(r.song_id);
+      const problem = vectorProblem(
+        r.vector,
+        r.embedding_size === null ? undefined : Number(r.embedding_size),
+      );
+      if (problem) onRejected({ db: this.path, songId: id, problem });
+      else yield { id, vector: blobToVector(r.vector!) };
+    }
   }
 
   /** Frame embeddings of a song (float32), with timestamps. */
@@ -465,12 +567,14 @@ export class Store {
   /** Remove songs (vector, frames, record) in one transaction. */
   remove(songIds: string[]): void {
     this.transaction(() => {
-      for (const id of songIds) {
-        for (const table of ["songs", "songs_vectors", "frames"]) {
-          this.db.prepare(`DELETE FROM ${table} WHERE song_id = ?`).run(id);
-        }
-      }
+      for (const id of songIds) this.#removeSong(id);
     });
+  }
+
+  #removeSong(id: string): void {
+    for (const table of ["songs", "songs_vectors", "frames"]) {
+      this.db.prepare(`DELETE FROM ${table} WHERE song_id = ?`).run(id);
+    }
   }
 
   /** `PRAGMA integrity_check` result ("ok" when sound). */
