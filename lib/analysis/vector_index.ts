@@ -218,6 +218,7 @@ export function decodeIndexCache(bytes: Uint8Array): { index: VectorIndex; key: 
 
 /** The index of a database's vectors, and the rows left out of it. */
 export interface LoadedIndex {
+  /** The sound vectors. */
   index: VectorIndex;
   /** Stored vectors that are not sound (NaN, wrong length): never ranked; warn about them. */
   rejected: RejectedVector[];
