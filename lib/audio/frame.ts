@@ -126,13 +126,143 @@ export interface WindowBatch {
   start: number;
   /** Windows in this batch. */
   count: number;
-  /**
-   * `count × 48000` samples, window-major. The buffer is reused by the next
-   * batch: copy it if you keep it.
-   */
+  /** `count × 48000` samples, window-major (a buffer of its own: it may be kept or transferred). */
   samples: Float64Array;
   /** Timestamps (s) of these windows. */
   timestamps: Float64Array;
+}
+
+/**
+ * Framing fed in chunks: {@linkcode push} the 48 kHz signal as it is
+ * resampled, take the batches that become complete, and {@linkcode end} it
+ * for the last windows, padded as OpenL3 pads them. The number of windows is
+ * known only at the end; memory is one batch's span whatever the length.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { WindowFramer } from "./frame.ts";
+ * const framer = new WindowFramer({ hopSize: 0.1, center: true }, 5);
+ * let n = framer.push(new Float64Array(60000)).reduce((s, b) => s + b.count, 0);
+ * n += framer.push(new Float64Array(36000)).reduce((s, b) => s + b.count, 0);
+ * const { batches, plan } = framer.end();
+ * n += batches.reduce((s, b) => s + b.count, 0);
+ * assert.deepEqual([n, plan.windows], [16, 16]); // 2 s at 48 kHz
+ * ```
+ */
+export class WindowFramer {
+  readonly options: FrameOptions;
+  readonly batchSize: number;
+  readonly #hop: number;
+  #span: Float64Array;
+  #filled = 0;
+  /** Padded samples still to discard before span[0] (a hop longer than a window leaves gaps). */
+  #skip = 0;
+  /** Source samples pushed. */
+  #length = 0;
+  #next = 0;
+  #ended = false;
+
+  /**
+   * A framer for OpenL3's hop and centring, giving batches of `batchSize` windows.
+   * @param options OpenL3's `hop_size` and `center`.
+   * @param batchSize Windows per batch.
+   */
+  constructor(options: FrameOptions, batchSize: number) {
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new ArgumentError(`batch size must be a positive integer, got ${batchSize}`);
+    }
+    planFrames(1, options); // checks the hop
+    this.options = options;
+    this.batchSize = batchSize;
+    this.#hop = Math.trunc(options.hopSize * TARGET_SR);
+    this.#span = new Float64Array((batchSize - 1) * this.#hop + WINDOW_SAMPLES);
+    if (options.center) this.#append(new Float64Array(WINDOW_SAMPLES / 2));
+  }
+
+  /** Windows emitted so far. */
+  get windows(): number {
+    return this.#next;
+  }
+
+  /** Source samples pushed so far. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Feed samples; returns the batches now complete. */
+  push(x: ArrayLike<number>): WindowBatch[] {
+    if (this.#ended) throw new ArgumentError("WindowFramer: push after end");
+    this.#length += x.length;
+    const out: WindowBatch[] = [];
+    let at = 0;
+    while (at < x.length) {
+      // discard a gap, then fill the span, emitting every full batch
+      if (this.#skip > 0) {
+        const d = Math.min(this.#skip, x.length - at);
+        this.#skip -= d;
+        at += d;
+        continue;
+      }
+      const take = Math.min(x.length - at, this.#span.length - this.#filled);
+      this.#span.set(subarrayOf(x, at, at + take), this.#filled);
+      this.#filled += take;
+      at += take;
+      if (this.#filled === this.#span.length) out.push(this.#emit(this.batchSize));
+    }
+    return out;
+  }
+
+  /** The signal has ended: the remaining windows (zero-padded at the end), and the whole plan. */
+  end(): { batches: WindowBatch[]; plan: FramePlan } {
+    if (this.#ended) throw new ArgumentError("WindowFramer: end twice");
+    this.#ended = true;
+    const plan = planFrames(this.#length, this.options);
+    const batches: WindowBatch[] = [];
+    while (this.#next < plan.windows) {
+      const count = Math.min(this.batchSize, plan.windows - this.#next);
+      this.#span.fill(0, this.#filled);
+      this.#filled = this.#span.length;
+      batches.push(this.#emit(count));
+    }
+    return { batches, plan };
+  }
+
+  #append(x: Float64Array) {
+    this.#span.set(x, this.#filled);
+    this.#filled += x.length;
+  }
+
+  /** Emit `count` windows starting at the span's start, then drop what no later window needs. */
+  #emit(count: number): WindowBatch {
+    const hop = this.#hop;
+    const samples = new Float64Array(count * WINDOW_SAMPLES);
+    for (let k = 0; k < count; k++) {
+      samples.set(this.#span.subarray(k * hop, k * hop + WINDOW_SAMPLES), k * WINDOW_SAMPLES);
+    }
+    const batch = {
+      start: this.#next,
+      count,
+      samples,
+      timestamps: windowTimestamps(this.#next, count, this.options.hopSize),
+    };
+    this.#next += count;
+    const drop = count * hop; // the next window starts here
+    if (drop < this.#filled) {
+      this.#span.copyWithin(0, drop, this.#filled);
+      this.#filled -= drop;
+    } else {
+      this.#skip = drop - this.#filled;
+      this.#filled = 0;
+    }
+    return batch;
+  }
+}
+
+function subarrayOf(x: ArrayLike<number>, from: number, to: number): ArrayLike<number> {
+  return (x as Float64Array).subarray
+    ? (x as Float64Array).subarray(from, to)
+    : Array.prototype.slice.call(x, from, to);
 }
 
 /**
@@ -155,68 +285,17 @@ export function* frameBatches(
   plan: FramePlan,
   batchSize: number,
 ): Generator<WindowBatch> {
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new ArgumentError(`batch size must be a positive integer, got ${batchSize}`);
-  }
   if (plan.length !== source.length) {
     throw new ArgumentError(`the plan is for ${plan.length} samples, the source has ${source.length}`);
   }
-  const { hop, front, windows, hopSize } = plan;
-  // span[0] is padded sample `spanStart`; the padded signal is
-  // [front zeros][source][end zeros], read through `fill`.
-  const spanLength = (batchSize - 1) * hop + WINDOW_SAMPLES;
-  const span = new Float64Array(spanLength);
-  const samples = new Float64Array(batchSize * WINDOW_SAMPLES);
-  let spanStart = 0;
-  let spanFilled = 0; // padded samples held: [spanStart, spanStart + spanFilled)
-  let consumed = 0; // source samples read so far
-
-  const fill = (upTo: number) => {
-    // make span hold padded samples [spanStart, upTo)
-    while (spanStart + spanFilled < upTo) {
-      const p = spanStart + spanFilled; // next padded index
-      const want = upTo - p;
-      const dst = span.subarray(spanFilled, spanFilled + want);
-      if (p < front) {
-        const z = Math.min(want, front - p);
-        dst.fill(0, 0, z);
-        spanFilled += z;
-      } else if (consumed < source.length) {
-        const got = source.read(dst.subarray(0, Math.min(want, source.length - consumed)));
-        if (got === 0) throw new OpenL3Error("sample source ended before its declared length");
-        consumed += got;
-        spanFilled += got;
-      } else {
-        dst.fill(0);
-        spanFilled += want;
-      }
-    }
-  };
-
-  // drop the padded samples before `to` (reading past any that no window needs)
-  const advance = (to: number) => {
-    while (spanStart < to) {
-      if (spanFilled === 0) fill(spanStart + Math.min(spanLength, to - spanStart));
-      const d = Math.min(to - spanStart, spanFilled);
-      span.copyWithin(0, d, spanFilled);
-      spanFilled -= d;
-      spanStart += d;
-    }
-  };
-
-  for (let start = 0; start < windows; start += batchSize) {
-    const count = Math.min(batchSize, windows - start);
-    const first = start * hop;
-    advance(first);
-    fill(first + (count - 1) * hop + WINDOW_SAMPLES);
-    for (let k = 0; k < count; k++) {
-      samples.set(span.subarray(k * hop, k * hop + WINDOW_SAMPLES), k * WINDOW_SAMPLES);
-    }
-    yield {
-      start,
-      count,
-      samples: samples.subarray(0, count * WINDOW_SAMPLES),
-      timestamps: windowTimestamps(start, count, hopSize),
-    };
+  const framer = new WindowFramer({ hopSize: plan.hopSize, center: plan.front > 0 }, batchSize);
+  const chunk = new Float64Array(1 << 16);
+  let consumed = 0;
+  while (consumed < source.length) {
+    const got = source.read(chunk.subarray(0, Math.min(chunk.length, source.length - consumed)));
+    if (got === 0) throw new OpenL3Error("sample source ended before its declared length");
+    consumed += got;
+    yield* framer.push(chunk.subarray(0, got));
   }
+  yield* framer.end().batches;
 }

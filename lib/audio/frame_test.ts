@@ -1,6 +1,7 @@
 import { assert, fixture } from "../../tests/helpers.ts";
 import { decodeNpy } from "../util/npy.ts";
-import { ArraySource, frameBatches, planFrames, sourceAt48k, WINDOW_SAMPLES } from "./frame.ts";
+import { ArraySource, frameBatches, planFrames, sourceAt48k, WINDOW_SAMPLES, WindowFramer } from "./frame.ts";
+import { Rng } from "../util/rng.ts";
 
 const C = { hopSize: 0.1, center: true }, NC = { hopSize: 0.1, center: false };
 import { resample } from "./resample.ts";
@@ -34,6 +35,31 @@ function collect(x: Float32Array | Float64Array, hopSize: number, center: boolea
 function ramp(n: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => (i + 1) / n);
 }
+
+Deno.test("frame: pushed in random chunks, the windows equal the direct construction (centred or not, gaps too)", () => {
+  const rng = new Rng(11);
+  for (const [n, hop, center] of [[100000, 0.35, true], [200000, 1.7, false], [30000, 0.1, true]] as const) {
+    const x = ramp(n);
+    const expected = naiveWindows(x, hop, center);
+    const framer = new WindowFramer({ hopSize: hop, center }, 3);
+    const got: Float64Array[] = [];
+    const take = (bs: { count: number; samples: Float64Array }[]) => {
+      for (const b of bs) {
+        for (let k = 0; k < b.count; k++) got.push(b.samples.slice(k * 48000, (k + 1) * 48000));
+      }
+    };
+    for (let i = 0; i < n;) {
+      const c = 1 + Math.floor(rng.uniform() * 20000);
+      take(framer.push(x.subarray(i, i + c)));
+      i += c;
+    }
+    const { batches, plan } = framer.end();
+    take(batches);
+    assert.equal(got.length, expected.length);
+    assert.equal(plan.windows, expected.length);
+    got.forEach((w, i) => assert.deepEqual(w, expected[i], `window ${i} (${n}, ${hop}, ${center})`));
+  }
+});
 
 Deno.test("frame: 2 s at 22 050 Hz gives 16 windows with the reference timestamps", async () => {
   const ref = decodeNpy(await Deno.readFile(fixture("tones_timestamps.npy")));
@@ -103,7 +129,7 @@ Deno.test("frame: streaming from the resampler equals framing the resampled arra
   a.forEach((w, i) => assert.deepEqual(b[i], w));
 });
 
-Deno.test("frame: the batch buffer does not grow with the length of the source", () => {
+Deno.test("frame: no batch buffer grows with the length of the source", () => {
   // 10 minutes at 48 kHz, through a source that synthesises samples on demand
   const sizes = new Set<number>();
   const source = {
@@ -122,6 +148,5 @@ Deno.test("frame: the batch buffer does not grow with the length of the source",
     windows += b.count;
   }
   assert.equal(windows, plan.windows);
-  assert.equal(sizes.size, 1, "one buffer reused");
-  assert.equal([...sizes][0], 16 * 48000 * 8);
+  assert.ok(Math.max(...sizes) <= 16 * 48000 * 8, "no batch holds more than 16 windows");
 });

@@ -1,6 +1,13 @@
 import { assert, assertAllClose, fixture, maxAbsDiff, sine } from "../../tests/helpers.ts";
 import { decodeNpy } from "../util/npy.ts";
-import { besselI0, kaiserBestWindow, resample, resampledLength, Resampler, StreamResampler } from "./resample.ts";
+import {
+  besselI0,
+  kaiserBestWindow,
+  resample,
+  resampledLength,
+  Resampler,
+  StreamResampler,
+} from "./resample.ts";
 import { Rng } from "../util/rng.ts";
 import { ArgumentError } from "../util/errors.ts";
 import { tones22050 } from "../../tests/reference_windows.ts";

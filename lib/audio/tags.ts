@@ -159,6 +159,23 @@ export function readOggTags(bytes: Uint8Array): Tags {
   return {};
 }
 
+/** Tags of a RIFF INFO list: the body of a LIST chunk after its "INFO" type. */
+export function readRiffInfoList(body: Uint8Array): Tags {
+  const tags: Tags = {};
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  let p = 0;
+  while (p + 8 <= body.length) {
+    const sub = String.fromCharCode(...body.subarray(p, p + 4));
+    const len = view.getUint32(p + 4, true);
+    const key = RIFF_INFO[sub];
+    if (key) {
+      tags[key] = clean(new TextDecoder().decode(body.subarray(p + 8, Math.min(body.length, p + 8 + len))));
+    }
+    p += 8 + len + (len & 1);
+  }
+  return tags;
+}
+
 /** Tags of a WAV file's LIST/INFO chunk. */
 export function readWavTags(bytes: Uint8Array): Tags {
   const tags: Tags = {};

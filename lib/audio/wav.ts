@@ -142,7 +142,8 @@ export function decodeWav(
   throw new AudioDecodeError(file, fmt ? "truncated: no data chunk" : "truncated: no fmt chunk");
 }
 
-function encodingOf(tag: number, bits: number, file: string): WavEncoding {
+/** The encoding of a fmt chunk's format tag and bit depth, or an error naming them. */
+export function encodingOf(tag: number, bits: number, file: string): WavEncoding {
   if (tag === FORMAT_PCM && [8, 16, 24, 32].includes(bits)) return `pcm${bits}` as WavEncoding;
   if (tag === FORMAT_FLOAT && (bits === 32 || bits === 64)) return `float${bits}` as WavEncoding;
   throw new AudioDecodeError(
@@ -151,7 +152,11 @@ function encodingOf(tag: number, bits: number, file: string): WavEncoding {
   );
 }
 
-function readSamples(
+/**
+ * Samples of `frames` interleaved frames at `start` of a view, one array per channel: float32 where
+ * that is exact, float64 for 32-bit integers and float64.
+ */
+export function readSamples(
   view: DataView,
   start: number,
   frames: number,
