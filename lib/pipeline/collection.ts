@@ -14,26 +14,19 @@
  */
 
 import { join } from "node:path";
-import { decodeAudioBytes, type DecodedAudio, toMono } from "../audio/decode.ts";
-import { sourceAt48k } from "../audio/frame.ts";
+import { gpuDecision, openGpu } from "../gpu/device.ts";
 import { FramePooler, type Pooling, POOLINGS } from "../model/pooling.ts";
 import { configKey, type ModelConfig, type NumbersConfig } from "../store/model_config.ts";
 import { pathId } from "../store/song_id.ts";
 import { Store, StoreError } from "../store/sqlite_store.ts";
 import { ArgumentError, AudioDecodeError, OpenL3Error, printable } from "../util/errors.ts";
-import { sha256 } from "../util/hash.ts";
+import { InputFileError } from "../util/input_file.ts";
 import { countNonFinite } from "../util/vector_math.ts";
-import { InputFileError, readInputFile } from "../util/input_file.ts";
 import { TOOL_VERSION } from "../util/version.ts";
 import { EMBED_DEFAULTS } from "./defaults.ts";
 import { AUDIO_EXTENSIONS, describePassedOver, findAudioFiles } from "./discovery.ts";
-import {
-  createEmbedder,
-  type Embedder,
-  type EmbedderOptions,
-  embedSource,
-  prepareModel,
-} from "./embedder.ts";
+import { createEmbedder, embedBatch, type Embedder, type EmbedderOptions, prepareModel } from "./embedder.ts";
+import { type FeedJob, FeedPool } from "./feed_pool.ts";
 import { type FrameEmbeddings, npzNames, writeEmbeddingNpz } from "./npz_export.ts";
 import { Progress } from "./progress.ts";
 
@@ -65,6 +58,11 @@ export interface CollectionOptions extends EmbedderOptions {
    * @default {14400}
    */
   maxDuration?: number;
+  /**
+   * Worker threads that decode, resample and frame (and run the CPU frontend) ahead of the network;
+   * 0 does it all in this thread. Default: {@linkcode defaultWorkers}.
+   */
+  workers?: number;
   /** Extensions to pick up in folders; default {@linkcode AUDIO_EXTENSIONS}. */
   extensions?: string[];
   /** Song id of a file: default its real absolute path (unique and stable across runs). */
@@ -114,74 +112,63 @@ function problemOf(e: unknown): string {
   return e instanceof AudioDecodeError || e instanceof InputFileError ? e.problem : (e as Error).message;
 }
 
-/** A file read (and hashed), and decoded when it must be embedded. */
-interface Prepared {
-  path: string;
-  id: string;
-  bytes?: Uint8Array;
-  hash?: string;
-  size?: number;
-  audio?: DecodedAudio;
-  error?: unknown;
-}
-
-async function readFile(path: string, id: string): Promise<Prepared> {
-  const p: Prepared = { path, id };
-  try {
-    p.bytes = await readInputFile(path, { what: "an audio file" });
-    p.size = p.bytes.length;
-    p.hash = await sha256(p.bytes);
-  } catch (e) {
-    p.error = e;
-  }
-  return p;
-}
-
-async function decode(p: Prepared, maxDuration: number): Promise<Prepared> {
-  if (p.error || p.audio || !p.bytes) return p;
-  try {
-    p.audio = await decodeAudioBytes(p.bytes, p.path, { maxDuration });
-  } catch (e) {
-    p.error = e;
-  }
-  p.bytes = undefined;
-  return p;
-}
-
 /** A song embedded: its vector, and its frames when they are kept. */
 interface SongResult {
   vector: Float64Array;
   frames?: FrameEmbeddings;
   windows: number;
   warnings: string[];
+  /** Seconds of audio. */
+  duration: number;
+  frameCount: number;
+  sampleRate: number;
 }
 
-/** One decoded file through the pipeline, pooled (and its frames kept when asked). */
+/** One file from the feed through the network, pooled (and its frames kept when asked). */
 async function embedSong(
   e: Embedder,
-  audio: DecodedAudio,
+  job: FeedJob,
   pool: Pooling,
   keepFrames: boolean,
   onProgress: (fraction: number) => void,
+  expectedWindows: number | undefined,
   signal?: AbortSignal,
 ): Promise<SongResult> {
   const pooler = new FramePooler(pool, e.size);
-  let frames: FrameEmbeddings | undefined;
-  const plan = await embedSource(e, sourceAt48k(toMono(audio.channels), audio.sampleRate), (b) => {
-    if (signal?.aborted) throw new Interrupted("interrupted");
-    if (keepFrames && b.start === 0) {
-      frames = {
-        embedding: new Float32Array(b.windows * e.size),
-        timestamps: new Float64Array(b.windows),
-        windows: b.windows,
-        size: e.size,
-      };
+  const kept: { embedding: Float32Array; timestamps: Float64Array; start: number; count: number }[] = [];
+  let windows = 0;
+  for (let b; (b = await job.next()) !== null;) {
+    if (signal?.aborted) {
+      job.cancel();
+      throw new Interrupted("interrupted");
     }
-    pooler.add(b.embedding, b.count);
-    frames?.embedding.set(b.embedding.subarray(0, b.count * e.size), b.start * e.size);
-    frames?.timestamps.set(b.timestamps, b.start);
-    onProgress((b.start + b.count) / b.windows);
-  });
+    const embedding = await embedBatch(e, b);
+    pooler.add(embedding, b.count);
+    if (keepFrames) {
+      kept.push({
+        embedding: embedding.slice(0, b.count * e.size),
+        timestamps: b.timestamps,
+        start: b.start,
+        count: b.count,
+      });
+    }
+    windows += b.count;
+    if (expectedWindows) onProgress(Math.min(1, windows / expectedWindows));
+  }
+  const result = job.result!;
+  let frames: FrameEmbeddings | undefined;
+  if (keepFrames) {
+    frames = {
+      embedding: new Float32Array(windows * e.size),
+      timestamps: new Float64Array(windows),
+      windows,
+      size: e.size,
+    };
+    for (const k of kept) {
+      frames.embedding.set(k.embedding, k.start * e.size);
+      frames.timestamps.set(k.timestamps, k.start);
+    }
+  }
   const vector = pooler.result();
   // a non-finite embedding is never stored: it would rank first or last against everything
   const bad = countNonFinite(vector) + (frames ? countNonFinite(frames.embedding) : 0);
@@ -190,7 +177,23 @@ async function embedSong(
       `the network (${e.session.backend}) gave ${bad} NaN or infinite values: not stored`,
     );
   }
-  return { vector, frames, windows: plan.windows, warnings: plan.warnings };
+  return {
+    vector,
+    frames,
+    windows,
+    warnings: result.warnings,
+    duration: result.frames / result.sampleRate,
+    frameCount: result.frames,
+    sampleRate: result.sampleRate,
+  };
+}
+
+/**
+ * Feed workers by default: one per core beyond the one the main thread needs, at most 8 (the network
+ * runs on the main thread and on onnxruntime's own threads).
+ */
+export function defaultWorkers(): number {
+  return Math.max(1, Math.min(8, (navigator.hardwareConcurrency ?? 2) - 1));
 }
 
 /** The network gave NaN or infinite values for a file. */
@@ -268,9 +271,22 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
   for (const stem of npz?.clashes ?? []) {
     say(`note: several files are named ${stem}: their .npz names carry a hash`);
   }
+  // where the frontend will run decides what the workers deliver: patches (CPU) or samples (GPU)
+  const o = prepared.options;
+  const gpu = o.device !== "cpu" || o.backend === "auto" || o.backend === "webgpu" ? await openGpu() : null;
+  const frontendOnGpu = gpuDecision(o.device, gpu, "--device").use;
+  const batchSize = o.batchSize ??
+    (frontendOnGpu || (gpu && !gpu.software && o.backend !== "native" && o.backend !== "wasm")
+      ? EMBED_DEFAULTS.gpuBatchSize
+      : EMBED_DEFAULTS.cpuBatchSize);
+  const workers = options.workers ?? defaultWorkers();
+  if (!Number.isInteger(workers) || workers < 0) {
+    throw new ArgumentError(`--workers must be a whole number ≥ 0, got ${workers}`);
+  }
   const store = Store.open(options.db);
   let embedder: Embedder | undefined;
   let config: ModelConfig | undefined;
+  let closeFeed: (() => void) | undefined;
   try {
     if (options.prune) {
       const gone: string[] = [];
@@ -292,98 +308,112 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
     const npzMissing = async (id: string) =>
       options.outputDir !== undefined && !(await Deno.stat(npzOf(id)).then(() => true, () => false));
 
-    let next: Promise<Prepared> | undefined = readFile(files[0], ids[0]);
+    // the feed: workers hash, decode, resample, frame and (on the CPU) compute the patches, a few files
+    // ahead; a file already stored (same content, same configuration, its .npz there) is never decoded
+    const feed = new FeedPool({
+      workers,
+      hopSize: numbers.hopSize,
+      center: numbers.center,
+      batchSize,
+      maxDuration,
+      repr: frontendOnGpu ? null : numbers.inputRepr,
+    }, async (i, hash) => {
+      const stored = store.song(ids[i]);
+      const unchanged = !options.force && stored?.contentHash === hash.sha256 && stored?.configKey === key;
+      return !(unchanged && !(await npzMissing(ids[i])));
+    });
+    closeFeed = () => feed.close();
+    const jobs: FeedJob[] = [];
+    const ahead = Math.max(1, workers) + 1;
     for (let i = 0; i < files.length; i++) {
+      while (jobs.length < Math.min(files.length, i + ahead)) {
+        jobs.push(feed.submit(jobs.length, files[jobs.length]));
+      }
       if (options.signal?.aborted) {
         summary.interrupted = true;
         break;
       }
-      const p = await next!;
-      const stored = p.error ? undefined : store.song(p.id);
-      const unchanged = !options.force && stored?.contentHash === p.hash && stored?.configKey === key;
-      if (unchanged && !(await npzMissing(p.id))) {
-        summary.skipped++;
-        say(`- ${printable(p.id)}: unchanged, skipped`);
-        progress?.finish();
-        next = i + 1 < files.length ? readFile(files[i + 1], ids[i + 1]) : undefined;
-        continue;
-      }
-      await decode(p, maxDuration);
-      // read and decode the next file while this one is in the network
-      next = i + 1 < files.length
-        ? readFile(files[i + 1], ids[i + 1]).then((n) => decode(n, maxDuration))
-        : undefined;
-      const duration = p.audio ? p.audio.channels[0].length / p.audio.sampleRate : 0;
-      progress?.start(p.path, duration);
+      const job = jobs[i], id = ids[i], path = files[i];
+      let hash: { sha256: string; size: number } | undefined = undefined;
       try {
-        if (p.error) throw p.error;
+        hash = await job.hashed();
+        if (!(await job.decision())) {
+          summary.skipped++;
+          say(`- ${printable(id)}: unchanged, skipped`);
+          progress?.finish();
+          continue;
+        }
+        const { info, expectedWindows } = await job.info();
+        const declared = info.declaredFrames === undefined ? 0 : info.declaredFrames / info.sampleRate;
+        progress?.start(path, declared);
         if (!embedder) {
           progress?.clear();
-          embedder = await createEmbedder(options, prepared);
+          embedder = await createEmbedder(options, { ...prepared, gpu });
+          config = {
+            ...numbers,
+            weightsProvenance: embedder.model.provenance,
+            frontend: embedder.frontend.kind,
+            backend: embedder.session.backend,
+            toolVersion: TOOL_VERSION,
+          };
         }
-        config ??= {
-          ...numbers,
-          weightsProvenance: embedder.model.provenance,
-          frontend: embedder.frontend.kind,
-          backend: embedder.session.backend,
-          toolVersion: TOOL_VERSION,
-        };
-        const audio = p.audio!;
-        p.audio = undefined;
         const song = await embedSong(
           embedder,
-          audio,
+          job,
           pool,
           !!(options.frames || options.outputDir),
           (f) => progress?.update(f),
+          expectedWindows,
           options.signal,
         );
         store.putSong(
           {
-            songId: p.id,
-            path: pathId(p.path),
-            duration,
-            sampleRate: audio.sampleRate,
-            channels: audio.channelCount,
-            format: audio.format,
-            size: p.size!,
-            contentHash: p.hash!,
-            tags: Object.keys(audio.tags).length ? audio.tags as Record<string, string> : undefined,
+            songId: id,
+            path: pathId(path),
+            duration: song.duration,
+            sampleRate: song.sampleRate,
+            channels: info.channelCount,
+            format: info.format,
+            size: hash!.size,
+            contentHash: hash!.sha256,
+            tags: Object.keys(info.tags).length ? info.tags as Record<string, string> : undefined,
             windows: song.windows,
           },
           song.vector,
-          config,
+          config!,
           options.frames ? song.frames : undefined,
         );
-        if (options.outputDir) await writeEmbeddingNpz(npzOf(p.id), song.frames!);
+        if (options.outputDir) await writeEmbeddingNpz(npzOf(id), song.frames!);
         summary.embedded++;
-        summary.audioSeconds += duration;
-        const notes = [...audio.warnings, ...song.warnings];
+        summary.audioSeconds += song.duration;
         say(
-          `✓ ${printable(p.id)}: (${embedder.size},) from ${song.windows} windows${
-            notes.length ? ` [${notes.join("; ")}]` : ""
+          `✓ ${printable(id)}: (${embedder.size},) from ${song.windows} windows${
+            song.warnings.length ? ` [${song.warnings.join("; ")}]` : ""
           }`,
         );
-        progress?.finish(duration);
+        progress?.finish(song.duration);
       } catch (err) {
         if (err instanceof Interrupted) {
           summary.interrupted = true;
-          say(`… ${printable(p.id)}: interrupted, not stored`);
+          say(`… ${printable(id)}: interrupted, not stored`);
           break;
         }
         // the database itself, or a bug: stop; bad input: record and go on
         if (err instanceof StoreError || !isInputError(err)) throw err;
         summary.failed++;
         // a stored vector of content the file no longer has must not outlive it
-        const stale = stored && p.hash !== undefined && stored.contentHash !== p.hash ? p.id : undefined;
-        store.putFailure(pathId(p.path), (err as Error).message, stale);
-        say(`✗ ${printable(p.id)}: ${problemOf(err)}`);
+        const stored = store.song(id);
+        const stale = stored && hash !== undefined && stored.contentHash !== hash.sha256 ? id : undefined;
+        store.putFailure(pathId(path), (err as Error).message, stale);
+        say(`✗ ${printable(id)}: ${problemOf(err)}`);
         progress?.finish();
       }
     }
   } finally {
     progress?.clear();
+    closeFeed?.();
     await embedder?.close();
+    if (!embedder) gpu?.device.destroy();
     store.close();
   }
   summary.seconds = (performance.now() - started) / 1000;

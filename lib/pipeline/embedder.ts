@@ -7,7 +7,6 @@
  * @module
  */
 
-import { decodeAudioFile, toMono } from "../audio/decode.ts";
 import { frameBatches, type FramePlan, planFrames, type SampleSource, sourceAt48k } from "../audio/frame.ts";
 import { createFrontend, type Frontend } from "../frontend/frontend.ts";
 import { type GpuContext, openGpu } from "../gpu/device.ts";
@@ -15,6 +14,7 @@ import { openl3Architecture } from "../model/architecture.ts";
 import { createEmbeddingSession, type EmbeddingSession } from "../model/inference.ts";
 import { type LoadedModel, loadModel } from "../model/model_store.ts";
 import { EMBED_DEFAULTS } from "./defaults.ts";
+import { type FeedBatch, FileFeed } from "./file_feed.ts";
 import {
   type EmbedderOptions,
   type ResolvedEmbedderOptions,
@@ -76,7 +76,11 @@ export async function createEmbedder(
   const { options: o, model } = preloaded ?? await prepareModel(options);
   const arch = openl3Architecture(o.inputRepr, o.embeddingSize);
   const wantsGpu = o.device !== "cpu" || o.backend === "auto" || o.backend === "webgpu";
-  const gpu: GpuContext | null = wantsGpu ? await openGpu() : null;
+  const gpu: GpuContext | null = preloaded?.gpu !== undefined
+    ? preloaded.gpu
+    : wantsGpu
+    ? await openGpu()
+    : null;
   let session: EmbeddingSession | undefined;
   let frontend: Frontend | undefined;
   try {
@@ -124,6 +128,8 @@ export interface PreparedModel {
   options: ResolvedEmbedderOptions;
   /** The network. */
   model: LoadedModel;
+  /** A GPU already opened (or null: looked for, none), to be used and closed by the embedder. */
+  gpu?: GpuContext | null;
 }
 
 /**
@@ -189,6 +195,20 @@ export async function embedSource(
   return plan;
 }
 
+/**
+ * Embed one batch from the feed: its patches straight into the network, or its window samples through
+ * the frontend first (handed over on the GPU when both run there).
+ */
+export async function embedBatch(e: Embedder, b: FeedBatch): Promise<Float32Array> {
+  if (b.patches) return await e.session.run(b.patches, b.count);
+  const samples = b.samples!;
+  const direct = e.frontend.computeOnGpu && e.session.runGpuBuffer &&
+    (e.frontend.gpuCapacity ?? 0) >= b.count;
+  return direct
+    ? await e.session.runGpuBuffer!(e.frontend.computeOnGpu!(samples, b.count), b.count)
+    : await e.session.run(await e.frontend.compute(samples, b.count), b.count);
+}
+
 /** Embed mono audio at any rate, keeping every window's embedding. */
 export async function embedSignal(
   e: Embedder,
@@ -207,9 +227,38 @@ export async function embedSignal(
   return { embedding, timestamps, windows: plan.windows, size: e.size, warnings: plan.warnings };
 }
 
-/** Decode, downmix and embed a file. */
-export async function embedFile(e: Embedder, path: string): Promise<Embeddings> {
-  const audio = await decodeAudioFile(path);
-  const result = await embedSignal(e, toMono(audio.channels), audio.sampleRate);
-  return { ...result, warnings: [...audio.warnings, ...result.warnings] };
+/** Decode, downmix and embed a file, streamed (memory is a batch, whatever its length). */
+export async function embedFile(
+  e: Embedder,
+  path: string,
+  maxDuration = EMBED_DEFAULTS.maxDuration,
+): Promise<Embeddings> {
+  const feed = await FileFeed.open(path, {
+    hopSize: e.options.hopSize,
+    center: e.options.center,
+    batchSize: e.batchSize,
+    maxDuration,
+    repr: e.frontend.kind === "cpu" ? e.options.inputRepr : null,
+  });
+  try {
+    const parts: { embedding: Float32Array; b: FeedBatch }[] = [];
+    for (let b; (b = await feed.next()) !== null;) {
+      parts.push({ embedding: (await embedBatch(e, b)).slice(0, b.count * e.size), b });
+    }
+    const windows = feed.plan!.windows;
+    const embedding = new Float32Array(windows * e.size), timestamps = new Float64Array(windows);
+    for (const { embedding: x, b } of parts) {
+      embedding.set(x, b.start * e.size);
+      timestamps.set(b.timestamps, b.start);
+    }
+    return {
+      embedding,
+      timestamps,
+      windows,
+      size: e.size,
+      warnings: [...feed.warnings, ...feed.plan!.warnings],
+    };
+  } finally {
+    feed.close();
+  }
 }

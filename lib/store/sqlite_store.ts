@@ -164,6 +164,20 @@ const MIGRATIONS: string[] = [
    CREATE UNIQUE INDEX IF NOT EXISTS failures_path ON failures(path);`,
 ];
 
+/** Run `fn` again (after a short sleep) while SQLite says the database is locked, up to `timeoutMs`. */
+function retryWhileLocked(timeoutMs: number, fn: () => void): void {
+  const deadline = performance.now() + timeoutMs;
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (let wait = 5;; wait = Math.min(200, wait * 2)) {
+    try {
+      return fn();
+    } catch (e) {
+      if (!/locked|busy/i.test((e as Error).message ?? "") || performance.now() > deadline) throw e;
+      Atomics.wait(sleeper, 0, 0, wait);
+    }
+  }
+}
+
 /** Options of {@linkcode Store.open}. */
 export interface StoreOptions {
   /** Milliseconds to wait for another process's lock; default 30 000. */
@@ -212,12 +226,17 @@ export class Store {
       throw new StoreError(`${path}: cannot open the database (${(e as Error).message})`, { cause: e });
     }
     const store = new Store(path, db);
+    const timeout = options.busyTimeout ?? 30000;
     store.#guard("open", () => {
-      db.exec(`PRAGMA busy_timeout = ${options.busyTimeout ?? 30000}`);
+      db.exec(`PRAGMA busy_timeout = ${timeout}`);
       if (!options.readOnly) {
-        db.exec("PRAGMA journal_mode = WAL");
-        db.exec("PRAGMA synchronous = NORMAL");
-        store.#migrate();
+        // switching to WAL can be refused at once ("locked", no busy wait) while another process sets up the
+        // same new database: try again for as long as the busy timeout allows
+        retryWhileLocked(timeout, () => {
+          db.exec("PRAGMA journal_mode = WAL");
+          db.exec("PRAGMA synchronous = NORMAL");
+          store.#migrate();
+        });
       }
     });
     return store;
