@@ -12,7 +12,7 @@
 
 import { dirname, join } from "node:path";
 import { ANALYSIS_DIR, DB_PATH, VISUALIZATION_PNG } from "./files.ts";
-import { integerFlag, runCommand } from "./lib/util/cli.ts";
+import { type Command, defineCommand, integerFlag, runCommand } from "./lib/util/cli.ts";
 import { kMeans } from "./lib/analysis/kmeans.ts";
 import {
   extremePairs,
@@ -246,20 +246,22 @@ Usage: deno task compare [options]
   --seed N          t-SNE seed (default: 42)
   -h, --help        this text`;
 
-if (import.meta.main) {
-  await runCommand({
-    help: HELP,
-    options: {
-      db: { type: "string" },
-      ids: { type: "string" },
-      prefix: { type: "string" },
-      "out-dir": { type: "string" },
-      png: { type: "string" },
-      clusters: { type: "string" },
-      k: { type: "string", short: "k" },
-      seed: { type: "string" },
-    },
-  }, async ({ values }) => {
+/** The `compare` command: its command line and what it does with it. */
+export const command: Command = defineCommand({
+  name: "compare",
+  summary: "similarity tables, neighbours, validation, t-SNE map and heatmap",
+  help: HELP,
+  options: {
+    db: { type: "string" },
+    ids: { type: "string" },
+    prefix: { type: "string" },
+    "out-dir": { type: "string" },
+    png: { type: "string" },
+    clusters: { type: "string" },
+    k: { type: "string", short: "k" },
+    seed: { type: "string" },
+  },
+  body: async ({ values }) => {
     await run({
       db: values.db,
       ids: values.ids?.split(",").map((s) => s.trim()).filter((s) => s),
@@ -271,5 +273,7 @@ if (import.meta.main) {
       seed: integerFlag(values.seed, "seed", 42, 0),
     });
     return 0;
-  });
-}
+  },
+});
+
+if (import.meta.main) await runCommand(command);

@@ -9,7 +9,7 @@
 
 import { join } from "node:path";
 import { PREVIEWS_DIR } from "./files.ts";
-import { choiceFlag, numberFlag, runCommand } from "./lib/util/cli.ts";
+import { choiceFlag, type Command, defineCommand, numberFlag, runCommand } from "./lib/util/cli.ts";
 import { ArgumentError } from "./lib/util/errors.ts";
 import { encodeMp3 } from "./lib/audio/mp3_encode.ts";
 import { encodeWav } from "./lib/audio/wav.ts";
@@ -72,18 +72,20 @@ Usage: deno task create-audio [options]
   --true-pink        also write pink_noise_1f.<format>, a true 1/f pink noise
   -h, --help         this text`;
 
-if (import.meta.main) {
-  await runCommand({
-    help: HELP,
-    options: {
-      out: { type: "string" },
-      format: { type: "string" },
-      duration: { type: "string" },
-      "sample-rate": { type: "string" },
-      seed: { type: "string" },
-      "true-pink": { type: "boolean" },
-    },
-  }, async ({ values }) => {
+/** The `create-audio` command: its command line and what it does with it. */
+export const command: Command = defineCommand({
+  name: "create-audio",
+  summary: "write the eight synthetic test sounds",
+  help: HELP,
+  options: {
+    out: { type: "string" },
+    format: { type: "string" },
+    duration: { type: "string" },
+    "sample-rate": { type: "string" },
+    seed: { type: "string" },
+    "true-pink": { type: "boolean" },
+  },
+  body: async ({ values }) => {
     const paths = await run({
       out: values.out,
       format: choiceFlag(values.format, "format", ["mp3", "wav"] as const, "mp3"),
@@ -94,5 +96,7 @@ if (import.meta.main) {
     });
     console.log(`${paths.length} files written to ${values.out ?? PREVIEWS_DIR}`);
     return 0;
-  });
-}
+  },
+});
+
+if (import.meta.main) await runCommand(command);

@@ -10,7 +10,7 @@
  */
 
 import { DB_PATH } from "./files.ts";
-import { choiceFlag, numberFlag, runCommand } from "./lib/util/cli.ts";
+import { choiceFlag, type Command, defineCommand, numberFlag, runCommand } from "./lib/util/cli.ts";
 import { EMBED_DEFAULTS } from "./lib/pipeline/defaults.ts";
 import { ArgumentError } from "./lib/util/errors.ts";
 import { POOLINGS } from "./lib/model/pooling.ts";
@@ -42,6 +42,9 @@ Output
   --suffix S            suffix of the .npz names
   --max-duration S      longest audio accepted per file, seconds (default: ${EMBED_DEFAULTS.maxDuration}: 4 h);
                         a file declaring more is refused before it is decoded
+  --workers N           threads that decode, resample, frame and compute CPU spectrograms ahead
+                        of the network, several files at once (default: 0 on two cores or fewer,
+                        where the main thread does it between network calls; else cores − 1, ≤ 8)
 Running
   --force               recompute files already stored with the same content and configuration
   --prune               remove stored songs under the given folders whose files are gone
@@ -53,24 +56,27 @@ Song ids are the files' absolute paths. A rerun skips unchanged files; Ctrl-C st
 current batch (nothing half-written is kept). Exit status: 0 all embedded or skipped, 1 some
 failed (see the failures table) or nothing to embed, 2 a bad command line, 130 interrupted.`;
 
-if (import.meta.main) {
-  await runCommand({
-    help: HELP,
-    options: {
-      ...MODEL_FLAGS,
-      pool: { type: "string" },
-      db: { type: "string" },
-      frames: { type: "boolean" },
-      "output-dir": { type: "string", short: "o" },
-      suffix: { type: "string" },
-      "max-duration": { type: "string" },
-      force: { type: "boolean" },
-      prune: { type: "boolean" },
-      quiet: { type: "boolean" },
-    },
-    positionals: true,
-    aliases: OPENL3_ALIASES,
-  }, async ({ values, positionals }) => {
+/** The `embed` command: its command line and what it does with it. */
+export const command: Command = defineCommand({
+  name: "embed",
+  summary: "embed files and folders into the database (resumable, parallel)",
+  help: HELP,
+  options: {
+    ...MODEL_FLAGS,
+    pool: { type: "string" },
+    db: { type: "string" },
+    frames: { type: "boolean" },
+    "output-dir": { type: "string", short: "o" },
+    suffix: { type: "string" },
+    "max-duration": { type: "string" },
+    workers: { type: "string" },
+    force: { type: "boolean" },
+    prune: { type: "boolean" },
+    quiet: { type: "boolean" },
+  },
+  positionals: true,
+  aliases: OPENL3_ALIASES,
+  body: async ({ values, positionals }) => {
     if (positionals.length === 0) throw new ArgumentError("give at least one audio file or folder");
     const controller = new AbortController();
     let interrupts = 0;
@@ -88,6 +94,7 @@ if (import.meta.main) {
       outputDir: values["output-dir"],
       suffix: values.suffix,
       maxDuration: numberFlag(values["max-duration"], "max-duration"),
+      workers: numberFlag(values.workers, "workers"),
       force: values.force,
       prune: values.prune,
       quiet: values.quiet,
@@ -95,5 +102,7 @@ if (import.meta.main) {
     });
     console.log(formatSummary(summary));
     return summary.interrupted ? 130 : summary.failed > 0 ? 1 : 0;
-  });
-}
+  },
+});
+
+if (import.meta.main) await runCommand(command);

@@ -9,7 +9,7 @@
  */
 
 import { MODELS_DIR } from "./files.ts";
-import { choiceFlag, runCommand } from "./lib/util/cli.ts";
+import { choiceFlag, type Command, defineCommand, runCommand } from "./lib/util/cli.ts";
 import { CONTENT_TYPES, type EmbeddingSize } from "./lib/model/architecture.ts";
 import { loadModel } from "./lib/model/model_store.ts";
 import { INPUT_REPRS } from "./lib/frontend/spec.ts";
@@ -24,16 +24,18 @@ Usage: deno task fetch-model [options]
   --models-dir DIR     where to store them (default: ${MODELS_DIR})
   -h, --help           this text`;
 
-if (import.meta.main) {
-  await runCommand({
-    help: HELP,
-    options: {
-      "input-repr": { type: "string" },
-      "content-type": { type: "string" },
-      "embedding-size": { type: "string" },
-      "models-dir": { type: "string" },
-    },
-  }, async ({ values }) => {
+/** The `fetch-model` command: its command line and what it does with it. */
+export const command: Command = defineCommand({
+  name: "fetch-model",
+  summary: "download, check and convert the official weights",
+  help: HELP,
+  options: {
+    "input-repr": { type: "string" },
+    "content-type": { type: "string" },
+    "embedding-size": { type: "string" },
+    "models-dir": { type: "string" },
+  },
+  body: async ({ values }) => {
     const size = choiceFlag(values["embedding-size"], "embedding-size", ["512", "6144"] as const, "512");
     const m = await loadModel({
       repr: choiceFlag(values["input-repr"], "input-repr", INPUT_REPRS, "mel256"),
@@ -44,5 +46,7 @@ if (import.meta.main) {
     console.log(`weights: ${m.source} (sha256 ${m.weightsHash.slice(0, 16)}…)`);
     console.log(`model:   ${m.cached ?? "(not cached)"}`);
     return 0;
-  });
-}
+  },
+});
+
+if (import.meta.main) await runCommand(command);

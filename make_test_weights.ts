@@ -10,7 +10,7 @@
  * @module
  */
 
-import { choiceFlag, numberFlag, runCommand } from "./lib/util/cli.ts";
+import { choiceFlag, type Command, defineCommand, numberFlag, runCommand } from "./lib/util/cli.ts";
 import { ArgumentError } from "./lib/util/errors.ts";
 import { INPUT_REPRS } from "./lib/frontend/spec.ts";
 import { type RandomWeightsFileOptions, writeRandomWeights } from "./lib/model/random_weights.ts";
@@ -30,16 +30,18 @@ Usage: deno task make-test-weights --out PATH [options]
   --layout L            weights (model.save_weights, default) | model (full-model save)
   -h, --help            this text`;
 
-if (import.meta.main) {
-  await runCommand({
-    help: HELP,
-    options: {
-      out: { type: "string" },
-      "input-repr": { type: "string" },
-      seed: { type: "string" },
-      layout: { type: "string" },
-    },
-  }, async ({ values }) => {
+/** The `make-test-weights` command: its command line and what it does with it. */
+export const command: Command = defineCommand({
+  name: "make-test-weights",
+  summary: "write seeded random (untrained) weights in the official layout",
+  help: HELP,
+  options: {
+    out: { type: "string" },
+    "input-repr": { type: "string" },
+    seed: { type: "string" },
+    layout: { type: "string" },
+  },
+  body: async ({ values }) => {
     if (!values.out) throw new ArgumentError("--out PATH is required");
     const names = await run({
       out: values.out,
@@ -49,5 +51,7 @@ if (import.meta.main) {
     });
     console.log(`${values.out}: random (untrained) OpenL3 weights, ${names.length} Keras layers`);
     return 0;
-  });
-}
+  },
+});
+
+if (import.meta.main) await runCommand(command);

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { choiceFlag, runCommand } from "./lib/util/cli.ts";
+import { choiceFlag, type Command, defineCommand, runCommand } from "./lib/util/cli.ts";
 import { decodeAudioFile, toMono } from "./lib/audio/decode.ts";
 import { ArgumentError } from "./lib/util/errors.ts";
 import { frameBatches, planFrames, sourceAt48k } from "./lib/audio/frame.ts";
@@ -110,21 +110,23 @@ Usage: deno task mel <audio> --out FILE.npy [options]
   --version           the tool's and the runtime's versions
   -h, --help          this text`;
 
-if (import.meta.main) {
-  await runCommand({
-    help: HELP,
-    options: {
-      stage: { type: "string" },
-      out: { type: "string" },
-      "input-repr": MODEL_FLAGS["input-repr"],
-      hop: MODEL_FLAGS.hop,
-      "no-center": MODEL_FLAGS["no-center"],
-      device: MODEL_FLAGS.device,
-      "batch-size": MODEL_FLAGS["batch-size"],
-    },
-    positionals: true,
-    aliases: OPENL3_ALIASES,
-  }, async ({ values, positionals }) => {
+/** The `mel` command: its command line and what it does with it. */
+export const command: Command = defineCommand({
+  name: "mel",
+  summary: "dump a pipeline stage (48 kHz signal, spectrogram patches) as .npy",
+  help: HELP,
+  options: {
+    stage: { type: "string" },
+    out: { type: "string" },
+    "input-repr": MODEL_FLAGS["input-repr"],
+    hop: MODEL_FLAGS.hop,
+    "no-center": MODEL_FLAGS["no-center"],
+    device: MODEL_FLAGS.device,
+    "batch-size": MODEL_FLAGS["batch-size"],
+  },
+  positionals: true,
+  aliases: OPENL3_ALIASES,
+  body: async ({ values, positionals }) => {
     if (positionals.length !== 1) {
       throw new ArgumentError(`expected one audio file, got ${positionals.length}`);
     }
@@ -142,5 +144,7 @@ if (import.meta.main) {
       })`,
     );
     return 0;
-  });
-}
+  },
+});
+
+if (import.meta.main) await runCommand(command);

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { runCommand } from "./lib/util/cli.ts";
+import { type Command, defineCommand, runCommand } from "./lib/util/cli.ts";
 import { ArgumentError } from "./lib/util/errors.ts";
 import { createEmbedder, type EmbedderOptions, embedFile } from "./lib/pipeline/embedder.ts";
 import { MODEL_FLAGS, MODEL_FLAGS_HELP, modelOptions, OPENL3_ALIASES } from "./lib/pipeline/model_flags.ts";
@@ -82,17 +82,19 @@ Prints the largest absolute and relative differences and the verdict at OpenL3's
 (np.allclose, rtol = atol = ${OPENL3_TOLERANCE.rtol}) and at a float32 one (${FLOAT32_TOLERANCE.rtol}).
 Exit status: 0 when it passes at OpenL3's tolerance, 1 when not, 2 for a bad command line.`;
 
-if (import.meta.main) {
-  await runCommand({
-    help: HELP,
-    options: {
-      ...MODEL_FLAGS,
-      audio: { type: "string" },
-      reference: { type: "string" },
-      out: { type: "string" },
-    },
-    aliases: OPENL3_ALIASES,
-  }, async ({ values }) => {
+/** The `parity` command: its command line and what it does with it. */
+export const command: Command = defineCommand({
+  name: "parity",
+  summary: "compare embeddings with an OpenL3 .npz at OpenL3's tolerance",
+  help: HELP,
+  options: {
+    ...MODEL_FLAGS,
+    audio: { type: "string" },
+    reference: { type: "string" },
+    out: { type: "string" },
+  },
+  aliases: OPENL3_ALIASES,
+  body: async ({ values }) => {
     if (!values.audio || !values.reference) throw new ArgumentError("--audio and --reference are required");
     const report = await run({
       ...modelOptions(values),
@@ -102,5 +104,7 @@ if (import.meta.main) {
     });
     console.log(formatReport(report));
     return report.passOpenL3 ? 0 : 1;
-  });
-}
+  },
+});
+
+if (import.meta.main) await runCommand(command);

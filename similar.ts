@@ -9,7 +9,7 @@
  */
 
 import { DB_PATH, MODELS_DIR } from "./files.ts";
-import { choiceFlag, integerFlag, runCommand } from "./lib/util/cli.ts";
+import { choiceFlag, type Command, defineCommand, integerFlag, runCommand } from "./lib/util/cli.ts";
 import { ArgumentError, OpenL3Error, printable } from "./lib/util/errors.ts";
 import { pathId } from "./lib/store/song_id.ts";
 import { DEVICE_CHOICES } from "./lib/gpu/device.ts";
@@ -173,22 +173,24 @@ is not stored is embedded the way the stored songs were and compared (stored onl
 
 Each line: rank, cosine similarity (or Euclidean distance), song id.`;
 
-if (import.meta.main) {
-  const { weights, "models-dir": modelsDir, backend, device } = MODEL_FLAGS;
-  await runCommand({
-    help: HELP,
-    options: {
-      k: { type: "string", short: "k" },
-      metric: { type: "string" },
-      db: { type: "string" },
-      store: { type: "boolean" },
-      weights,
-      "models-dir": modelsDir,
-      backend,
-      device,
-    },
-    positionals: true,
-  }, async ({ values, positionals }) => {
+const { weights, "models-dir": modelsDir, backend, device } = MODEL_FLAGS;
+/** The `similar` command: its command line and what it does with it. */
+export const command: Command = defineCommand({
+  name: "similar",
+  summary: "the stored songs nearest to a stored song or a new audio file",
+  help: HELP,
+  options: {
+    k: { type: "string", short: "k" },
+    metric: { type: "string" },
+    db: { type: "string" },
+    store: { type: "boolean" },
+    weights,
+    "models-dir": modelsDir,
+    backend,
+    device,
+  },
+  positionals: true,
+  body: async ({ values, positionals }) => {
     if (positionals.length !== 1) {
       throw new ArgumentError(`expected one song id or audio file, got ${positionals.length}`);
     }
@@ -207,5 +209,7 @@ if (import.meta.main) {
     hits.forEach((h, i) =>
       console.log(`${String(i + 1).padStart(3)}  ${h.score.toFixed(4)}  ${printable(h.id)}`)
     );
-  });
-}
+  },
+});
+
+if (import.meta.main) await runCommand(command);

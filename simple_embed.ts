@@ -10,7 +10,7 @@
  */
 
 import { DB_PATH, MODELS_DIR, PREVIEWS_DIR } from "./files.ts";
-import { runCommand } from "./lib/util/cli.ts";
+import { type Command, defineCommand, runCommand } from "./lib/util/cli.ts";
 import { type CollectionSummary, embedCollection, formatSummary } from "./lib/pipeline/collection.ts";
 import { MODEL_FLAGS, modelOptions } from "./lib/pipeline/model_flags.ts";
 import type { EmbedderOptions } from "./lib/pipeline/embed_options.ts";
@@ -81,20 +81,22 @@ Song ids are the file names without extension. Each file gets a line (✓ with t
 ✗ with the reason); a summary ends the run. Exit status: 0 when every file was embedded, 1 when any
 failed, 2 for a bad command line.`;
 
-if (import.meta.main) {
-  const { weights, "models-dir": modelsDir, backend, device } = MODEL_FLAGS;
-  await runCommand({
-    help: HELP,
-    options: {
-      previews: { type: "string" },
-      db: { type: "string" },
-      weights,
-      "models-dir": modelsDir,
-      backend,
-      device,
-      quiet: { type: "boolean" },
-    },
-  }, async ({ values }) => {
+const { weights, "models-dir": modelsDir, backend, device } = MODEL_FLAGS;
+/** The `simple-embed` command: its command line and what it does with it. */
+export const command: Command = defineCommand({
+  name: "simple-embed",
+  summary: "embed previews/*.mp3 as the original project did",
+  help: HELP,
+  options: {
+    previews: { type: "string" },
+    db: { type: "string" },
+    weights,
+    "models-dir": modelsDir,
+    backend,
+    device,
+    quiet: { type: "boolean" },
+  },
+  body: async ({ values }) => {
     const controller = new AbortController();
     Deno.addSignalListener("SIGINT", () => controller.abort());
     const model = modelOptions(values);
@@ -110,5 +112,7 @@ if (import.meta.main) {
     });
     console.log(formatSummary(summary));
     return summary.interrupted ? 130 : summary.failed > 0 ? 1 : 0;
-  });
-}
+  },
+});
+
+if (import.meta.main) await runCommand(command);

@@ -1,56 +1,95 @@
 /**
- * End-to-end benchmark of the collection embedder: embeds a folder of
- * generated audio with random (untrained) weights and reports seconds of
- * audio per second; then measures peak memory (VmHWM) of separate processes
- * embedding a 30-second and a 10-minute file, to show that memory does not
- * grow with the length of the track beyond its decoded PCM.
+ * End-to-end benchmark of the collection embedder, with seeded random
+ * (untrained) weights on generated audio (44.1 kHz stereo WAV):
  *
- *     deno run -A bench/embed_collection.ts [--backend native] [--hop 1.0]
+ * 1. speed: the network alone (ms per window, on patches already computed)
+ *    and the whole job (decode → resample → frame → frontend → network →
+ *    store) on a folder, for several worker and thread counts; their ratio,
+ *    and windows per second;
+ * 2. memory: peak RSS (VmHWM) of separate processes embedding a 1-minute, a
+ *    60-minute and a 3-hour file (hop 5 s there, so even the 1-minute file
+ *    fills whole batches: the decoding, not the network, is what must not
+ *    grow with the track).
+ *
+ *     deno task bench-embed [--speed-only | --memory-only] [--files N] [--seconds S] [--hop S]
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
-import { run as makeTestWeights } from "../make_test_weights.ts";
 import { embedCollection } from "../lib/pipeline/collection.ts";
-import { encodeWav } from "../lib/audio/wav.ts";
+import { writeRandomWeights } from "../lib/model/random_weights.ts";
 import { loadModel } from "../lib/model/model_store.ts";
+import { openl3Architecture } from "../lib/model/architecture.ts";
+import { createEmbeddingSession, probePatches } from "../lib/model/inference.ts";
+import { encodeWav } from "../lib/audio/wav.ts";
+import { planFrames } from "../lib/audio/frame.ts";
 
 const { values } = parseArgs({
-  options: { backend: { type: "string" }, hop: { type: "string" }, child: { type: "string" } },
+  options: {
+    "speed-only": { type: "boolean" },
+    "memory-only": { type: "boolean" },
+    files: { type: "string" },
+    seconds: { type: "string" },
+    hop: { type: "string" },
+    child: { type: "string" },
+    workers: { type: "string" },
+    threads: { type: "string" },
+  },
 });
-const backend = (values.backend ?? "native") as "native";
-const hopSize = Number(values.hop ?? "1.0");
-
-function tone(seconds: number, sr = 22050): Float32Array {
-  return Float32Array.from(
-    { length: Math.round(seconds * sr) },
-    (_, i) => 0.3 * Math.sin(2 * Math.PI * (220 + (i % 7)) * i / sr),
-  );
-}
-
-function peakKiB(): number {
-  const status = Deno.readTextFileSync("/proc/self/status");
-  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? NaN);
-}
-
+const cores = navigator.hardwareConcurrency ?? 1;
 const dir = Deno.env.get("BENCH_DIR") ?? await Deno.makeTempDir({ prefix: "openl3-bench-" });
 const weights = `${dir}/random.h5`;
 const models = `${dir}/models`;
-const common = { weights, modelsDir: models, backend, device: "cpu" as const, hopSize, quiet: true };
+
+function peakKiB(): number {
+  return Number(/VmHWM:\s+(\d+)/.exec(Deno.readTextFileSync("/proc/self/status"))?.[1] ?? NaN);
+}
+
+/** A 44.1 kHz stereo 16-bit WAV of `seconds`, written in pieces (a 3-hour file is never in memory). */
+async function writeLongWav(path: string, seconds: number) {
+  const sr = 44100, frames = Math.round(seconds * sr);
+  const header = encodeWav([new Float32Array(0), new Float32Array(0)], sr).subarray(0, 44);
+  const view = new DataView(header.buffer, header.byteOffset, 44);
+  view.setUint32(4, 36 + frames * 4, true);
+  view.setUint32(40, frames * 4, true);
+  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  await file.write(header);
+  const block = 44100;
+  const buf = new Int16Array(block * 2);
+  for (let at = 0; at < frames; at += block) {
+    const n = Math.min(block, frames - at);
+    for (let i = 0; i < n; i++) {
+      const t = (at + i) / sr;
+      buf[2 * i] = Math.round(9000 * Math.sin(2 * Math.PI * (220 + 20 * Math.sin(t / 7)) * t));
+      buf[2 * i + 1] = Math.round(7000 * Math.sin(2 * Math.PI * 330 * t));
+    }
+    const bytes = new Uint8Array(buf.buffer, 0, n * 4);
+    for (let w = 0; w < bytes.length;) w += await file.write(bytes.subarray(w));
+  }
+  file.close();
+}
 
 if (values.child) {
-  // child: embed one file, print peak memory
+  // child: embed one file, print what it cost
   const s = await embedCollection({
     inputs: [values.child],
     db: `${dir}/child_${crypto.randomUUID()}.db`,
-    ...common,
+    weights,
+    modelsDir: models,
+    backend: "native",
+    device: "cpu",
+    hopSize: Number(values.hop ?? "5"),
+    quiet: true,
+    workers: values.workers === undefined ? undefined : Number(values.workers),
   });
-  console.log(JSON.stringify({ seconds: s.seconds, audio: s.audioSeconds, peakKiB: peakKiB() }));
+  console.log(
+    JSON.stringify({ seconds: s.seconds, audio: s.audioSeconds, failed: s.failed, peakKiB: peakKiB() }),
+  );
   Deno.exit(0);
 }
 
-await makeTestWeights({ out: weights, seed: 1 });
+await writeRandomWeights({ out: weights, seed: 1 });
 await loadModel({
   repr: "mel256",
   content: "music",
@@ -59,51 +98,100 @@ await loadModel({
   modelsDir: models,
   verbose: false,
 });
-const folder = `${dir}/folder`;
-await Deno.mkdir(folder, { recursive: true });
-for (let i = 0; i < 4; i++) await Deno.writeFile(`${folder}/track${i}.wav`, encodeWav([tone(30)], 22050));
-const s = await embedCollection({
-  inputs: [folder],
-  db: `${dir}/bench.db`,
-  ...common,
-});
 console.log(
-  `folder: ${s.embedded} files, ${s.audioSeconds.toFixed(0)} s of audio in ${s.seconds.toFixed(1)} s: ` +
-    `${(s.audioSeconds / s.seconds).toFixed(2)} s of audio per second (backend ${backend}, hop ${hopSize} s)`,
+  `openl3-deno bench-embed: ${cores} cores, mel256 / 512, random weights, native backend (onnxruntime-node)`,
 );
 
-await Deno.writeFile(`${dir}/short.wav`, encodeWav([tone(30)], 22050));
-await Deno.writeFile(`${dir}/long.wav`, encodeWav([tone(600)], 22050));
-const measure = async (file: string) => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL(import.meta.url).pathname,
-      "--child",
-      file,
-      "--backend",
-      backend,
-      "--hop",
-      String(hopSize),
-    ],
-    env: { BENCH_DIR: dir },
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
-};
-const short = await measure(`${dir}/short.wav`);
-const long = await measure(`${dir}/long.wav`);
-const pcm = (600 - 30) * 22050 * 4 / 1024;
-console.log(
-  `peak memory: 30 s file ${(short.peakKiB / 1024).toFixed(0)} MiB, 10 min file ${
-    (long.peakKiB / 1024).toFixed(0)
-  } MiB ` +
-    `(difference ${((long.peakKiB - short.peakKiB) / 1024).toFixed(0)} MiB; the extra decoded PCM alone is ${
-      (pcm / 1024).toFixed(0)
-    } MiB ` +
-    `as float32, plus the file's bytes ${((570 * 22050 * 2) / 1048576).toFixed(0)} MiB)`,
-);
-console.log(`10 min file: ${(long.audio / long.seconds).toFixed(2)} s of audio per second`);
+if (!values["memory-only"]) {
+  const files = Number(values.files ?? "2"), seconds = Number(values.seconds ?? "20");
+  const hopSize = Number(values.hop ?? "0.1");
+  const folder = `${dir}/folder`;
+  await Deno.mkdir(folder, { recursive: true });
+  for (let i = 0; i < files; i++) await writeLongWav(`${folder}/track${i}.wav`, seconds);
+  const model = await loadModel({
+    repr: "mel256",
+    content: "music",
+    embeddingSize: 512,
+    weights,
+    modelsDir: models,
+    verbose: false,
+  });
+  const arch = openl3Architecture("mel256", 512);
+  const batch = 8;
+  const network = async (threads: number) => {
+    const s = await createEmbeddingSession(model.onnx, {
+      backend: "native",
+      input: arch.input,
+      outputSize: 512,
+      threads,
+    });
+    const patches = probePatches(batch, ...arch.input);
+    await s.run(patches, batch); // warm
+    const t = performance.now();
+    const rounds = 10;
+    for (let r = 0; r < rounds; r++) await s.run(patches, batch);
+    await s.release();
+    return (performance.now() - t) / (rounds * batch);
+  };
+  const configs: [number, number][] = [];
+  for (const threads of [...new Set([cores, Math.max(1, cores - 1)])]) {
+    for (const workers of [0, 1, ...(cores > 2 ? [Math.max(1, cores - threads)] : [])]) {
+      if (!configs.some(([w, t]) => w === workers && t === threads)) configs.push([workers, threads]);
+    }
+  }
+  console.log("workers threads | network ms/window | whole job ms/window | ratio | windows/s | s of audio/s");
+  for (const [workers, threads] of configs) {
+    const before = await network(threads);
+    const s = await embedCollection({
+      inputs: [folder],
+      db: `${dir}/speed_${workers}_${threads}.db`,
+      weights,
+      modelsDir: models,
+      backend: "native",
+      device: "cpu",
+      hopSize,
+      threads,
+      workers,
+      batchSize: batch,
+      quiet: true,
+      force: true,
+    });
+    const net = (before + await network(threads)) / 2; // the network alone, measured before and after
+    const windows = files * planFrames(Math.floor(seconds * 48000), { hopSize, center: true }).windows;
+    const whole = (s.seconds * 1000) / windows;
+    console.log(
+      `${String(workers).padStart(7)} ${String(threads).padStart(7)} | ${net.toFixed(1).padStart(17)} | ` +
+        `${whole.toFixed(1).padStart(19)} | ${(whole / net).toFixed(2).padStart(5)} | ` +
+        `${(1000 / whole).toFixed(1).padStart(9)} | ${(s.audioSeconds / s.seconds).toFixed(2)}`,
+    );
+  }
+}
+
+if (!values["speed-only"]) {
+  const measure = async (file: string) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL(import.meta.url).pathname, "--child", file, "--hop", "5"],
+      env: { BENCH_DIR: dir },
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+    return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
+  };
+  const rows: string[] = [];
+  let base = 0;
+  for (const [name, seconds] of [["1 min", 60], ["60 min", 3600], ["3 h", 10800]] as const) {
+    const file = `${dir}/memory_${seconds}.wav`;
+    await writeLongWav(file, seconds);
+    const r = await measure(file);
+    await Deno.remove(file);
+    const mib = r.peakKiB / 1024;
+    if (!base) base = mib;
+    rows.push(
+      `${name}: peak RSS ${mib.toFixed(0)} MiB (${(mib / base).toFixed(2)}× the 1-minute file), ` +
+        `${(r.audio / r.seconds).toFixed(0)} s of audio per second at hop 5 s${r.failed ? ", FAILED" : ""}`,
+    );
+  }
+  console.log("memory (44.1 kHz stereo 16-bit WAV, one process per file):");
+  for (const r of rows) console.log(`  ${r}`);
+}
 await Deno.remove(dir, { recursive: true });

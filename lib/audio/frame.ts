@@ -151,7 +151,9 @@ export interface WindowBatch {
  * ```
  */
 export class WindowFramer {
+  /** OpenL3's hop and centring. */
   readonly options: FrameOptions;
+  /** Windows per batch. */
   readonly batchSize: number;
   readonly #hop: number;
   #span: Float64Array;

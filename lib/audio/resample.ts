@@ -150,7 +150,9 @@ export function resampledLength(nIn: number, srIn: number, srOut: number): numbe
  * ```
  */
 export class StreamResampler {
+  /** The input rate. */
   readonly srIn: number;
+  /** The output rate. */
   readonly srOut: number;
   readonly #table: FilterTable;
   readonly #scale: number;

@@ -15,7 +15,7 @@
  */
 
 import { ArgumentError } from "../util/errors.ts";
-import { fft, realFftTwiddles } from "./fft.ts";
+import { fftFromBitReversed, fftPlan, realFftTwiddles } from "./fft.ts";
 import { WINDOW_SAMPLES } from "../audio/frame.ts";
 import {
   AMIN,
@@ -47,24 +47,42 @@ export function stftMagnitude(window: ArrayLike<number>, spec: FrontendSpec): Fl
   };
   const hann = hannCache(nFft);
   // Real FFT of nFft points as a complex FFT of nFft/2 points (even samples real, odd imaginary),
-  // then the split step X[f] = E[f] + e^{-2πif/nFft} O[f].
+  // then the split step X[f] = E[f] + e^{-2πif/nFft} O[f]. The samples are loaded in bit-reversed
+  // order, so the FFT skips its permutation; frames away from the edges read the window directly.
   const re = new Float64Array(half), im = new Float64Array(half);
   const out = new Float64Array(frames * nBins);
   const { cos, sin } = realFftTwiddles(nFft);
+  const rev = fftPlan(half).rev;
   for (let j = 0; j < frames; j++) {
     const s0 = j * hop;
-    for (let k = 0; k < half; k++) {
-      re[k] = hann[2 * k] * at(s0 + 2 * k);
-      im[k] = hann[2 * k + 1] * at(s0 + 2 * k + 1);
+    if (s0 - pad >= 0 && s0 - pad + nFft <= n) {
+      const o = s0 - pad;
+      for (let k = 0; k < half; k++) {
+        const r = rev[k];
+        re[r] = hann[2 * k] * window[o + 2 * k];
+        im[r] = hann[2 * k + 1] * window[o + 2 * k + 1];
+      }
+    } else {
+      for (let k = 0; k < half; k++) {
+        const r = rev[k];
+        re[r] = hann[2 * k] * at(s0 + 2 * k);
+        im[r] = hann[2 * k + 1] * at(s0 + 2 * k + 1);
+      }
     }
-    fft(re, im);
-    for (let f = 0; f <= half; f++) {
-      const a = f % half, b = (half - f) % half;
-      const er = 0.5 * (re[a] + re[b]), ei = 0.5 * (im[a] - im[b]);
-      const or = 0.5 * (im[a] + im[b]), oi = -0.5 * (re[a] - re[b]);
-      const xr = er + or * cos[f] + oi * sin[f];
-      const xi = ei + oi * cos[f] - or * sin[f];
-      out[j * nBins + f] = Math.sqrt(xr * xr + xi * xi);
+    fftFromBitReversed(re, im);
+    const row = j * nBins;
+    // f = 0 and f = half: X = Z[0].re ± Z[0].im (real)
+    out[row] = Math.abs(re[0] + im[0]);
+    out[row + half] = Math.abs(re[0] - im[0]);
+    for (let f = 1; f < half; f++) {
+      const b = half - f;
+      const ra = re[f], ia = im[f], rb = re[b], ib = im[b];
+      const er = 0.5 * (ra + rb), ei = 0.5 * (ia - ib);
+      const or = 0.5 * (ia + ib), oi = -0.5 * (ra - rb);
+      const c = cos[f], sn = sin[f];
+      const xr = er + or * c + oi * sn;
+      const xi = ei + oi * c - or * sn;
+      out[row + f] = Math.sqrt(xr * xr + xi * xi);
     }
   }
   return out;

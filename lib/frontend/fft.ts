@@ -105,3 +105,55 @@ export function realFftTwiddles(n: number): { cos: Float64Array; sin: Float64Arr
   }
   return t;
 }
+
+const stageTables = new Map<number, Float64Array>();
+
+/**
+ * The twiddles of every stage of an n-point radix-2 transform, laid out stage after stage as
+ * (cos, −sin) pairs in the order the butterflies use them (built once per n).
+ */
+function stageTwiddles(n: number): Float64Array {
+  let t = stageTables.get(n);
+  if (!t) {
+    const { cos, sin } = fftPlan(n);
+    t = new Float64Array(2 * (n - 1));
+    let at = 0;
+    for (let size = 2; size <= n; size *= 2) {
+      const step = n / size;
+      for (let k = 0; k < size / 2; k++) {
+        t[at++] = cos[k * step];
+        t[at++] = -sin[k * step];
+      }
+    }
+    stageTables.set(n, t);
+  }
+  return t;
+}
+
+/**
+ * The forward complex FFT of data already in bit-reversed order (see {@linkcode fftPlan}'s `rev`):
+ * the stages of {@linkcode fft} without the permutation, with the twiddles of each stage contiguous.
+ * For callers that can write their input permuted as they load it.
+ */
+export function fftFromBitReversed(re: Float64Array, im: Float64Array): void {
+  const n = re.length;
+  const tw = stageTwiddles(n);
+  let base = 0;
+  for (let size = 2; size <= n; size *= 2) {
+    const half = size / 2;
+    for (let start = 0; start < n; start += size) {
+      for (let k = 0, t = base; k < half; k++, t += 2) {
+        const wr = tw[t], wi = tw[t + 1];
+        const a = start + k, b = a + half;
+        const br = re[b], bi = im[b];
+        const tr = br * wr - bi * wi;
+        const ti = br * wi + bi * wr;
+        re[b] = re[a] - tr;
+        im[b] = im[a] - ti;
+        re[a] += tr;
+        im[a] += ti;
+      }
+    }
+    base += size;
+  }
+}

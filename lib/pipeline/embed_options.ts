@@ -57,6 +57,8 @@ export interface EmbedderOptions {
   backend?: BackendChoice;
   /** Windows per batch; default 32 on WebGPU, 8 on the CPU backends. */
   batchSize?: number;
+  /** CPU threads of the native network backend; default: every core. */
+  threads?: number;
   /**
    * Seconds between windows.
    * @default {0.1}
@@ -97,6 +99,8 @@ export interface ResolvedEmbedderOptions {
   backend: BackendChoice;
   /** undefined: chosen from the backend ({@linkcode EMBED_DEFAULTS}). */
   batchSize?: number;
+  /** CPU threads of the native backend; undefined: every core. */
+  threads?: number;
   /** Seconds between windows. */
   hopSize: number;
   /** Centre the windows. */
@@ -140,6 +144,9 @@ export function resolveEmbedderOptions(o: EmbedderOptions): ResolvedEmbedderOpti
   if (o.batchSize !== undefined && (!Number.isInteger(o.batchSize) || o.batchSize < 1)) {
     throw new ArgumentError(`--batch-size must be a positive whole number, got ${o.batchSize}`);
   }
+  if (o.threads !== undefined && (!Number.isInteger(o.threads) || o.threads < 1)) {
+    throw new ArgumentError(`--threads must be a positive whole number, got ${o.threads}`);
+  }
   return {
     inputRepr: oneOf(o.inputRepr ?? d.inputRepr, "input-repr", INPUT_REPRS),
     contentType: oneOf(o.contentType ?? d.contentType, "content-type", CONTENT_TYPES),
@@ -149,6 +156,7 @@ export function resolveEmbedderOptions(o: EmbedderOptions): ResolvedEmbedderOpti
     device: oneOf(o.device ?? d.device, "device", DEVICE_CHOICES),
     backend: oneOf(o.backend ?? d.backend, "backend", BACKENDS),
     batchSize: o.batchSize,
+    threads: o.threads,
     hopSize,
     center: o.center ?? d.center,
     download: o.download ?? true,

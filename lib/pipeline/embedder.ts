@@ -89,6 +89,7 @@ export async function createEmbedder(
       input: arch.input,
       outputSize: o.embeddingSize,
       gpu,
+      threads: o.threads,
     });
     const batchSize = o.batchSize ??
       (session.backend === "webgpu" ? EMBED_DEFAULTS.gpuBatchSize : EMBED_DEFAULTS.cpuBatchSize);

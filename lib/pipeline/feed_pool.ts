@@ -34,6 +34,7 @@ export interface FeedPoolOptions extends FileFeedOptions {
 export interface FeedResult {
   /** Frames (per channel) decoded. */
   frames: number;
+  /** The file's sample rate. */
   sampleRate: number;
   /** Windows embedded. */
   windows: number;
@@ -63,7 +64,9 @@ type Event =
 
 /** One file in the feed: its events, in order. */
 export class FeedJob {
+  /** Its place in the run. */
   readonly id: number;
+  /** The file. */
   readonly path: string;
   #events: Event[] = [];
   #waiter?: () => void;
@@ -148,6 +151,7 @@ export class FeedJob {
 
 /** A pool of feed workers (or the calling thread). */
 export class FeedPool {
+  /** What each file becomes, and how many workers. */
   readonly options: FeedPoolOptions;
   readonly #workers: Worker[] = [];
   readonly #jobs = new Map<number, FeedJob>();

@@ -22,9 +22,13 @@ import { InputFileError } from "../util/input_file.ts";
 export interface WireError {
   /** The class: AudioDecodeError, InputFileError, OpenL3Error, or anything else (a bug). */
   kind: "AudioDecodeError" | "InputFileError" | "OpenL3Error" | "Error";
+  /** What went wrong. */
   message: string;
+  /** The file, for file errors. */
   file?: string;
+  /** The problem without the file's name, for file errors. */
   problem?: string;
+  /** Where a bug happened. */
   stack?: string;
 }
 

@@ -77,6 +77,7 @@ export async function hashFile(path: string): Promise<{ sha256: string; size: nu
 
 /** A file streamed to window batches. */
 export class FileFeed {
+  /** What the file's header says. */
   readonly info: AudioInfo;
   readonly #stream: AudioStream;
   readonly #options: FileFeedOptions;

@@ -29,6 +29,7 @@ export const MODEL_FLAGS = {
   device: { type: "string" },
   backend: { type: "string" },
   "batch-size": { type: "string" },
+  threads: { type: "string" },
 } as const;
 
 /** The flags that choose the variant only (for commands that take the rest from elsewhere). */
@@ -58,6 +59,7 @@ export const MODEL_FLAGS_HELP =
   --device D            spectrogram: ${DEVICE_CHOICES.join(" | ")} (default: ${d.device})
   --backend B           network: ${BACKENDS.join(" | ")} (default: ${d.backend})
   --batch-size N        windows per batch (default: ${d.gpuBatchSize} on WebGPU, ${d.cpuBatchSize} on CPU)
+  --threads N           CPU threads of the native network backend (default: every core)
                         OpenL3's names work too: --audio-hop-size, --audio-embedding-size,
                         --no-audio-centering, --audio-batch-size`;
 
@@ -89,5 +91,6 @@ export function modelOptions(values: ModelFlagValues): EmbedderOptions {
     device: str("device") as EmbedderOptions["device"],
     backend: str("backend") as EmbedderOptions["backend"],
     batchSize: numberFlag(str("batch-size"), "batch-size"),
+    threads: numberFlag(str("threads"), "threads"),
   };
 }

@@ -214,6 +214,21 @@ export function reportError(e: unknown): number {
   throw e;
 }
 
+/** A command: its command line, and what it does with it (a subcommand of the `openl3` binary). */
+export interface Command<O extends CliOptions = CliOptions> extends CommandSpec<O> {
+  /** Its name as a subcommand, e.g. `embed`. */
+  name: string;
+  /** One line for the list of commands. */
+  summary: string;
+  /** What it does with its parsed command line; returns the exit status. */
+  body: (parsed: Parsed<O>) => Promise<number | void>;
+}
+
+/** Declare a command (keeps the types of its options for its body). */
+export function defineCommand<O extends CliOptions>(command: Command<O>): Command {
+  return command as unknown as Command;
+}
+
 /** What a command body receives. */
 export interface Parsed<O extends CliOptions> {
   /** The flags' values. */
@@ -224,27 +239,23 @@ export interface Parsed<O extends CliOptions> {
 
 /**
  * Run a command: parse its command line (answering `--help` and `--version`),
- * call `body`, and exit with its status. Our errors print as one line on
+ * call its body, and exit with its status. Our errors print as one line on
  * stderr (exit 1, or 2 for usage errors); anything else is a bug and keeps
  * its stack.
  */
-export async function runCommand<O extends CliOptions>(
-  spec: CommandSpec<O>,
-  body: (parsed: Parsed<O>) => Promise<number | void>,
-  args: string[] = Deno.args,
-): Promise<never> {
+export async function runCommand(command: Command, args: string[] = Deno.args): Promise<never> {
   let code: number;
   try {
-    const { values, positionals } = parseCli(args, spec);
+    const { values, positionals } = parseCli(args, command);
     const flags = values as Record<string, unknown>;
     if (flags.help) {
-      console.log(spec.help);
+      console.log(command.help);
       code = 0;
     } else if (flags.version) {
       console.log(versionLine());
       code = 0;
     } else {
-      code = (await body({ values, positionals })) ?? 0;
+      code = (await command.body({ values, positionals })) ?? 0;
     }
   } catch (e) {
     code = reportError(e);
