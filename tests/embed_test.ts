@@ -255,61 +255,63 @@ slowTest("embed: two processes writing one database both finish, and it stays so
   store.close();
 });
 
-slowTest(
-  "embed: killed mid-run (SIGKILL), the database is sound and a rerun completes the rest once",
-  async () => {
-    const files: Record<string, Uint8Array> = {};
-    for (let i = 0; i < 5; i++) files[`t${i}.wav`] = encodeWav([tone(200 + 100 * i, 1.5)], 16000);
-    const dir = await folder("killed", files);
-    const db = `${root}/killed.db`;
-    const child = cli([dir, "--db", db, "--batch-size", "2"]).spawn();
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    await readUntil(reader, "✓");
-    child.kill("SIGKILL");
-    await child.status;
-    await reader.cancel();
-    await child.stderr.cancel();
-    const store = Store.open(db);
-    assert.equal(store.integrityCheck(), "ok");
-    const stored = store.vectors().size;
-    store.close();
-    assert.ok(stored >= 1 && stored < 5, `${stored} songs stored before the kill`);
-    const rerun = await embed({ ...base, inputs: [dir], db });
-    assert.equal(rerun.skipped, stored);
-    assert.equal(rerun.embedded, 5 - stored);
-    const after = Store.open(db);
-    assert.equal(after.vectors().size, 5);
-    const songs = after.db.prepare("SELECT count(*) AS n FROM songs").get() as { n: number };
-    assert.equal(Number(songs.n), 5, "no duplicates");
-    after.close();
-  },
-);
+for (const workers of ["0", "2"]) {
+  slowTest(
+    `embed (--workers ${workers}): killed mid-run (SIGKILL), the database is sound and a rerun completes the rest once`,
+    async () => {
+      const files: Record<string, Uint8Array> = {};
+      for (let i = 0; i < 5; i++) files[`t${i}.wav`] = encodeWav([tone(200 + 100 * i, 1.5)], 16000);
+      const dir = await folder(`killed_${workers}`, files);
+      const db = `${root}/killed_${workers}.db`;
+      const child = cli([dir, "--db", db, "--batch-size", "2", "--workers", workers]).spawn();
+      const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      await readUntil(reader, "✓");
+      child.kill("SIGKILL");
+      await child.status;
+      await reader.cancel();
+      await child.stderr.cancel();
+      const store = Store.open(db);
+      assert.equal(store.integrityCheck(), "ok");
+      const stored = store.vectors().size;
+      store.close();
+      assert.ok(stored >= 1 && stored < 5, `${stored} songs stored before the kill`);
+      const rerun = await embed({ ...base, inputs: [dir], db });
+      assert.equal(rerun.skipped, stored);
+      assert.equal(rerun.embedded, 5 - stored);
+      const after = Store.open(db);
+      assert.equal(after.vectors().size, 5);
+      const songs = after.db.prepare("SELECT count(*) AS n FROM songs").get() as { n: number };
+      assert.equal(Number(songs.n), 5, "no duplicates");
+      after.close();
+    },
+  );
 
-slowTest(
-  "embed: Ctrl-C (SIGINT) stops after the current batch, prints the summary, exits 130, stores no half song",
-  async () => {
-    const files: Record<string, Uint8Array> = {};
-    for (let i = 0; i < 4; i++) files[`c${i}.wav`] = encodeWav([tone(300 + 50 * i, 2)], 16000);
-    const dir = await folder("ctrl_c", files);
-    const db = `${root}/ctrl_c.db`;
-    const child = cli([dir, "--db", db, "--batch-size", "2"]).spawn();
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let out = await readUntil(reader, "✓");
-    child.kill("SIGINT");
-    out += await readUntil(reader);
-    const status = await child.status;
-    await child.stderr.cancel();
-    assert.equal(status.code, 130, out);
-    assert.match(out, /embedded, 0 skipped, 0 failed of 4 files .*INTERRUPTED/);
-    const store = Store.open(db);
-    assert.equal(store.integrityCheck(), "ok");
-    const stored = store.vectors().size;
-    const done = (out.match(/✓/g) ?? []).length;
-    assert.equal(stored, done, "every stored song was reported, nothing half-written");
-    assert.ok(stored < 4);
-    store.close();
-  },
-);
+  slowTest(
+    `embed (--workers ${workers}): Ctrl-C (SIGINT) stops after the current batch, prints the summary, exits 130, stores no half song`,
+    async () => {
+      const files: Record<string, Uint8Array> = {};
+      for (let i = 0; i < 4; i++) files[`c${i}.wav`] = encodeWav([tone(300 + 50 * i, 2)], 16000);
+      const dir = await folder(`ctrl_c_${workers}`, files);
+      const db = `${root}/ctrl_c_${workers}.db`;
+      const child = cli([dir, "--db", db, "--batch-size", "2", "--workers", workers]).spawn();
+      const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      let out = await readUntil(reader, "✓");
+      child.kill("SIGINT");
+      out += await readUntil(reader);
+      const status = await child.status;
+      await child.stderr.cancel();
+      assert.equal(status.code, 130, out);
+      assert.match(out, /embedded, 0 skipped, 0 failed of 4 files .*INTERRUPTED/);
+      const store = Store.open(db);
+      assert.equal(store.integrityCheck(), "ok");
+      const stored = store.vectors().size;
+      const done = (out.match(/✓/g) ?? []).length;
+      assert.equal(stored, done, "every stored song was reported, nothing half-written");
+      assert.ok(stored < 4);
+      store.close();
+    },
+  );
+}
 
 Deno.test("store: a full disk is a clear StoreError and what was stored survives", () => {
   const path = `${root}/full.db`;

@@ -10,6 +10,10 @@
  * With `workers: 0` the same jobs run in the calling thread, one after the
  * other (for library use, and where workers cannot start).
  *
+ * Jobs share workers in turn, so take them in the order they were
+ * submitted: a job's batches are produced only as the earlier ones on its
+ * worker are taken.
+ *
  * @module
  */
 
@@ -97,6 +101,11 @@ export class FeedJob {
     this.#cancel = cancel;
   }
 
+  /** Batches that have arrived and wait to be taken (never more than the credits allow). */
+  get buffered(): number {
+    return this.#events.filter((e) => e.type === "batch").length;
+  }
+
   /** @internal */
   push(e: Event): void {
     this.#events.push(e);
@@ -109,7 +118,9 @@ export class FeedJob {
   }
 
   async #expect<T extends Event["type"]>(type: T): Promise<Extract<Event, { type: T }>> {
-    const e = await this.#take();
+    let e = await this.#take();
+    if (e.type === "hashed" && type !== "hashed") e = await this.#take(); // its hash is kept on the job
+
     if (e.type === "error") throw e.error;
     if (e.type !== type) throw new Error(`feed: expected ${type}, got ${e.type}`);
     return e as Extract<Event, { type: T }>;
@@ -129,7 +140,8 @@ export class FeedJob {
 
   /** The next batch, or null when the file is done ({@linkcode result} then says what it was). */
   async next(): Promise<FeedBatch | null> {
-    const e = await this.#take();
+    let e = await this.#take();
+    if (e.type === "hashed") e = await this.#take();
     if (e.type === "error") throw e.error;
     if (e.type === "done") {
       this.result = e.result;
@@ -257,10 +269,10 @@ export class FeedPool {
         feed = await FileFeed.open(path, this.options);
         job.push({ type: "info", info: feed.info, expectedWindows: feed.expectedWindows });
         for (;;) {
-          while (budget <= 0 && !cancelled) await new Promise<void>((r) => (wake = r));
-          if (cancelled) return;
           const b = await feed.next();
           if (!b) break;
+          while (budget <= 0 && !cancelled) await new Promise<void>((r) => (wake = r));
+          if (cancelled) return;
           budget--;
           job.push({ type: "batch", batch: b });
         }

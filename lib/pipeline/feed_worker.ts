@@ -73,10 +73,11 @@ async function run(job: Job): Promise<void> {
     feed = await FileFeed.open(job.path, options!);
     post({ type: "info", id: job.id, info: feed.info, expectedWindows: feed.expectedWindows });
     for (;;) {
-      while (job.credits <= 0 && !job.cancelled) await new Promise<void>((resolve) => (job.wake = resolve));
-      if (job.cancelled) return;
+      // compute the next batch, then wait for a credit to send it: the end of a file is known at once
       const b = await feed.next();
       if (!b) break;
+      while (job.credits <= 0 && !job.cancelled) await new Promise<void>((resolve) => (job.wake = resolve));
+      if (job.cancelled) return;
       job.credits--;
       const data = b.patches ?? b.samples!;
       post({ type: "batch", id: job.id, batch: b }, [
