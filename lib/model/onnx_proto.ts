@@ -266,3 +266,90 @@ export function readOnnxMetadata(bytes: Uint8Array, file = "model.onnx"): Record
   if (!sawGraph) fail("no graph");
   return meta;
 }
+
+/** A float tensor read back from an ONNX model. */
+export interface OnnxInitializer {
+  /** Its name. */
+  name: string;
+  /** Its shape. */
+  dims: number[];
+  /** Its values. */
+  data: Float32Array;
+}
+
+/**
+ * The float initializers of an ONNX model (graph field 5), in file order, as
+ * this project writes them (raw little-endian data or packed floats).
+ *
+ * @throws {OpenL3Error} when the bytes are not a protobuf ModelProto.
+ */
+export function readOnnxInitializers(bytes: Uint8Array, file = "model.onnx"): OnnxInitializer[] {
+  const fail = (why: string): never => {
+    throw new OpenL3Error(`${file}: not an ONNX model (${why})`);
+  };
+  const walk = (
+    start: number,
+    end: number,
+    visit: (field: number, wire: number, s: number, e: number) => void,
+  ) => {
+    let at = start;
+    const varint = (): number => {
+      let v = 0, mul = 1;
+      for (;;) {
+        if (at >= end) fail("truncated varint");
+        const b = bytes[at++];
+        v += (b & 0x7f) * mul;
+        if (!(b & 0x80)) return v;
+        mul *= 128;
+      }
+    };
+    while (at < end) {
+      const key = varint();
+      const field = Math.floor(key / 8), wire = key & 7;
+      if (wire === 0) {
+        const s = at;
+        varint();
+        visit(field, wire, s, at);
+      } else if (wire === 1) at += 8;
+      else if (wire === 5) at += 4;
+      else if (wire === 2) {
+        const len = varint();
+        if (at + len > end) fail("field runs past the end");
+        visit(field, wire, at, at + len);
+        at += len;
+      } else fail(`wire type ${wire}`);
+    }
+  };
+  const varints = (s: number, e: number): number[] => {
+    const out: number[] = [];
+    let v = 0, mul = 1;
+    for (let i = s; i < e; i++) {
+      v += (bytes[i] & 0x7f) * mul;
+      mul *= 128;
+      if (!(bytes[i] & 0x80)) {
+        out.push(v);
+        v = 0;
+        mul = 1;
+      }
+    }
+    return out;
+  };
+  const out: OnnxInitializer[] = [];
+  walk(0, bytes.length, (field, wire, s, e) => {
+    if (field !== 7 || wire !== 2) return;
+    walk(s, e, (gf, gw, gs, ge) => {
+      if (gf !== 5 || gw !== 2) return;
+      let name = "", dims: number[] = [], data: Float32Array | undefined;
+      walk(gs, ge, (tf, tw, ts, te) => {
+        if (tf === 1) dims = tw === 2 ? varints(ts, te) : [...dims, ...varints(ts, te)];
+        else if (tf === 8) name = new TextDecoder().decode(bytes.subarray(ts, te));
+        else if ((tf === 9 || tf === 4) && tw === 2) {
+          const copy = bytes.slice(ts, te);
+          data = new Float32Array(copy.buffer, 0, copy.length / 4);
+        }
+      });
+      if (data) out.push({ name, dims, data });
+    });
+  });
+  return out;
+}
