@@ -33,7 +33,7 @@ Deno.test("a bad option is a usage error (exit 2, one line) before any model is 
   const cases: [string[], RegExp][] = [
     [["--hop", "0"], /^error: --hop must be a positive number of seconds, got 0 \(see --help\)$/],
     [["--hop", "fast"], /^error: --hop must be a number, got "fast" \(see --help\)$/],
-    [["--backend", "tpu"], /^error: --backend must be one of auto, webgpu, wasm, native; got "tpu"/],
+    [["--backend", "tpu"], /^error: --backend must be one of auto, wgsl, webgpu, wasm, native; got "tpu"/],
     [["--embedding-size", "128"], /^error: --embedding-size must be one of 512, 6144; got "128"/],
     [["--batch-size", "0"], /^error: --batch-size must be a positive whole number, got 0/],
     [["--hpo", "0.5"], /^error: unknown option --hpo \(did you mean --hop\?\)/],

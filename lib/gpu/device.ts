@@ -115,8 +115,9 @@ export interface GpuDecision {
 
 /**
  * The one rule: may a stage asked for `choice` run on `gpu`?
- * `webgpu` takes any adapter (and fails without one), `auto` only a hardware
- * one, anything else never.
+ * `auto` takes only a hardware adapter; a CPU choice (`cpu`, `native`,
+ * `wasm`) never; a GPU choice (`webgpu`, `wgsl`) any adapter, and fails
+ * without one.
  *
  * @param choice The stage's choice (`auto`, `webgpu`, or a CPU choice).
  * @param gpu The device found, or null.
@@ -133,11 +134,9 @@ export interface GpuDecision {
  * ```
  */
 export function gpuDecision(choice: string, gpu: GpuContext | null, flag: string): GpuDecision {
-  if (choice !== "auto" && choice !== "webgpu") {
-    return { use: false, reason: `asked for with ${flag} ${choice}` };
-  }
+  if (CPU_CHOICES.has(choice)) return { use: false, reason: `asked for with ${flag} ${choice}` };
   if (!gpu) {
-    if (choice === "webgpu") throw new OpenL3Error(`${flag} webgpu: no WebGPU adapter is available`);
+    if (choice !== "auto") throw new OpenL3Error(`${flag} ${choice}: no WebGPU adapter is available`);
     return { use: false, reason: "no WebGPU adapter found" };
   }
   if (gpu.software && choice === "auto") {
@@ -148,6 +147,9 @@ export function gpuDecision(choice: string, gpu: GpuContext | null, flag: string
   }
   return {
     use: true,
-    reason: gpu.software ? `software rasteriser, chosen with ${flag} webgpu` : "hardware adapter",
+    reason: gpu.software ? `software rasteriser, chosen with ${flag} ${choice}` : "hardware adapter",
   };
 }
+
+/** The choices that never run on the GPU. */
+const CPU_CHOICES = new Set(["cpu", "native", "wasm"]);

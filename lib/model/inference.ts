@@ -14,12 +14,20 @@ import { type GpuContext, gpuDecision, openGpu } from "../gpu/device.ts";
 import { INPUT_NAME, OUTPUT_NAME } from "./onnx_graph.ts";
 import { Rng } from "../util/rng.ts";
 
-/** Inference backends. */
-export const BACKENDS = ["auto", "webgpu", "wasm", "native"] as const;
+/**
+ * Inference backends: `wgsl` is this project's own WebGPU engine, `webgpu` onnxruntime-web on WebGPU,
+ * `wasm` onnxruntime-web on the CPU, `native` onnxruntime-node.
+ */
+export const BACKENDS = ["auto", "wgsl", "webgpu", "wasm", "native"] as const;
 /** One of {@linkcode BACKENDS}. */
 export type BackendChoice = typeof BACKENDS[number];
 /** A concrete backend. */
 export type Backend = Exclude<BackendChoice, "auto">;
+
+/** True for the backends that run on WebGPU. */
+export function isGpuBackend(b: string): b is "wgsl" | "webgpu" {
+  return b === "wgsl" || b === "webgpu";
+}
 
 /** Below this cosine similarity to the CPU, a GPU backend is not trusted. */
 export const GPU_AGREEMENT = 0.9999;
@@ -38,6 +46,8 @@ export interface EmbeddingSession {
   run(patches: Float32Array, count: number): Promise<Float32Array>;
   /** WebGPU only: embed `count` patches already in a GPU buffer of the session's device. */
   runGpuBuffer?(buffer: GPUBuffer, count: number): Promise<Float32Array>;
+  /** WebGPU only: the most windows {@linkcode runGpuBuffer} takes at once. */
+  readonly gpuCapacity?: number;
   /** Free the session. */
   release(): Promise<void>;
 }
@@ -57,6 +67,11 @@ export interface SessionOptions {
   gpu?: GpuContext | null;
   /** CPU threads for the native backend; default: all cores. */
   threads?: number;
+  /**
+   * Windows per run the WGSL engine is built for (it takes more, in chunks).
+   * @default {32}
+   */
+  maxBatch?: number;
   /** Skip the GPU-vs-CPU agreement check (tests of the check itself); default false. */
   skipGpuCheck?: boolean;
 }
@@ -242,7 +257,7 @@ export async function createEmbeddingSession(
     }
     return await session(native, model, "native", options, nativeDescription(options));
   }
-  // webgpu, or auto: the shared device, or one of our own
+  // wgsl, webgpu, or auto: the shared device, or one of our own
   const owns = options.gpu === undefined;
   const gpu = options.gpu !== undefined ? options.gpu : await openGpu();
   const decision = gpuDecision(choice, gpu, "--backend");
@@ -250,15 +265,92 @@ export async function createEmbeddingSession(
     if (owns) gpu?.device.destroy();
     return await cpuSession(model, options, ` (${decision.reason})`);
   }
-  const s = await session(
+  const withGpu = { ...options, gpu };
+  const verified = async (s: EmbeddingSession) =>
+    options.skipGpuCheck ? s : await trustedOrCpu(s, model, withGpu);
+  if (choice === "wgsl") return await verified(await wgslSession(model, withGpu, gpu));
+  if (choice === "webgpu") return await verified(await ortWebGpuSession(model, withGpu, gpu));
+  // auto on a hardware GPU: both engines, each checked against the CPU; the faster one that passed runs
+  const candidates: EmbeddingSession[] = [];
+  for (const make of [wgslSession, ortWebGpuSession]) {
+    try {
+      const s = await verified(await make(model, withGpu, gpu));
+      if (isGpuBackend(s.backend)) candidates.push(s);
+      else await s.release();
+    } catch { /* an engine that does not load here is not a candidate */ }
+  }
+  if (candidates.length === 0) {
+    return await cpuSession(model, options, " (no WebGPU engine passed the check)");
+  }
+  const timed = await Promise.all(
+    candidates.map(async (s) => ({ s, ms: await probeTime(s, options.input) })),
+  );
+  timed.sort((a, b) => a.ms - b.ms);
+  for (const t of timed.slice(1)) await t.s.release();
+  const best = timed[0];
+  const why = timed.map((t) => `${t.s.backend} ${t.ms.toFixed(1)} ms/window`).join(", ");
+  return {
+    ...best.s,
+    description: `${best.s.description} (the fastest here on a probe: ${why})`,
+    release: () => best.s.release(),
+  };
+}
+
+/** Milliseconds per window of a session on a probe batch (after one run to warm it). */
+async function probeTime(s: EmbeddingSession, input: [number, number]): Promise<number> {
+  const n = 4;
+  const probe = probePatches(n, input[0], input[1]);
+  await s.run(probe, n);
+  const t = performance.now();
+  await s.run(probe, n);
+  return (performance.now() - t) / n;
+}
+
+async function ortWebGpuSession(
+  model: Uint8Array,
+  options: SessionOptions,
+  gpu: GpuContext,
+): Promise<EmbeddingSession> {
+  return await session(
     await loadWebGpuOrt(),
     model,
     "webgpu",
-    { ...options, gpu },
+    options,
     `WebGPU (onnxruntime-web) on ${gpu.description}`,
   );
-  if (options.skipGpuCheck) return s;
-  return await trustedOrCpu(s, model, options);
+}
+
+/** This project's WGSL engine (`wgsl_network.ts`) on the device. */
+async function wgslSession(
+  model: Uint8Array,
+  options: SessionOptions,
+  gpu: GpuContext,
+): Promise<EmbeddingSession> {
+  const { architectureFromOnnx, weightsFromOnnx } = await import("./onnx_weights.ts");
+  const { WgslNetwork } = await import("./wgsl_network.ts");
+  const arch = architectureFromOnnx(model);
+  const net = WgslNetwork.create(gpu, weightsFromOnnx(model, arch), options.maxBatch ?? 32);
+  const check = (count: number) => {
+    if (!Number.isInteger(count) || count < 1) {
+      throw new ArgumentError(`patch count must be ≥ 1, got ${count}`);
+    }
+  };
+  return {
+    backend: "wgsl",
+    description: `WebGPU (WGSL engine) on ${gpu.description}`,
+    input: options.input,
+    outputSize: options.outputSize,
+    gpuCapacity: net.capacity,
+    run: (patches, count) => {
+      check(count);
+      return net.run(patches, count);
+    },
+    runGpuBuffer: (buffer, count) => {
+      check(count);
+      return net.runBuffer(buffer, count);
+    },
+    release: () => Promise.resolve(net.destroy()),
+  };
 }
 
 /**

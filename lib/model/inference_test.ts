@@ -2,7 +2,7 @@
  * Every backend against the naive float64 network of spec §3, on reduced
  * widths built by the same code path as the published network.
  */
-import { assert, assertAllClose } from "../../tests/helpers.ts";
+import { assert, assertAllClose, slowTest } from "../../tests/helpers.ts";
 import { naiveOpenL3 } from "../../tests/naive_openl3.ts";
 import { openl3Architecture } from "./architecture.ts";
 import { buildOpenL3Onnx } from "./onnx_graph.ts";
@@ -80,6 +80,131 @@ Deno.test("auto never runs the network on a software adapter", async () => {
     await s.release();
   }
 });
+
+Deno.test({
+  name:
+    `WGSL engine (forced, even on a software adapter) equals the naive network (≤ 1e-4), 512 and 6144${noGpu}`,
+  ignore: !adapter,
+  async fn() {
+    for (
+      const [model, w, arch] of [[model512, weights512, arch512], [model6144, weights6144, arch6144]] as const
+    ) {
+      const s = await createEmbeddingSession(model, {
+        backend: "wgsl",
+        input: [128, 199],
+        outputSize: arch.outputSize,
+        maxBatch: 2,
+      });
+      try {
+        assert.equal(s.backend, "wgsl", s.description);
+        const out = await s.run(patches, 2);
+        const ref = naive(w);
+        assertAllClose(out.subarray(0, arch.outputSize), ref[0], 1e-4, `wgsl ${arch.embeddingSize} #0`);
+        assertAllClose(out.subarray(arch.outputSize), ref[1], 1e-4, `wgsl ${arch.embeddingSize} #1`);
+      } finally {
+        await s.release();
+      }
+    }
+  },
+});
+
+Deno.test({
+  name:
+    `WGSL engine: many windows of every frontend (reduced widths) within 1e-4 relative of the naive network${noGpu}`,
+  ignore: !adapter,
+  async fn() {
+    for (const repr of ["mel256", "mel128", "linear"] as const) {
+      for (const size of [512, 6144] as const) {
+        const arch = openl3Architecture(repr, size, [4, 8, 8, 12]);
+        const w = randomWeights(arch, 31);
+        const count = 5;
+        const p = probePatches(count, ...arch.input, 9);
+        const s = await createEmbeddingSession(buildOpenL3Onnx(w), {
+          backend: "wgsl",
+          input: arch.input,
+          outputSize: arch.outputSize,
+          maxBatch: 2, // 5 windows through a capacity of 2: chunks and a partial last one
+          skipGpuCheck: true,
+        });
+        try {
+          const out = await s.run(p, count);
+          const n = arch.input[0] * arch.input[1];
+          for (let i = 0; i < count; i++) {
+            const ref = naiveOpenL3(p.subarray(i * n, (i + 1) * n), w);
+            const max = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+            assertAllClose(
+              out.subarray(i * arch.outputSize, (i + 1) * arch.outputSize),
+              ref,
+              1e-4 * max,
+              `${repr} ${size} #${i}`,
+            );
+          }
+        } finally {
+          await s.release();
+        }
+      }
+    }
+  },
+});
+
+Deno.test({
+  name: `WGSL engine takes its input straight from the WGSL frontend's buffer (same device)${noGpu}`,
+  ignore: !adapter,
+  async fn() {
+    const gpu = await openDevice(adapter!);
+    const fe = GpuFrontend.create(gpu.device, "mel128", { maxWindows: 2 });
+    const rng = new Rng(8);
+    const samples = Float64Array.from({ length: 2 * 48000 }, () => rng.normal(0, 0.1));
+    const s = await createEmbeddingSession(model512, {
+      backend: "wgsl",
+      gpu,
+      input: [128, 199],
+      outputSize: 12,
+    });
+    try {
+      assert.equal(s.backend, "wgsl", s.description);
+      const onGpu = await s.runGpuBuffer!(fe.run(samples, 2), 2);
+      const expected = naiveOpenL3(spectrogramBatch(samples, 1, "mel128"), weights512);
+      assertAllClose(
+        onGpu.subarray(0, 12),
+        expected,
+        1e-3,
+        "WGSL frontend → WGSL network vs CPU frontend → naive",
+      );
+    } finally {
+      await s.release();
+      fe.destroy();
+      gpu.device.destroy();
+    }
+  },
+});
+
+slowTest(
+  `WGSL engine, published widths, mel256 512 and 6144: within 1e-4 relative of the naive network${noGpu}`,
+  async () => {
+    if (!adapter) return;
+    for (const size of [512, 6144] as const) {
+      const arch = openl3Architecture("mel256", size);
+      const w = randomWeights(arch, 7);
+      const p = probePatches(1, ...arch.input, 3);
+      const s = await createEmbeddingSession(buildOpenL3Onnx(w), {
+        backend: "wgsl",
+        input: arch.input,
+        outputSize: arch.outputSize,
+        maxBatch: 1,
+        skipGpuCheck: true,
+      });
+      try {
+        const out = await s.run(p, 1);
+        const ref = naiveOpenL3(p, w);
+        const max = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        assertAllClose(out, ref, 1e-4 * max, `mel256 ${size}`);
+      } finally {
+        await s.release();
+      }
+    }
+  },
+);
 
 Deno.test({
   name: `WebGPU backend (forced, even on a software adapter) equals the naive network${noGpu}`,

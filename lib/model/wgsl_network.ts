@@ -200,6 +200,9 @@ function f32(v: number): string {
 /** One stage of the forward pass. */
 interface Stage {
   pipeline: GPUComputePipeline;
+  /** Floating-point operations and bytes moved per window (for profiles). */
+  flops: number;
+  bytes: number;
   /** Workgroups for a given window count. */
   groups: (windows: number) => [number, number];
   /** The stage's bind group for an input buffer (cached per buffer). */
@@ -317,6 +320,8 @@ export class WgslNetwork {
         const from = src, to = dst, hh = h, ww = wd, cout = spec.outChannels;
         stages.push({
           pipeline,
+          flops: 2 * hh * ww * cout * 9 * c,
+          bytes: 4 * (hh * ww * (c + cout)) + 4 * 9 * c * cout,
           groups: (n) => [Math.ceil((n * hh * ww) / GEMM_TILE.m), Math.ceil(cout / GEMM_TILE.n)],
           bind: bindCache(
             pipeline,
@@ -334,6 +339,8 @@ export class WgslNetwork {
       const from = src!, to = block < 3 ? dst : this.#out, size = ho * wo * c;
       stages.push({
         pipeline,
+        flops: h * wd * c,
+        bytes: 4 * (h * wd * c + size),
         groups: (n) => dispatch2d(Math.ceil((n * size) / 256)),
         bind: bindCache(pipeline, () => [this.#params, from, to], pipeline.label),
       });
@@ -403,11 +410,94 @@ export class WgslNetwork {
     return out;
   }
 
+  /**
+   * Run `count` patches kernel by kernel and time each: with timestamp queries where the device has
+   * them, else submitting each kernel and waiting for it.
+   */
+  async profile(patches: Float32Array, count: number): Promise<KernelProfile[]> {
+    const [bins, frames] = this.arch.input;
+    const device = this.#device;
+    device.queue.writeBuffer(
+      this.#inputBuffer,
+      0,
+      patches.buffer as ArrayBuffer,
+      patches.byteOffset,
+      count * bins * frames * 4,
+    );
+    device.queue.writeBuffer(this.#params, 0, new Uint32Array([count, 0, 0, 0]));
+    const rows: KernelProfile[] = [];
+    const timestamps = device.features.has("timestamp-query");
+    const n = this.#stages.length;
+    const querySet = timestamps ? device.createQuerySet({ type: "timestamp", count: 2 * n }) : undefined;
+    const encoder = timestamps ? device.createCommandEncoder({ label: "openl3.profile" }) : undefined;
+    for (let i = 0; i < n; i++) {
+      const stage = this.#stages[i];
+      const enc = encoder ?? device.createCommandEncoder({ label: "openl3.profile" });
+      const pass = enc.beginComputePass({
+        label: stage.pipeline.label,
+        timestampWrites: querySet
+          ? { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 }
+          : undefined,
+      });
+      pass.setPipeline(stage.pipeline);
+      pass.setBindGroup(0, stage.bind(this.#inputBuffer));
+      pass.dispatchWorkgroups(...stage.groups(count));
+      pass.end();
+      const row = {
+        label: stage.pipeline.label,
+        ms: 0,
+        flops: stage.flops * count,
+        bytes: stage.bytes * count,
+      };
+      if (!encoder) {
+        const t = performance.now();
+        device.queue.submit([enc.finish()]);
+        await device.queue.onSubmittedWorkDone();
+        row.ms = performance.now() - t;
+      }
+      rows.push({ ...row, timer: timestamps ? "timestamp-query" : "per-kernel submit" });
+    }
+    if (encoder && querySet) {
+      const resolve = device.createBuffer({
+        size: 16 * n,
+        usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+      });
+      const read = device.createBuffer({
+        size: 16 * n,
+        usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
+      });
+      encoder.resolveQuerySet(querySet, 0, 2 * n, resolve, 0);
+      encoder.copyBufferToBuffer(resolve, 0, read, 0, 16 * n);
+      device.queue.submit([encoder.finish()]);
+      await read.mapAsync(GPUMapMode.READ);
+      const ns = new BigInt64Array(read.getMappedRange().slice(0));
+      rows.forEach((r, i) => (r.ms = Number(ns[2 * i + 1] - ns[2 * i]) / 1e6));
+      read.destroy();
+      resolve.destroy();
+      querySet.destroy();
+    }
+    return rows;
+  }
+
   /** Release every buffer (pipelines stay cached with the device). */
   destroy(): void {
     for (const b of this.#buffers) b.destroy();
     this.#buffers.length = 0;
   }
+}
+
+/** One kernel's share of a forward pass. */
+export interface KernelProfile {
+  /** The kernel (its pipeline's label). */
+  label: string;
+  /** Milliseconds. */
+  ms: number;
+  /** Floating-point operations. */
+  flops: number;
+  /** Bytes read and written (activations and weights, once each). */
+  bytes: number;
+  /** How it was timed. */
+  timer: string;
 }
 
 /** Workgroups for `n` in (x, y), x at most 65 535 (the usual per-dimension limit). */

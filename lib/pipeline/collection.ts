@@ -15,6 +15,7 @@
 
 import { join } from "node:path";
 import { gpuDecision, openGpu } from "../gpu/device.ts";
+import { isGpuBackend } from "../model/inference.ts";
 import { FramePooler, type Pooling, POOLINGS } from "../model/pooling.ts";
 import { configKey, type ModelConfig, type NumbersConfig } from "../store/model_config.ts";
 import { pathId } from "../store/song_id.ts";
@@ -275,7 +276,7 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
   }
   // where the frontend will run decides what the workers deliver: patches (CPU) or samples (GPU)
   const o = prepared.options;
-  const gpu = o.device !== "cpu" || o.backend === "auto" || o.backend === "webgpu" ? await openGpu() : null;
+  const gpu = o.device !== "cpu" || o.backend === "auto" || isGpuBackend(o.backend) ? await openGpu() : null;
   const frontendOnGpu = gpuDecision(o.device, gpu, "--device").use;
   const batchSize = o.batchSize ??
     (frontendOnGpu || (gpu && !gpu.software && o.backend !== "native" && o.backend !== "wasm")

@@ -11,7 +11,7 @@ import { frameBatches, type FramePlan, planFrames, type SampleSource, sourceAt48
 import { createFrontend, type Frontend } from "../frontend/frontend.ts";
 import { type GpuContext, openGpu } from "../gpu/device.ts";
 import { openl3Architecture } from "../model/architecture.ts";
-import { createEmbeddingSession, type EmbeddingSession } from "../model/inference.ts";
+import { createEmbeddingSession, type EmbeddingSession, isGpuBackend } from "../model/inference.ts";
 import { type LoadedModel, loadModel } from "../model/model_store.ts";
 import { EMBED_DEFAULTS } from "./defaults.ts";
 import { type FeedBatch, FileFeed } from "./file_feed.ts";
@@ -75,7 +75,7 @@ export async function createEmbedder(
 ): Promise<Embedder> {
   const { options: o, model } = preloaded ?? await prepareModel(options);
   const arch = openl3Architecture(o.inputRepr, o.embeddingSize);
-  const wantsGpu = o.device !== "cpu" || o.backend === "auto" || o.backend === "webgpu";
+  const wantsGpu = o.device !== "cpu" || o.backend === "auto" || isGpuBackend(o.backend);
   const gpu: GpuContext | null = preloaded?.gpu !== undefined
     ? preloaded.gpu
     : wantsGpu
@@ -90,9 +90,10 @@ export async function createEmbedder(
       outputSize: o.embeddingSize,
       gpu,
       threads: o.threads,
+      maxBatch: o.batchSize ?? EMBED_DEFAULTS.gpuBatchSize,
     });
     const batchSize = o.batchSize ??
-      (session.backend === "webgpu" ? EMBED_DEFAULTS.gpuBatchSize : EMBED_DEFAULTS.cpuBatchSize);
+      (isGpuBackend(session.backend) ? EMBED_DEFAULTS.gpuBatchSize : EMBED_DEFAULTS.cpuBatchSize);
     frontend = await createFrontend({ repr: o.inputRepr, device: o.device, gpu, batchSize });
     if (o.verbose) {
       console.error(`frontend: ${frontend.description}`);
@@ -180,7 +181,7 @@ export async function embedSource(
   const plan = planFrames(source.length, e.options);
   // the frontend and the network share the embedder's one device: hand the patches over on the GPU
   const direct = e.frontend.computeOnGpu && e.session.runGpuBuffer &&
-    (e.frontend.gpuCapacity ?? 0) >= e.batchSize;
+    (e.frontend.gpuCapacity ?? 0) >= e.batchSize && (e.session.gpuCapacity ?? Infinity) >= e.batchSize;
   for (const batch of frameBatches(source, plan, e.batchSize)) {
     const embedding = direct
       ? await e.session.runGpuBuffer!(e.frontend.computeOnGpu!(batch.samples, batch.count), batch.count)
