@@ -35,13 +35,19 @@ console.log(
   `WGSL network, ${repr}, batch ${batch} on ${gpu.description} (${rows[0]?.timer ?? "?"} timing): ` +
     `${total.toFixed(2)} ms, ${(total / batch).toFixed(3)} ms per window`,
 );
-console.log("kernel                                      |     ms |  GFLOP | TFLOP/s |    GB | GB/s");
+console.log("kernel                                 |       ms |  GFLOP | TFLOP/s |     MB |   GB/s");
 for (const r of rows) {
   console.log(
-    `${r.label.padEnd(43)} | ${r.ms.toFixed(3).padStart(6)} | ${(r.flops / 1e9).toFixed(2).padStart(6)} | ` +
-      `${(r.flops / r.ms / 1e9).toFixed(2).padStart(7)} | ${(r.bytes / 1e9).toFixed(3).padStart(5)} | ` +
-      `${(r.bytes / r.ms / 1e6).toFixed(0)}`,
+    `${r.label.padEnd(38)} | ${r.ms.toFixed(3).padStart(8)} | ${(r.flops / 1e9).toFixed(2).padStart(6)} | ` +
+      `${(r.flops / r.ms / 1e9).toFixed(3).padStart(7)} | ${(r.bytes / 1e6).toFixed(1).padStart(6)} | ` +
+      `${(r.bytes / r.ms / 1e6).toFixed(1).padStart(6)}`,
   );
 }
+const flops = rows.reduce((s, r) => s + r.flops, 0);
+console.log(
+  `whole network: ${(flops / 1e9).toFixed(1)} GFLOP in ${total.toFixed(2)} ms = ${
+    (flops / total / 1e9).toFixed(3)
+  } TFLOP/s`,
+);
 net.destroy();
 gpu.device.destroy();

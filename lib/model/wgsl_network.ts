@@ -145,7 +145,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   const key = `${c.height}x${c.width}:${c.inChannels}>${c.outChannels}:${c.relu ? 1 : 0}:${
     c.inputAffine?.join(",") ?? ""
   }`;
-  return { name: `conv3x3_${key}`, cacheKey: `conv:${key}`, code };
+  const name = `conv3x3 ${c.height}×${c.width} ${c.inChannels}→${c.outChannels}${c.relu ? " relu" : ""}${
+    c.inputAffine ? " +input BN" : ""
+  }`;
+  return { name, cacheKey: `conv:${key}`, code };
 }
 
 /** A max pool of `ph × pw` (stride = size, valid), channels last; `flatten` keeps Keras' order. */
@@ -189,7 +192,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 `;
   const key = `${height}x${width}x${channels}/${ph}x${pw}`;
-  return { name: `maxpool_${key}`, cacheKey: `maxpool:${key}`, code };
+  return { name: `maxpool ${height}×${width}×${channels} /${ph}×${pw}`, cacheKey: `maxpool:${key}`, code };
 }
 
 function f32(v: number): string {
