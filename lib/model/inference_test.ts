@@ -148,6 +148,38 @@ Deno.test({
 });
 
 Deno.test({
+  name: `WGSL engine: channel counts not divisible by 4 take the scalar kernel, still within 1e-4${noGpu}`,
+  ignore: !adapter,
+  async fn() {
+    const arch = openl3Architecture("mel128", 512, [3, 5, 6, 7]);
+    const w = randomWeights(arch, 32);
+    const p = probePatches(3, ...arch.input, 10);
+    const s = await createEmbeddingSession(buildOpenL3Onnx(w), {
+      backend: "wgsl",
+      input: arch.input,
+      outputSize: arch.outputSize,
+      skipGpuCheck: true,
+    });
+    try {
+      const out = await s.run(p, 3);
+      const n = arch.input[0] * arch.input[1];
+      for (let i = 0; i < 3; i++) {
+        const ref = naiveOpenL3(p.subarray(i * n, (i + 1) * n), w);
+        const max = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        assertAllClose(
+          out.subarray(i * arch.outputSize, (i + 1) * arch.outputSize),
+          ref,
+          1e-4 * max,
+          `#${i}`,
+        );
+      }
+    } finally {
+      await s.release();
+    }
+  },
+});
+
+Deno.test({
   name: `WGSL engine takes its input straight from the WGSL frontend's buffer (same device)${noGpu}`,
   ignore: !adapter,
   async fn() {

@@ -48,11 +48,124 @@ export interface ConvShape {
   inputAffine: [number, number] | null;
 }
 
-/** The implicit-GEMM 3×3 'same' convolution (bias and ReLU fused), channels last. */
+/**
+ * The implicit-GEMM 3×3 'same' convolution (bias and ReLU fused), channels last: the vec4 form where
+ * both channel counts are multiples of 4 (every layer of the published networks but the first), the
+ * scalar form otherwise.
+ */
 export function convShader(c: ConvShape): ShaderSource {
+  return c.inChannels % 4 === 0 && c.outChannels % 4 === 0 && !c.inputAffine
+    ? vec4ConvShader(c)
+    : scalarConvShader(c);
+}
+
+/** The vec4 form: four channels per load and store, tiles in workgroup memory as vec4. */
+function vec4ConvShader(c: ConvShape): ShaderSource {
+  const { m: BM, n: BN, k: BK } = GEMM_TILE;
+  const K = 9 * c.inChannels;
+  const code = /* wgsl */ `
+// conv3x3 (vec4): ${c.height}×${c.width}, ${c.inChannels} → ${c.outChannels}${c.relu ? ", ReLU" : ""}
+const H: u32 = ${c.height}u;
+const W: u32 = ${c.width}u;
+const CIN: u32 = ${c.inChannels}u;
+const COUT: u32 = ${c.outChannels}u;
+const K: u32 = ${K}u;
+const BM: u32 = ${BM}u;
+const BN: u32 = ${BN}u;
+const BK: u32 = ${BK}u;
+
+struct Params { windows: u32 }
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> input: array<vec4<f32>>;   // windows × H × W × CIN/4
+@group(0) @binding(2) var<storage, read> weight: array<vec4<f32>>;  // K × COUT/4 (Keras HWIO, BN folded)
+@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;    // COUT/4
+@group(0) @binding(4) var<storage, read_write> output: array<vec4<f32>>; // windows × H × W × COUT/4
+
+var<workgroup> As: array<vec4<f32>, ${(BK * BM) / 4}>; // [k][m/4]
+var<workgroup> Bs: array<vec4<f32>, ${(BK * BN) / 4}>; // [k][n/4]
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let M = params.windows * H * W;
+  let m0 = wid.x * BM;
+  let n0 = wid.y * BN;
+  if (m0 >= M || n0 >= COUT) { return; }
+  let t = lid.y * 16u + lid.x;
+  // the pixel this invocation gathers for, fixed for the whole K loop
+  let am = t / 4u;
+  let ak = (t % 4u) * 4u;
+  let m = m0 + am;
+  let wdw = m / (H * W);
+  let pix = m % (H * W);
+  let y = i32(pix / W);
+  let xx = i32(pix % W);
+  let bk = t / 16u;
+  let bn4 = t % 16u;
+  var acc: array<vec4<f32>, 4>;
+  for (var k0 = 0u; k0 < K; k0 += BK) {
+    // A: four consecutive input channels of one tap of one pixel, as one vec4
+    let k = k0 + ak;
+    var x = vec4<f32>(0.0);
+    if (m < M && k < K) {
+      let tap = k / CIN;
+      let ci = k % CIN;
+      let yy = y + i32(tap / 3u) - 1;
+      let xq = xx + i32(tap % 3u) - 1;
+      if (yy >= 0 && yy < i32(H) && xq >= 0 && xq < i32(W)) {
+        x = input[(((wdw * H + u32(yy)) * W + u32(xq)) * CIN + ci) / 4u];
+      }
+    }
+    As[(ak + 0u) * (BM / 4u) + am / 4u][am % 4u] = x.x;
+    As[(ak + 1u) * (BM / 4u) + am / 4u][am % 4u] = x.y;
+    As[(ak + 2u) * (BM / 4u) + am / 4u][am % 4u] = x.z;
+    As[(ak + 3u) * (BM / 4u) + am / 4u][am % 4u] = x.w;
+    // B: four consecutive output channels of one row of K, as one vec4
+    let kb = k0 + bk;
+    let n = n0 + bn4 * 4u;
+    Bs[bk * (BN / 4u) + bn4] = select(vec4<f32>(0.0), weight[(kb * COUT + n) / 4u], kb < K && n < COUT);
+    workgroupBarrier();
+    for (var kk = 0u; kk < BK; kk++) {
+      let a = As[kk * (BM / 4u) + lid.y];
+      let b = Bs[kk * (BN / 4u) + lid.x];
+      acc[0] += a.x * b;
+      acc[1] += a.y * b;
+      acc[2] += a.z * b;
+      acc[3] += a.w * b;
+    }
+    workgroupBarrier();
+  }
+  let n = n0 + lid.x * 4u;
+  if (n >= COUT) { return; }
+  let b = bias[n / 4u];${
+    [0, 1, 2, 3].map((j) => `
+  if (m0 + lid.y * 4u + ${j}u < M) {
+    output[((m0 + lid.y * 4u + ${j}u) * COUT + n) / 4u] = ${
+      c.relu ? `max(acc[${j}] + b, vec4<f32>(0.0))` : `acc[${j}] + b`
+    };
+  }`).join("")
+  }
+}
+`;
+  const key = `${c.height}x${c.width}:${c.inChannels}>${c.outChannels}:${c.relu ? 1 : 0}:v4`;
+  const name = `conv3x3 ${c.height}×${c.width} ${c.inChannels}→${c.outChannels}${c.relu ? " relu" : ""} vec4`;
+  return { name, cacheKey: `conv:${key}`, code };
+}
+
+/** The general form: any channel counts (the first layer has one input channel). */
+function scalarConvShader(c: ConvShape): ShaderSource {
   const { m: BM, n: BN, k: BK } = GEMM_TILE;
   const K = 9 * c.inChannels;
   const affine = c.inputAffine ? `x = x * ${f32(c.inputAffine[0])} + ${f32(c.inputAffine[1])};` : "";
+  // the 4×4 results stored with constant indices (dynamic indexing of a private array costs llvmpipe
+  // tens of seconds of compilation)
+  const epilogue = [0, 1, 2, 3].map((j) =>
+    [0, 1, 2, 3].map((i) => `
+  if (m0 + lid.y * 4u + ${j}u < M && n0 + lid.x * 4u + ${i}u < COUT) {
+    let v = acc[${j}].${"xyzw"[i]} + bias[n0 + lid.x * 4u + ${i}u];
+    output[(m0 + lid.y * 4u + ${j}u) * COUT + n0 + lid.x * 4u + ${i}u] = ${c.relu ? "max(v, 0.0)" : "v"};
+  }`).join("")
+  ).join("");
   const code = /* wgsl */ `
 // conv3x3: ${c.height}×${c.width}, ${c.inChannels} → ${c.outChannels}${c.relu ? ", ReLU" : ""}${
     c.inputAffine ? ", input affine" : ""
@@ -74,8 +187,8 @@ struct Params { windows: u32 }
 @group(0) @binding(3) var<storage, read> bias: array<f32>;    // COUT
 @group(0) @binding(4) var<storage, read_write> output: array<f32>; // windows × H × W × COUT
 
-var<workgroup> As: array<f32, ${BK * BM}>; // [k][m]
-var<workgroup> Bs: array<f32, ${BK * BN}>; // [k][n]
+var<workgroup> As: array<vec4<f32>, ${(BK * BM) / 4}>; // [k][m/4]
+var<workgroup> Bs: array<vec4<f32>, ${(BK * BN) / 4}>; // [k][n/4]
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -107,22 +220,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
           ${affine}
         }
       }
-      As[(ak + j) * BM + am] = x;
+      As[((ak + j) * BM + am) / 4u][am % 4u] = x;
     }
     // B: 16 of K × 64 channels, 4 consecutive channels per invocation
     let bk = t / 16u;
     let bn = (t % 16u) * 4u;
+    let kb = k0 + bk;
+    var wv = vec4<f32>(0.0);
     for (var j = 0u; j < 4u; j++) {
-      let k = k0 + bk;
-      let n = n0 + bn + j;
-      Bs[bk * BN + bn + j] = select(0.0, weight[k * COUT + n], k < K && n < COUT);
+      if (kb < K && n0 + bn + j < COUT) { wv[j] = weight[kb * COUT + n0 + bn + j]; }
     }
+    Bs[(bk * BN + bn) / 4u] = wv;
     workgroupBarrier();
     for (var kk = 0u; kk < BK; kk++) {
-      let a = vec4<f32>(As[kk * BM + lid.y * 4u], As[kk * BM + lid.y * 4u + 1u], As[kk * BM + lid.y * 4u + 2u],
-        As[kk * BM + lid.y * 4u + 3u]);
-      let b = vec4<f32>(Bs[kk * BN + lid.x * 4u], Bs[kk * BN + lid.x * 4u + 1u], Bs[kk * BN + lid.x * 4u + 2u],
-        Bs[kk * BN + lid.x * 4u + 3u]);
+      let a = As[kk * (BM / 4u) + lid.y];
+      let b = Bs[kk * (BN / 4u) + lid.x];
       acc[0] += a.x * b;
       acc[1] += a.y * b;
       acc[2] += a.z * b;
@@ -130,16 +242,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
     workgroupBarrier();
   }
-  for (var j = 0u; j < 4u; j++) {
-    let m = m0 + lid.y * 4u + j;
-    if (m >= M) { continue; }
-    for (var i = 0u; i < 4u; i++) {
-      let n = n0 + lid.x * 4u + i;
-      if (n >= COUT) { continue; }
-      let v = acc[j][i] + bias[n];
-      output[m * COUT + n] = ${c.relu ? "max(v, 0.0)" : "v"};
-    }
-  }
+${epilogue}
 }
 `;
   const key = `${c.height}x${c.width}:${c.inChannels}>${c.outChannels}:${c.relu ? 1 : 0}:${
