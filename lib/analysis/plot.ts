@@ -7,6 +7,7 @@
  */
 
 import { OpenL3Error } from "../util/errors.ts";
+import { realFile } from "../util/standalone.ts";
 
 /** Tableau 10: distinct, colour-blind-friendlier colours for groups. */
 export const PALETTE = [
@@ -209,9 +210,10 @@ export interface Raster {
  * resvg (a native library) is loaded on first use only.
  */
 export async function rasterize(svg: string, width?: number): Promise<Raster> {
-  const font = fontPath();
+  let font = fontPath();
   try {
     Deno.statSync(font);
+    font = realFile(font); // in a compiled binary, resvg needs the font on disk
   } catch {
     throw new OpenL3Error(`font not found at ${font}: run \`deno install\` to fetch the npm packages`);
   }

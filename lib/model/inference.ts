@@ -13,6 +13,7 @@ import { ArgumentError, OpenL3Error } from "../util/errors.ts";
 import { type GpuContext, gpuDecision, openGpu } from "../gpu/device.ts";
 import { INPUT_NAME, OUTPUT_NAME } from "./onnx_graph.ts";
 import { Rng } from "../util/rng.ts";
+import { isStandalone, realFile } from "../util/standalone.ts";
 
 /**
  * Inference backends: `wgsl` is this project's own WebGPU engine, `webgpu` onnxruntime-web on WebGPU,
@@ -83,8 +84,32 @@ export type OrtModule = any;
 let nodeOrt: Promise<OrtModule | Error> | undefined;
 /** onnxruntime-node, or the error that stopped it loading. */
 export function loadNativeOrt(): Promise<OrtModule | Error> {
-  nodeOrt ??= import("onnxruntime-node").then((m) => m.default ?? m, (e) => e as Error);
+  nodeOrt ??= (async () => {
+    // A compiled binary extracts the addon alone (denoland/deno#36626): load its library first, from a
+    // real copy, so that the system loader finds it by name when the addon asks for it.
+    if (isStandalone()) preloadNativeLibrary(realFile(onnxruntimeLibraryPath()));
+    return await import("onnxruntime-node");
+  })().then((m) => m.default ?? m, (e) => e as Error);
   return nodeOrt;
+}
+
+/** onnxruntime-node's shared library for this platform, inside its npm package. */
+export function onnxruntimeLibraryPath(): string {
+  const os = Deno.build.os === "windows" ? "win32" : Deno.build.os;
+  const arch = Deno.build.arch === "x86_64" ? "x64" : "arm64";
+  const name = os === "win32"
+    ? "onnxruntime.dll"
+    : os === "darwin"
+    ? "libonnxruntime.1.dylib"
+    : "libonnxruntime.so.1";
+  return new URL(`../../node_modules/onnxruntime-node/bin/napi-v6/${os}/${arch}/${name}`, import.meta.url)
+    .pathname;
+}
+
+const preloaded: Deno.DynamicLibrary<Record<string, never>>[] = [];
+/** Load a shared library into the process (kept open), so that later loads of it by name find it. */
+export function preloadNativeLibrary(path: string): void {
+  preloaded.push(Deno.dlopen(path, {}));
 }
 
 let webgpuOrt: Promise<OrtModule> | undefined;

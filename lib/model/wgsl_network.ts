@@ -36,11 +36,13 @@ export const GEMM_TILE = { m: 64, n: 64, k: 16 } as const;
 
 /** One convolution as the GEMM kernel sees it. */
 export interface ConvShape {
-  /** Rows (frequency) and columns (time) of the input and output maps. */
+  /** Rows (frequency) of the input and output maps. */
   height: number;
+  /** Columns (time) of the input and output maps. */
   width: number;
-  /** Input and output channels. */
+  /** Input channels. */
   inChannels: number;
+  /** Output channels. */
   outChannels: number;
   /** Apply ReLU in the store (every convolution but the embedding layer). */
   relu: boolean;
@@ -333,6 +335,7 @@ export function foldBatchNorm(conv: ConvWeights, bn: BnWeights | null, outC: num
  * allocated once for the largest batch it takes, pipelines cached.
  */
 export class WgslNetwork {
+  /** The network's layers and sizes. */
   readonly arch: Architecture;
   /** Most windows one {@linkcode run} takes (from the device's buffer limits and the batch asked for). */
   readonly capacity: number;

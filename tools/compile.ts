@@ -1,0 +1,259 @@
+/**
+ * `deno task compile`: the one `openl3` binary, with only what runs embedded.
+ *
+ *     deno task compile [--target x86_64-unknown-linux-gnu] [--output dist/openl3]
+ *
+ * `deno compile` embeds the whole `node_modules` folder (450 MB here: every
+ * platform's onnxruntime-node, every onnxruntime-web build with its source
+ * maps, type definitions, install-time helpers, a dozen fonts). The plan
+ * below keeps this target's native libraries and the files the code loads
+ * (found by tracing every command's file opens), and excludes the rest.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { join, relative } from "node:path";
+
+/** A `deno compile --target`, with what it needs from the npm packages. */
+export interface TargetPlatform {
+  /** onnxruntime-node's folder under `bin/napi-v6/` (null: it ships no library for this target). */
+  onnxruntimeNode: string | null;
+  /** resvg-js's native package for this target. */
+  resvg: string;
+}
+
+/** The targets `deno compile` offers, mapped to the npm packages' platform folders. */
+export const TARGETS: Record<string, TargetPlatform> = {
+  "x86_64-unknown-linux-gnu": { onnxruntimeNode: "linux/x64", resvg: "@resvg+resvg-js-linux-x64-gnu" },
+  "aarch64-unknown-linux-gnu": { onnxruntimeNode: "linux/arm64", resvg: "@resvg+resvg-js-linux-arm64-gnu" },
+  "aarch64-apple-darwin": { onnxruntimeNode: "darwin/arm64", resvg: "@resvg+resvg-js-darwin-arm64" },
+  "x86_64-apple-darwin": { onnxruntimeNode: null, resvg: "@resvg+resvg-js-darwin-x64" },
+  "x86_64-pc-windows-msvc": { onnxruntimeNode: "win32/x64", resvg: "@resvg+resvg-js-win32-x64-msvc" },
+};
+
+/** This machine's target. */
+export function hostTarget(): string {
+  const arch = Deno.build.arch;
+  if (Deno.build.os === "linux") return `${arch}-unknown-linux-gnu`;
+  if (Deno.build.os === "darwin") return `${arch}-apple-darwin`;
+  return `${arch}-pc-windows-msvc`;
+}
+
+/** onnxruntime-web files the backends load: the Node build (WASM backend) and the WebGPU bundle. */
+export const ORT_WEB_FILES: readonly string[] = [
+  "ort.node.min.mjs",
+  "ort-wasm-simd-threaded.mjs",
+  "ort-wasm-simd-threaded.wasm",
+  "ort.webgpu.bundle.min.mjs",
+  "ort-wasm-simd-threaded.asyncify.mjs",
+  "ort-wasm-simd-threaded.asyncify.wasm",
+];
+
+/** The one font the plots use (read by resvg). */
+export const FONT_FILE = "ttf/DejaVuSans.ttf";
+
+/**
+ * npm packages nothing at run time loads: type definitions, onnxruntime-node's install-time downloader,
+ * onnxruntime-web's dependencies that its bundles already contain, ogg-opus-decoder's optional ML decoder,
+ * the musl build of resvg, older parsers only tsne-js's build tooling names.
+ */
+export const UNUSED_PACKAGES: readonly string[] = [
+  "@types+node",
+  "undici-types",
+  "adm-zip",
+  "global-agent",
+  "serialize-error",
+  "matcher",
+  "type-fest",
+  "@wasm-audio-decoders+opus-ml",
+  "protobufjs",
+  "@protobufjs+",
+  "flatbuffers",
+  "long",
+  "guid-typescript",
+  "platform",
+  "@resvg+resvg-js-linux-x64-musl",
+  "esprima@1.0.4",
+  "esprima@1.1.1",
+  "source-map@0.1.43",
+  "uglify-to-browserify",
+  "yargs",
+];
+
+/** Modules loaded by URL at run time (workers), which `deno compile` cannot see by itself. */
+export const INCLUDES: readonly string[] = ["lib/pipeline/feed_worker.ts"];
+
+/** What to pass to `deno compile` for a target. */
+export interface CompilePlan {
+  /** Paths for `--include`. */
+  include: string[];
+  /** Paths for `--exclude` (relative to the project root). */
+  exclude: string[];
+}
+
+/**
+ * The `--include`/`--exclude` lists for `target`, from the packages found in
+ * `root/node_modules/.deno`: other platforms' native libraries, unused
+ * onnxruntime-web builds and source maps, unused packages and fonts out.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { compilePlan } from "./compile.ts";
+ * const plan = compilePlan(".", "x86_64-unknown-linux-gnu");
+ * assert.ok(plan.exclude.some((p) => p.includes("onnxruntime-node") && p.endsWith("win32")));
+ * ```
+ */
+export function compilePlan(root: string, target: string): CompilePlan {
+  const platform = TARGETS[target];
+  if (!platform) {
+    throw new Error(`unknown --target "${target}" (one of: ${Object.keys(TARGETS).join(", ")})`);
+  }
+  const store = join(root, "node_modules", ".deno");
+  const exclude: string[] = [];
+  const rel = (p: string) => relative(root, p);
+  for (const entry of Deno.readDirSync(store)) {
+    if (!entry.isDirectory || entry.name === "node_modules") continue;
+    const name = entry.name;
+    const pkgDir = join(store, name);
+    const unused = UNUSED_PACKAGES.some((u) =>
+      u.includes("@") && !u.startsWith("@") ? name === u : name.startsWith(u)
+    ) ||
+      (name.startsWith("@resvg+resvg-js-") && !name.startsWith(platform.resvg));
+    // the package's own folder (deno compile ignores an exclude of the store entry above it)
+    const pkg = join(pkgDir, "node_modules", packageName(name));
+    if (unused) {
+      exclude.push(rel(pkg));
+      continue;
+    }
+    if (name.startsWith("onnxruntime-node@")) {
+      const bin = join(pkgDir, "node_modules", "onnxruntime-node", "bin", "napi-v6");
+      for (const os of Deno.readDirSync(bin)) {
+        for (const arch of Deno.readDirSync(join(bin, os.name))) {
+          if (`${os.name}/${arch.name}` !== platform.onnxruntimeNode) {
+            exclude.push(
+              rel(join(bin, os.name, arch.name)),
+            );
+          }
+        }
+      }
+    } else if (name.startsWith("onnxruntime-web@")) {
+      exclude.push(rel(join(pkg, "lib")), rel(join(pkg, "docs")));
+      for (const f of Deno.readDirSync(join(pkg, "dist"))) {
+        if (!ORT_WEB_FILES.includes(f.name)) exclude.push(rel(join(pkg, "dist", f.name)));
+      }
+    } else if (name.startsWith("dejavu-fonts-ttf@")) {
+      for (const f of walk(pkg)) {
+        if (relative(pkg, f) !== FONT_FILE && !f.endsWith("package.json")) exclude.push(rel(f));
+      }
+    } else if (name.startsWith("h5wasm@")) {
+      exclude.push(rel(join(pkg, "dist", "esm")), rel(join(pkg, "dist", "iife")));
+    } else if (DECODERS.some((d) => name.startsWith(d))) {
+      exclude.push(rel(join(pkg, "dist")));
+    } else {
+      for (const f of walk(pkgDir)) if (f.endsWith(".map") || f.endsWith(".d.ts")) exclude.push(rel(f));
+    }
+  }
+  return { include: [...INCLUDES], exclude: exclude.filter((p) => exists(join(root, p))) };
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The npm name of a `node_modules/.deno` entry: `@types+node@26.6.6` → `@types/node`. */
+function packageName(entry: string): string {
+  return entry.replace(/(.)@[^@]*$/, "$1").replace("+", "/");
+}
+
+/** Decoder packages loaded from their sources (`index.js`, `src/`); their `dist/` bundles are never read. */
+const DECODERS = ["mpg123-decoder@", "ogg-opus-decoder@", "opus-decoder@", "@wasm-audio-decoders+"];
+
+function* walk(dir: string): Generator<string> {
+  for (const e of Deno.readDirSync(dir)) {
+    const p = join(dir, e.name);
+    if (e.isDirectory) yield* walk(p);
+    else if (e.isFile) yield p;
+  }
+}
+
+/** Permissions the binary is granted (those of `deno task embed` and friends). */
+export const PERMISSIONS: readonly string[] = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-net",
+  "--allow-ffi",
+  "--allow-sys",
+  "--allow-run",
+];
+
+/** The full `deno compile` argument list. */
+export function compileArgs(plan: CompilePlan, target: string, output: string): string[] {
+  return [
+    "compile",
+    "--quiet",
+    ...PERMISSIONS,
+    "--target",
+    target,
+    "--output",
+    output,
+    ...plan.include.flatMap((p) => ["--include", p]),
+    ...plan.exclude.flatMap((p) => ["--exclude", p]),
+    "openl3.ts",
+  ];
+}
+
+/** Read the embedded payload size (bytes) from `deno compile`'s report ("Files: 95.2MB"). */
+export function payloadBytes(report: string): number | null {
+  // deno-lint-ignore no-control-regex
+  const m = report.replace(/\x1b\[[0-9;]*m/g, "").match(/Files:\s*([\d.]+)\s*(B|KB|MB|GB)/);
+  if (!m) return null;
+  const scale = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }[m[2] as "B" | "KB" | "MB" | "GB"];
+  return Math.round(Number(m[1]) * scale);
+}
+
+/** Run `deno compile` for `target`; returns its report (stdout and stderr) and the payload size. */
+export async function compile(
+  root: string,
+  target: string,
+  output: string,
+  env: Record<string, string> = {},
+): Promise<{ report: string; payload: number | null }> {
+  const plan = compilePlan(root, target);
+  const args = compileArgs(plan, target, output).filter((a) => a !== "--quiet");
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: root,
+    env: { NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const report = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  if (!out.success) throw new Error(`deno compile failed:\n${report}`);
+  return { report, payload: payloadBytes(report) };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { target: { type: "string" }, output: { type: "string" } } });
+  const target = values.target ?? hostTarget();
+  const output = values.output ?? "dist/openl3";
+  const root = new URL("..", import.meta.url).pathname;
+  try {
+    const { payload } = await compile(root, target, output);
+    console.error(
+      `compile: ${output} for ${target}, embedded files ${
+        payload ? (payload / 2 ** 20).toFixed(1) : "?"
+      } MiB`,
+    );
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+}
