@@ -21,15 +21,37 @@ export interface TargetPlatform {
   onnxruntimeNode: string | null;
   /** resvg-js's native package for this target. */
   resvg: string;
+  /** usearch's folder under `prebuilds/`. */
+  usearch: string;
 }
 
 /** The targets `deno compile` offers, mapped to the npm packages' platform folders. */
 export const TARGETS: Record<string, TargetPlatform> = {
-  "x86_64-unknown-linux-gnu": { onnxruntimeNode: "linux/x64", resvg: "@resvg+resvg-js-linux-x64-gnu" },
-  "aarch64-unknown-linux-gnu": { onnxruntimeNode: "linux/arm64", resvg: "@resvg+resvg-js-linux-arm64-gnu" },
-  "aarch64-apple-darwin": { onnxruntimeNode: "darwin/arm64", resvg: "@resvg+resvg-js-darwin-arm64" },
-  "x86_64-apple-darwin": { onnxruntimeNode: null, resvg: "@resvg+resvg-js-darwin-x64" },
-  "x86_64-pc-windows-msvc": { onnxruntimeNode: "win32/x64", resvg: "@resvg+resvg-js-win32-x64-msvc" },
+  "x86_64-unknown-linux-gnu": {
+    onnxruntimeNode: "linux/x64",
+    resvg: "@resvg+resvg-js-linux-x64-gnu",
+    usearch: "linux-x64",
+  },
+  "aarch64-unknown-linux-gnu": {
+    onnxruntimeNode: "linux/arm64",
+    resvg: "@resvg+resvg-js-linux-arm64-gnu",
+    usearch: "linux-arm64",
+  },
+  "aarch64-apple-darwin": {
+    onnxruntimeNode: "darwin/arm64",
+    resvg: "@resvg+resvg-js-darwin-arm64",
+    usearch: "darwin-arm64+x64",
+  },
+  "x86_64-apple-darwin": {
+    onnxruntimeNode: null,
+    resvg: "@resvg+resvg-js-darwin-x64",
+    usearch: "darwin-arm64+x64",
+  },
+  "x86_64-pc-windows-msvc": {
+    onnxruntimeNode: "win32/x64",
+    resvg: "@resvg+resvg-js-win32-x64-msvc",
+    usearch: "win32-x64",
+  },
 };
 
 /** This machine's target. */
@@ -56,7 +78,7 @@ export const FONT_FILE = "ttf/DejaVuSans.ttf";
 /**
  * npm packages nothing at run time loads: type definitions, onnxruntime-node's install-time downloader,
  * onnxruntime-web's dependencies that its bundles already contain, ogg-opus-decoder's optional ML decoder,
- * the musl build of resvg, older parsers only tsne-js's build tooling names.
+ * the musl build of resvg, older parsers only tsne-js's build tooling names, the browser driver of the tests.
  */
 export const UNUSED_PACKAGES: readonly string[] = [
   "@types+node",
@@ -79,6 +101,7 @@ export const UNUSED_PACKAGES: readonly string[] = [
   "source-map@0.1.43",
   "uglify-to-browserify",
   "yargs",
+  "playwright-core",
 ];
 
 /** Modules loaded by URL at run time (workers), which `deno compile` cannot see by itself. */
@@ -102,7 +125,7 @@ export interface CompilePlan {
  * import assert from "node:assert";
  * import { compilePlan } from "./compile.ts";
  * const plan = compilePlan(".", "x86_64-unknown-linux-gnu");
- * assert.ok(plan.exclude.some((p) => p.includes("onnxruntime-node") && p.endsWith("win32")));
+ * assert.ok(plan.exclude.some((p) => p.endsWith("onnxruntime-node/bin/napi-v6/win32/x64")));
  * ```
  */
 export function compilePlan(root: string, target: string): CompilePlan {
@@ -146,6 +169,12 @@ export function compilePlan(root: string, target: string): CompilePlan {
     } else if (name.startsWith("dejavu-fonts-ttf@")) {
       for (const f of walk(pkg)) {
         if (relative(pkg, f) !== FONT_FILE && !f.endsWith("package.json")) exclude.push(rel(f));
+      }
+    } else if (name.startsWith("usearch@")) {
+      // its C/C++ sources and SIMD kernels are for building; the prebuilt addon of this target is what loads
+      for (const dir of ["c", "cpp", "include", "cmake", "numkong"]) exclude.push(rel(join(pkg, dir)));
+      for (const pre of Deno.readDirSync(join(pkg, "prebuilds"))) {
+        if (pre.name !== platform.usearch) exclude.push(rel(join(pkg, "prebuilds", pre.name)));
       }
     } else if (name.startsWith("h5wasm@")) {
       exclude.push(rel(join(pkg, "dist", "esm")), rel(join(pkg, "dist", "iife")));
