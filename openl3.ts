@@ -25,6 +25,7 @@ export const SUBCOMMANDS: Record<string, () => Promise<{ command: Command }>> = 
   "parity": () => import("./parity.ts"),
   "fetch-model": () => import("./fetch_model.ts"),
   "make-test-weights": () => import("./make_test_weights.ts"),
+  "serve": () => import("./serve.ts"),
 };
 
 /** The top-level help: every command with its one-line summary. */

@@ -18,6 +18,7 @@ import { type Hit, loadIndex, type Metric, METRICS } from "./lib/analysis/vector
 import { describeRejected, Store, type StoredConfig } from "./lib/store/sqlite_store.ts";
 import { type EmbedderOptions, resolveEmbedderOptions } from "./lib/pipeline/embed_options.ts";
 import { MODEL_FLAGS, modelOptions } from "./lib/pipeline/model_flags.ts";
+import { modelOf, storedConfig } from "./lib/pipeline/stored_config.ts";
 
 /** Options of {@linkcode run}. */
 export interface SimilarOptions
@@ -46,30 +47,6 @@ export interface SimilarOptions
    * @default {true}
    */
   verbose?: boolean;
-}
-
-/** The one configuration the stored songs were made with. */
-function storedConfig(store: Store, db: string): StoredConfig | undefined {
-  const configs = store.storedConfigs();
-  if (configs.length > 1) {
-    throw new OpenL3Error(
-      `${db} mixes ${configs.length} model configurations: compare stored songs by id instead`,
-    );
-  }
-  return configs[0];
-}
-
-/** Embedder options that reproduce a stored configuration. */
-function modelOf(cfg: StoredConfig | undefined): EmbedderOptions {
-  return cfg
-    ? {
-      inputRepr: cfg.inputRepr,
-      contentType: cfg.contentType,
-      embeddingSize: cfg.embeddingSize,
-      hopSize: cfg.hopSize,
-      center: cfg.center,
-    }
-    : {};
 }
 
 /** The neighbours, best first, and the id the query resolved to (if stored). */

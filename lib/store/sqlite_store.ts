@@ -572,6 +572,24 @@ export class Store {
       }[]).map((r) => ({ ...r, attempts: Number(r.attempts) }));
   }
 
+  /**
+   * What a listing shows of every song: id, path, duration and tags (one query; songs stored as bare
+   * vectors by the original's scripts have no row here).
+   */
+  songSummaries(): { songId: string; path: string; duration: number; tags?: Record<string, string> }[] {
+    return (this.db.prepare("SELECT song_id, path, duration, tags FROM songs").all() as {
+      song_id: string;
+      path: string;
+      duration: number;
+      tags: string | null;
+    }[]).map((r) => ({
+      songId: r.song_id,
+      path: r.path,
+      duration: Number(r.duration),
+      ...(r.tags ? { tags: JSON.parse(r.tags) as Record<string, string> } : {}),
+    }));
+  }
+
   /** Songs whose path starts with a prefix. */
   songPaths(prefix = ""): { songId: string; path: string }[] {
     return (this.db.prepare("SELECT song_id, path FROM songs WHERE substr(path, 1, ?) = ?").all(

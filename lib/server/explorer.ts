@@ -1,0 +1,264 @@
+/**
+ * What the explorer serves, kept current with its database: the songs with
+ * their tags, the vector index (the ranking of `similar`), the map, and the
+ * embedding of uploaded files the way the stored songs were made.
+ *
+ * @module
+ */
+
+import { basename, dirname, extname, join, resolve, sep as SEPARATOR } from "node:path";
+import { OpenL3Error } from "../util/errors.ts";
+import { sha256 } from "../util/hash.ts";
+import { Store, type StoredConfig } from "../store/sqlite_store.ts";
+import { type Hit, loadIndex, type VectorIndex } from "../analysis/vector_index.ts";
+import { type CollectionMap, loadMap } from "../analysis/collection_map.ts";
+import type { EmbedderOptions } from "../pipeline/embed_options.ts";
+import { modelOf, storedConfig } from "../pipeline/stored_config.ts";
+
+/** A song as the page lists it. */
+export interface SongInfo {
+  /** Stored id. */
+  id: string;
+  /** Title tag, else the file name without extension. */
+  title: string;
+  /** Artist tag. */
+  artist?: string;
+  /** Album tag. */
+  album?: string;
+  /** Genre tag. */
+  genre?: string;
+  /** Seconds. */
+  duration?: number;
+  /** The file's path. */
+  path?: string;
+}
+
+/** Options of {@linkcode Explorer.open}. */
+export interface ExplorerOptions {
+  /** Model options for uploads (weights, backend, device); the rest comes from the stored configuration. */
+  model?: Pick<EmbedderOptions, "weights" | "modelsDir" | "backend" | "device">;
+  /**
+   * Keep uploaded songs: copied to `<db folder>/uploads/` and stored.
+   * @default {false}
+   */
+  store?: boolean;
+  /**
+   * Longest upload, in seconds of audio.
+   * @default {1200}
+   */
+  maxUploadSeconds?: number;
+  /** Progress of the map (stderr by default in `serve`). */
+  onMapProgress?: (stage: string, fraction: number) => void;
+}
+
+/** An upload's result. */
+export interface UploadResult {
+  /** Its nearest stored songs (cosine, as `similar`). */
+  neighbours: (Hit & SongInfo)[];
+  /** Where it sits on the map. */
+  position: [number, number];
+  /** How the position was chosen. */
+  placement: string;
+  /** Its id when it was stored. */
+  storedId?: string;
+}
+
+/** Neighbours whose map positions place a new song. */
+const PLACEMENT_NEIGHBOURS = 5;
+
+/** The explorer's state for one database. */
+export class Explorer {
+  /** The database. */
+  readonly db: string;
+  /** Its options. */
+  readonly options: ExplorerOptions;
+  #index!: VectorIndex;
+  #map!: CollectionMap;
+  #songs: SongInfo[] = [];
+  #paths = new Map<string, string>();
+  #identity: string | null = null;
+  #config: StoredConfig | undefined;
+  #embedder: Promise<import("../pipeline/embedder.ts").Embedder> | null = null;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(db: string, options: ExplorerOptions) {
+    this.db = db;
+    this.options = options;
+  }
+
+  /** Open a database (it must exist) and compute or load its map. */
+  static async open(db: string, options: ExplorerOptions = {}): Promise<Explorer> {
+    if (!(await Deno.stat(db).then((s) => s.isFile, () => false))) {
+      throw new OpenL3Error(`${db}: no such database (embed some songs first: deno task embed <folder>)`);
+    }
+    const e = new Explorer(db, options);
+    await e.refresh();
+    return e;
+  }
+
+  /** Reload when the database's vectors changed (cheap when they did not). */
+  async refresh(): Promise<void> {
+    const store = Store.open(this.db, { readOnly: true });
+    let identity;
+    try {
+      identity = store.vectorsIdentity();
+      const key = identity ? `${identity.databaseId}:${identity.version}:${identity.rows}` : null;
+      if (key !== null && key === this.#identity) return;
+      this.#config = storedConfig(store, this.db);
+      const summaries = new Map(store.songSummaries().map((s) => [s.songId, s]));
+      this.#identity = key;
+      const { index } = loadIndex(this.db);
+      this.#index = index;
+      this.#paths = new Map();
+      this.#songs = index.ids.map((id) => {
+        const s = summaries.get(id);
+        if (s) this.#paths.set(id, s.path);
+        const tag = (name: string) => s?.tags?.[name] || undefined;
+        return {
+          id,
+          title: tag("title") ?? basename(s?.path ?? id).replace(/\.[^.]+$/, ""),
+          artist: tag("artist"),
+          album: tag("album"),
+          genre: tag("genre"),
+          duration: s?.duration,
+          path: s?.path,
+        };
+      });
+    } finally {
+      store.close();
+    }
+    const { map } = await loadMap(this.db, this.#index, identity ?? null, {
+      onProgress: this.options.onMapProgress,
+    });
+    this.#map = map;
+  }
+
+  /** The songs, in map order. */
+  get songs(): readonly SongInfo[] {
+    return this.#songs;
+  }
+
+  /** The map, in the order of {@linkcode songs}. */
+  get map(): CollectionMap {
+    return this.#map;
+  }
+
+  /** The `k` nearest stored songs to a stored one (cosine; the ranking of `similar`), or null for an unknown id. */
+  similar(id: string, k: number): (Hit & SongInfo)[] | null {
+    const row = this.#index.row(id);
+    if (row < 0) return null;
+    return this.#withInfo(this.#index.search(this.#index.vector(row), k, "cosine", id));
+  }
+
+  #withInfo(hits: Hit[]): (Hit & SongInfo)[] {
+    return hits.map((h) => ({ ...this.#songs[this.#index.row(h.id)], ...h }));
+  }
+
+  /**
+   * The file of a stored song, or null: only paths the database holds, only regular files, and a
+   * symbolic link only when it resolves inside its own folder.
+   */
+  async audioPath(id: string): Promise<string | null> {
+    const path = this.#paths.get(id);
+    if (!path) return null;
+    try {
+      const info = await Deno.lstat(path);
+      if (info.isSymlink) {
+        const real = await Deno.realPath(path);
+        const folder = await Deno.realPath(dirname(path));
+        if (!real.startsWith(folder + SEPARATOR)) return null;
+      }
+      const target = await Deno.stat(path);
+      return target.isFile ? resolve(path) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Embed an uploaded file (already on disk) as the stored songs were, rank its neighbours and place it on
+   * the map (the mean position of its nearest stored songs); store it with `store`. One at a time.
+   */
+  embedUpload(file: string, originalName: string, onStage?: (stage: string) => void): Promise<UploadResult> {
+    const run = this.#queue.then(() => this.#embedUpload(file, originalName, onStage));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #embedUpload(
+    file: string,
+    originalName: string,
+    onStage?: (stage: string) => void,
+  ): Promise<UploadResult> {
+    if (this.#index.ids.length === 0) throw new OpenL3Error(`${this.db} holds no songs to compare with`);
+    const cfg = this.#config;
+    onStage?.("loading the model");
+    const { createEmbedder, embedFile } = await import("../pipeline/embedder.ts");
+    const { FramePooler } = await import("../model/pooling.ts");
+    this.#embedder ??= createEmbedder({ ...this.options.model, verbose: false, ...modelOf(cfg) });
+    let embedder;
+    try {
+      embedder = await this.#embedder;
+    } catch (e) {
+      this.#embedder = null;
+      throw e;
+    }
+    if (cfg && embedder.model.weightsHash !== cfg.weightsHash) {
+      throw new OpenL3Error(
+        `the stored songs were embedded with other weights (sha256 ${cfg.weightsHash.slice(0, 16)}…): ` +
+          `start serve with the same --weights`,
+      );
+    }
+    onStage?.("embedding");
+    const e = await embedFile(embedder, file, this.options.maxUploadSeconds ?? 1200);
+    const pooler = new FramePooler(cfg?.pooling ?? "max", e.size);
+    pooler.add(e.embedding, e.windows);
+    const vector = pooler.result();
+    const hits = this.#index.search(vector, Math.max(10, PLACEMENT_NEIGHBOURS), "cosine");
+    const near = hits.slice(0, PLACEMENT_NEIGHBOURS).map((h) => this.#index.row(h.id));
+    const position: [number, number] = [
+      near.reduce((s, r) => s + this.#map.xy[2 * r], 0) / near.length,
+      near.reduce((s, r) => s + this.#map.xy[2 * r + 1], 0) / near.length,
+    ];
+    let storedId: string | undefined;
+    if (this.options.store) {
+      onStage?.("storing");
+      storedId = await this.#store(file, originalName);
+    }
+    return {
+      neighbours: this.#withInfo(hits.slice(0, 10)),
+      position,
+      placement: `mean position of its ${near.length} nearest stored songs (cosine)`,
+      storedId,
+    };
+  }
+
+  /** Keep an upload: copy it beside the database and embed it into the database. */
+  async #store(file: string, originalName: string): Promise<string> {
+    const bytes = await Deno.readFile(file);
+    const ext = extname(originalName).toLowerCase().replace(/[^.a-z0-9]/g, "").slice(0, 6);
+    const dir = join(dirname(resolve(this.db)), "uploads");
+    await Deno.mkdir(dir, { recursive: true });
+    const target = join(dir, `${(await sha256(bytes)).slice(0, 16)}${ext}`);
+    await Deno.writeFile(target, bytes);
+    const { embedCollection } = await import("../pipeline/collection.ts");
+    const cfg = this.#config;
+    await embedCollection({
+      inputs: [target],
+      db: this.db,
+      ...this.options.model,
+      quiet: true,
+      ...modelOf(cfg),
+      pool: cfg?.pooling,
+    });
+    await this.refresh();
+    return this.#songs.find((s) => s.path === target)?.id ?? target;
+  }
+
+  /** Release the model. */
+  async close(): Promise<void> {
+    const e = this.#embedder;
+    this.#embedder = null;
+    if (e) await (await e.catch(() => null))?.close();
+  }
+}

@@ -1,0 +1,278 @@
+/**
+ * The explorer's HTTP interface: the page, its JSON API and the audio.
+ *
+ * | route                         | answer                                                            |
+ * | ----------------------------- | ----------------------------------------------------------------- |
+ * | `GET /`                       | the page (`static/index.html`, `app.js`, `style.css`)             |
+ * | `GET /api/songs`              | `{count, songs: [{id, title, artist, album, genre, duration, path}]}` in map order |
+ * | `GET /api/map`                | `{count, method, x: [], y: [], cluster: []}` in the same order    |
+ * | `GET /api/similar/:id?k=10`   | `{id, neighbours: [{id, score, title, …}]}`, cosine, as `similar` |
+ * | `GET /api/audio/:id`          | the song's file, with `Range` requests (206)                      |
+ * | `POST /api/embed`             | body: an audio file (header `X-Filename`); answers NDJSON lines `{stage}` then `{result}` or `{error}` |
+ *
+ * Ids are URL-encoded in the path. Errors are JSON `{error}` with a status
+ * and one line: never a stack trace.
+ *
+ * @module
+ */
+
+import { extname, join } from "node:path";
+import { OpenL3Error } from "../util/errors.ts";
+import type { Explorer } from "./explorer.ts";
+
+/** Options of {@linkcode createHandler}. */
+export interface HandlerOptions {
+  /**
+   * Largest upload, in bytes.
+   * @default {200 MiB}
+   */
+  maxUploadBytes?: number;
+  /** Called with a line for the server's log (errors that were answered with 500). */
+  log?: (line: string) => void;
+}
+
+const STATIC: Record<string, { file: string; type: string }> = {
+  "/": { file: "index.html", type: "text/html; charset=utf-8" },
+  "/app.js": { file: "app.js", type: "text/javascript; charset=utf-8" },
+  "/style.css": { file: "style.css", type: "text/css; charset=utf-8" },
+};
+
+const AUDIO_TYPES: Record<string, string> = {
+  ".mp3": "audio/mpeg",
+  ".wav": "audio/wav",
+  ".flac": "audio/flac",
+  ".ogg": "audio/ogg",
+  ".oga": "audio/ogg",
+  ".opus": "audio/ogg",
+};
+
+/** An HTTP error with its status; its message goes to the client. */
+export class HttpError extends OpenL3Error {
+  /** The status code. */
+  readonly status: number;
+  /** An error answered with `status`. */
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" },
+  });
+}
+
+/** Parse one `bytes=a-b` range of a file of `size` bytes (null: the whole file; throws 416 when unsatisfiable). */
+export function parseRange(header: string | null, size: number): { start: number; end: number } | null {
+  if (!header) return null;
+  const m = header.match(/^bytes=(\d*)-(\d*)$/);
+  if (!m || (m[1] === "" && m[2] === "")) throw new HttpError(416, `unsupported range "${header}"`);
+  let start: number, end: number;
+  if (m[1] === "") {
+    const suffix = Number(m[2]);
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start >= size || start > end) {
+    throw new HttpError(416, `range "${header}" is outside the file (${size} bytes)`);
+  }
+  return { start, end };
+}
+
+/** Answer a file with range support. */
+async function serveFile(path: string, req: Request): Promise<Response> {
+  const info = await Deno.stat(path);
+  const size = info.size;
+  const type = AUDIO_TYPES[extname(path).toLowerCase()] ?? "application/octet-stream";
+  let range;
+  try {
+    range = parseRange(req.headers.get("range"), size);
+  } catch (e) {
+    if (e instanceof HttpError && e.status === 416) {
+      return new Response(e.message, { status: 416, headers: { "content-range": `bytes */${size}` } });
+    }
+    throw e;
+  }
+  const file = await Deno.open(path, { read: true });
+  const start = range?.start ?? 0, end = range?.end ?? size - 1;
+  const length = end - start + 1;
+  if (req.method === "HEAD") {
+    file.close();
+    return new Response(null, {
+      status: range ? 206 : 200,
+      headers: { "content-type": type, "accept-ranges": "bytes", "content-length": String(length) },
+    });
+  }
+  await file.seek(start, Deno.SeekMode.Start);
+  let left = length;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const buf = new Uint8Array(Math.min(64 * 1024, left));
+      const n = left > 0 ? await file.read(buf) : null;
+      if (n === null || n === 0) {
+        file.close();
+        controller.close();
+        return;
+      }
+      left -= n;
+      controller.enqueue(buf.subarray(0, n));
+      if (left <= 0) {
+        file.close();
+        controller.close();
+      }
+    },
+    cancel() {
+      file.close();
+    },
+  });
+  const headers: Record<string, string> = {
+    "content-type": type,
+    "accept-ranges": "bytes",
+    "content-length": String(length),
+  };
+  if (range) headers["content-range"] = `bytes ${start}-${end}/${size}`;
+  return new Response(body, { status: range ? 206 : 200, headers });
+}
+
+/** The id in `/prefix/<encoded id>`. */
+function idAfter(pathname: string, prefix: string): string {
+  try {
+    return decodeURIComponent(pathname.slice(prefix.length));
+  } catch {
+    throw new HttpError(400, "the song id is not validly URL-encoded");
+  }
+}
+
+/** Write the request body to `file`, refusing more than `max` bytes. */
+async function receive(req: Request, file: string, max: number): Promise<number> {
+  const declared = Number(req.headers.get("content-length") ?? NaN);
+  if (declared > max) throw new HttpError(413, `the upload is ${declared} bytes; the limit is ${max}`);
+  if (!req.body) throw new HttpError(400, "no file in the request body");
+  const out = await Deno.open(file, { write: true, create: true, truncate: true });
+  let total = 0;
+  try {
+    for await (const chunk of req.body) {
+      total += chunk.length;
+      if (total > max) throw new HttpError(413, `the upload exceeds the limit of ${max} bytes`);
+      let off = 0;
+      while (off < chunk.length) off += await out.write(chunk.subarray(off));
+    }
+  } finally {
+    out.close();
+  }
+  if (total === 0) throw new HttpError(400, "the upload is empty");
+  return total;
+}
+
+/** The request handler for an explorer. */
+export function createHandler(
+  explorer: Explorer,
+  options: HandlerOptions = {},
+): (req: Request) => Promise<Response> {
+  const maxUpload = options.maxUploadBytes ?? 200 * 1024 * 1024;
+  const staticDir = new URL("./static/", import.meta.url);
+  const log = options.log ?? ((line: string) => console.error(line));
+
+  async function route(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    const path = url.pathname;
+    const page = STATIC[path];
+    if (page && (req.method === "GET" || req.method === "HEAD")) {
+      return new Response(await Deno.readFile(new URL(page.file, staticDir)), {
+        headers: { "content-type": page.type, "cache-control": "no-cache" },
+      });
+    }
+    if (path === "/api/embed") {
+      if (req.method !== "POST") throw new HttpError(405, "POST an audio file to /api/embed");
+      return await embed(req);
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      throw new HttpError(405, `${req.method} is not allowed here`);
+    }
+    if (path === "/api/songs") {
+      await explorer.refresh();
+      return json({ count: explorer.songs.length, songs: explorer.songs });
+    }
+    if (path === "/api/map") {
+      await explorer.refresh();
+      const m = explorer.map;
+      const round = (v: number) => Math.round(v * 1e4) / 1e4;
+      const n = explorer.songs.length;
+      return json({
+        count: n,
+        method: m.method,
+        x: Array.from({ length: n }, (_, i) => round(m.xy[2 * i])),
+        y: Array.from({ length: n }, (_, i) => round(m.xy[2 * i + 1])),
+        cluster: Array.from(m.clusters),
+      });
+    }
+    if (path.startsWith("/api/similar/")) {
+      const id = idAfter(path, "/api/similar/");
+      const kText = url.searchParams.get("k") ?? "10";
+      const k = Number(kText);
+      if (!Number.isInteger(k) || k < 1 || k > 1000) {
+        throw new HttpError(400, `k must be 1 to 1000, got "${kText}"`);
+      }
+      const neighbours = explorer.similar(id, k);
+      if (!neighbours) throw new HttpError(404, "no such song in the database");
+      return json({ id, neighbours });
+    }
+    if (path.startsWith("/api/audio/")) {
+      const file = await explorer.audioPath(idAfter(path, "/api/audio/"));
+      if (!file) throw new HttpError(404, "no such song file in the database");
+      return await serveFile(file, req);
+    }
+    throw new HttpError(404, "not found");
+  }
+
+  async function embed(req: Request): Promise<Response> {
+    const name = (req.headers.get("x-filename") ?? "upload").slice(0, 200);
+    const dir = await Deno.makeTempDir({ prefix: "openl3-upload-" });
+    const file = join(dir, `upload${extname(name).toLowerCase().replace(/[^.a-z0-9]/g, "").slice(0, 6)}`);
+    try {
+      await receive(req, file, maxUpload);
+    } catch (e) {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      throw e;
+    }
+    const encoder = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        const send = (v: unknown) => controller.enqueue(encoder.encode(JSON.stringify(v) + "\n"));
+        send({ stage: "received" });
+        try {
+          const result = await explorer.embedUpload(file, name, (stage) => send({ stage }));
+          send({ result });
+        } catch (e) {
+          send({ error: `${name}: ${oneLine(e)}` });
+        } finally {
+          await Deno.remove(dir, { recursive: true }).catch(() => {});
+          controller.close();
+        }
+      },
+    });
+    return new Response(body, {
+      headers: { "content-type": "application/x-ndjson", "cache-control": "no-store" },
+    });
+  }
+
+  return async (req: Request) => {
+    try {
+      return await route(req);
+    } catch (e) {
+      if (e instanceof HttpError) return json({ error: e.message }, e.status);
+      log(`serve: ${new URL(req.url).pathname}: ${oneLine(e)}`);
+      return json({ error: oneLine(e) }, e instanceof OpenL3Error ? 400 : 500);
+    }
+  };
+}
+
+/** An error's message on one line, without its stack. */
+function oneLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0];
+}

@@ -1,0 +1,163 @@
+/**
+ * The collection explorer in the browser: the map of every stored song,
+ * hover to see it, click to play it and list its nearest songs, search,
+ * and drop an audio file to place it among them.
+ *
+ *     deno task serve [--db PATH] [--port 8000] [--host 127.0.0.1] [--store]
+ *
+ * @module
+ */
+
+import { DB_PATH, MODELS_DIR } from "./files.ts";
+import { type Command, defineCommand, integerFlag, runCommand } from "./lib/util/cli.ts";
+import { ArgumentError } from "./lib/util/errors.ts";
+import { DEVICE_CHOICES } from "./lib/gpu/device.ts";
+import { BACKENDS } from "./lib/model/inference.ts";
+import { resolveEmbedderOptions } from "./lib/pipeline/embed_options.ts";
+import { MODEL_FLAGS, modelOptions } from "./lib/pipeline/model_flags.ts";
+import { Explorer, type ExplorerOptions } from "./lib/server/explorer.ts";
+import { createHandler } from "./lib/server/routes.ts";
+
+/** Options of {@linkcode run}. */
+export interface ServeOptions extends ExplorerOptions {
+  /**
+   * SQLite database.
+   * @default {"metadata/songs.db"}
+   */
+  db?: string;
+  /**
+   * Port (0: any free one).
+   * @default {8000}
+   */
+  port?: number;
+  /**
+   * Address to listen on: only this machine unless told otherwise.
+   * @default {"127.0.0.1"}
+   */
+  host?: string;
+  /**
+   * Largest upload in MiB.
+   * @default {200}
+   */
+  maxUploadMiB?: number;
+  /**
+   * Progress and the address on stderr.
+   * @default {true}
+   */
+  verbose?: boolean;
+}
+
+/** A running explorer. */
+export interface RunningExplorer {
+  /** Its address, e.g. `http://127.0.0.1:8000/`. */
+  url: string;
+  /** The explorer's state. */
+  explorer: Explorer;
+  /** Stop serving and release the model. */
+  shutdown(): Promise<void>;
+  /** Settles when the server stops. */
+  finished: Promise<void>;
+}
+
+/** Start the explorer for a database. */
+export async function run(options: ServeOptions = {}): Promise<RunningExplorer> {
+  const db = options.db ?? DB_PATH;
+  const port = options.port ?? 8000;
+  const host = options.host ?? "127.0.0.1";
+  const verbose = options.verbose ?? true;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ArgumentError(`--port must be 0–65535, got ${port}`);
+  }
+  const maxMiB = options.maxUploadMiB ?? 200;
+  if (!(maxMiB > 0)) throw new ArgumentError(`--max-upload-mb must be positive, got ${maxMiB}`);
+  resolveEmbedderOptions({ ...options.model }); // a bad --backend or --device is a usage error now, not at upload
+  let last = 0;
+  const started = performance.now();
+  const explorer = await Explorer.open(db, {
+    ...options,
+    onMapProgress: options.onMapProgress ?? ((stage, fraction) => {
+      const now = performance.now();
+      if (!verbose || now - started < 1000 || (now - last < 1000 && fraction < 1 && fraction > 0)) return;
+      last = now;
+      const elapsed = (now - started) / 1000;
+      const eta = fraction > 0.02 ? ` · ETA ${((elapsed / fraction) * (1 - fraction)).toFixed(0)} s` : "";
+      console.error(`map: ${stage} ${(fraction * 100).toFixed(0)}% · ${elapsed.toFixed(1)} s${eta}`);
+    }),
+  });
+  const handler = createHandler(explorer, { maxUploadBytes: maxMiB * 1024 * 1024 });
+  const server = Deno.serve({ port, hostname: host, onListen: () => {} }, handler);
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${server.addr.port}/`;
+  if (verbose) console.error(`explorer: ${explorer.songs.length} songs from ${db} at ${url} (Ctrl-C stops)`);
+  return {
+    url,
+    explorer,
+    finished: server.finished,
+    async shutdown() {
+      await server.shutdown();
+      await explorer.close();
+    },
+  };
+}
+
+const HELP = `Explore the collection in the browser: the map, playback, neighbours, search, drop a file.
+
+Usage: deno task serve [options]
+
+  --db PATH           SQLite database (default: ${DB_PATH})
+  --port N            port, 0 for any free one (default: 8000)
+  --host ADDR         address to listen on (default: 127.0.0.1, this machine only)
+  --store             keep dropped files: copied beside the database and stored
+  --max-upload-mb N   largest dropped file in MiB (default: 200)
+  --max-upload-seconds S  longest dropped file in seconds of audio (default: 1200)
+  --weights PATH      weights for dropped files (default: official, in ${MODELS_DIR}/)
+  --models-dir DIR    (default: ${MODELS_DIR})
+  --backend B         ${BACKENDS.join(" | ")} (default: auto)
+  --device D          ${DEVICE_CHOICES.join(" | ")} (default: auto)
+  --version           the tool's and the runtime's versions
+  -h, --help          this text
+
+The JSON API (GET /api/songs, /api/map, /api/similar/<id>?k=10, /api/audio/<id>, POST /api/embed) is
+described in the README.`;
+
+const { weights, "models-dir": modelsDir, backend, device } = MODEL_FLAGS;
+/** The `serve` command: its command line and what it does with it. */
+export const command: Command = defineCommand({
+  name: "serve",
+  summary: "the collection explorer in the browser (map, playback, neighbours, search, uploads)",
+  help: HELP,
+  options: {
+    db: { type: "string" },
+    port: { type: "string" },
+    host: { type: "string" },
+    store: { type: "boolean" },
+    "max-upload-mb": { type: "string" },
+    "max-upload-seconds": { type: "string" },
+    weights,
+    "models-dir": modelsDir,
+    backend,
+    device,
+  },
+  body: async ({ values }) => {
+    const model = modelOptions(values);
+    const running = await run({
+      db: values.db,
+      port: integerFlag(values.port, "port", 8000),
+      host: values.host,
+      store: values.store,
+      maxUploadMiB: integerFlag(values["max-upload-mb"], "max-upload-mb", 200),
+      maxUploadSeconds: integerFlag(values["max-upload-seconds"], "max-upload-seconds", 1200),
+      model: {
+        weights: model.weights,
+        modelsDir: model.modelsDir,
+        backend: model.backend,
+        device: model.device,
+      },
+    });
+    Deno.addSignalListener("SIGINT", () => {
+      running.shutdown().finally(() => Deno.exit(0));
+    });
+    await running.finished;
+  },
+});
+
+if (import.meta.main) await runCommand(command);
