@@ -106,7 +106,7 @@ function draw() {
   const pix = new Uint32Array(image.data.buffer);
   pix.fill(0xfffbfbfb);
   const n = state.songs.length;
-  const r = n > 20000 ? 1 : n > 2000 ? 2 : 3; // point radius in pixels
+  const r = n > 20000 ? 1 : n > 2000 ? 2 : n > 200 ? 3 : 5; // point radius in pixels
   const { cx, cy, scale } = state.view;
   const hw = w / 2, hh = h / 2;
   for (let i = 0; i < n; i++) {
@@ -431,6 +431,8 @@ async function upload(file) {
   }
 }
 globalThis.explorerUpload = upload;
+/** Where song `i` is drawn, in canvas pixels (for the browser tests). */
+globalThis.explorerScreen = (i) => toScreen(state.x[i], state.y[i]);
 
 // ---- start ---------------------------------------------------------------------------------------------
 async function load() {
