@@ -431,6 +431,15 @@ async function upload(file) {
   }
 }
 globalThis.explorerUpload = upload;
+/** Mean milliseconds of `frames` full redraws (for the benchmark). */
+globalThis.explorerBenchRedraw = (frames) => {
+  const t = performance.now();
+  for (let f = 0; f < frames; f++) {
+    state.view.cx += 1e-3 / state.view.scale;
+    draw();
+  }
+  return (performance.now() - t) / frames;
+};
 /** Where song `i` is drawn, in canvas pixels (for the browser tests). */
 globalThis.explorerScreen = (i) => toScreen(state.x[i], state.y[i]);
 
