@@ -79,6 +79,14 @@ Deno.test({
       const forbidden = /win32|darwin|linux\/arm64|musl|@types|opus-ml|webgl|jspi|\.map \(|ort\.all|ort\.min/;
       const leaks = lines.filter((l) => forbidden.test(l) && lineBytes(l) > 100);
       assert.deepEqual(leaks, [], "embedded though unused");
+      // files loaded by URL (the feed worker, the explorer's page) are in the binary, byte for byte
+      const binary = new TextDecoder("latin1").decode(await Deno.readFile(join(dir, "openl3")));
+      for (
+        const f of ["lib/pipeline/feed_worker.ts", "lib/server/static/app.js", "lib/server/static/index.html"]
+      ) {
+        const head = new TextDecoder("latin1").decode((await Deno.readFile(join(root, f))).subarray(0, 300));
+        assert.ok(binary.includes(head), `${f} is not in the binary`);
+      }
       for (const needed of ["feed_worker.ts", "linux/x64", "DejaVuSans.ttf", ...ORT_WEB_FILES.slice(0, 3)]) {
         assert.ok(lines.some((l) => l.includes(needed) && lineBytes(l) > 0), `${needed} embedded`);
       }
