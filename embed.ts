@@ -9,6 +9,7 @@
  * @module
  */
 
+import { isPostgresUrl } from "./lib/store/pg_store.ts";
 import { DB_PATH } from "./files.ts";
 import { choiceFlag, type Command, defineCommand, numberFlag, runCommand } from "./lib/util/cli.ts";
 import { EMBED_DEFAULTS } from "./lib/pipeline/defaults.ts";
@@ -35,7 +36,8 @@ Model and devices
 ${MODEL_FLAGS_HELP}
 Output
   --pool P              ${POOLINGS.join(" | ")}: frame embeddings → one vector per song (default: max)
-  --db PATH             SQLite database (default: ${DB_PATH})
+  --db PATH|URL         SQLite database (default: ${DB_PATH}), or postgres://user:pw@host:port/db
+                        for a run shared by many workers (see below)
   --frames              also store every frame embedding with its timestamp
   -o, --output-dir DIR  also write one OpenL3-style .npz (embedding, timestamps) per file:
                         <stem>.npz, or <stem>_<suffix>.npz (files sharing a stem get a hash in the name)
@@ -45,6 +47,12 @@ Output
   --workers N           threads that decode, resample, frame and compute CPU spectrograms ahead
                         of the network, several files at once (default: 0 on two cores or fewer,
                         where the main thread does it between network calls; else cores − 1, ≤ 8)
+PostgreSQL runs (--db postgres://…)
+  --root NAME=PATH      a named root the files lie under (repeatable); paths are stored relative to it,
+                        so machines that mount the collection elsewhere share the run
+  --status              print the run's progress (stored, in flight, failed, rate, ETA, per worker)
+  --lease S             seconds a claimed file is leased, renewed by a heartbeat (default: 60)
+  --max-attempts N      claims of a file before it is recorded as failed (default: 3)
 Running
   --force               recompute files already stored with the same content and configuration
   --prune               remove stored songs under the given folders whose files are gone
@@ -54,7 +62,12 @@ Running
 
 Song ids are the files' absolute paths. A rerun skips unchanged files; Ctrl-C stops after the
 current batch (nothing half-written is kept). Exit status: 0 all embedded or skipped, 1 some
-failed (see the failures table) or nothing to embed, 2 a bad command line, 130 interrupted.`;
+failed (see the failures table) or nothing to embed, 2 a bad command line, 130 interrupted.
+
+With --db postgres://…, each embed is a worker: it registers its files as jobs (one per distinct
+content) and embeds jobs claimed from the queue until none is left; start as many as you like, on
+any machines with the same --root names. A killed worker's files return to the queue when their
+lease expires; a worker with another model configuration than the run's refuses to write.`;
 
 /** The `embed` command: its command line and what it does with it. */
 export const command: Command = defineCommand({
@@ -73,10 +86,19 @@ export const command: Command = defineCommand({
     force: { type: "boolean" },
     prune: { type: "boolean" },
     quiet: { type: "boolean" },
+    root: { type: "string", multiple: true },
+    status: { type: "boolean" },
+    lease: { type: "string" },
+    "max-attempts": { type: "string" },
   },
   positionals: true,
   aliases: OPENL3_ALIASES,
   body: async ({ values, positionals }) => {
+    const db = values.db ?? DB_PATH;
+    if (isPostgresUrl(db)) return await postgresBody(values, positionals, db);
+    if (values.status || values.root || values.lease || values["max-attempts"]) {
+      throw new ArgumentError("--status, --root, --lease and --max-attempts are for --db postgres://… runs");
+    }
     if (positionals.length === 0) throw new ArgumentError("give at least one audio file or folder");
     const controller = new AbortController();
     let interrupts = 0;
@@ -88,7 +110,7 @@ export const command: Command = defineCommand({
     const summary = await run({
       ...modelOptions(values),
       inputs: positionals,
-      db: values.db ?? DB_PATH,
+      db,
       pool: choiceFlag(values.pool, "pool", POOLINGS, "max"),
       frames: values.frames,
       outputDir: values["output-dir"],
@@ -104,5 +126,47 @@ export const command: Command = defineCommand({
     return summary.interrupted ? 130 : summary.failed > 0 ? 1 : 0;
   },
 });
+
+/** `embed --db postgres://…`: one worker of a shared run, or `--status`. */
+async function postgresBody(
+  // deno-lint-ignore no-explicit-any
+  values: Record<string, any>,
+  positionals: string[],
+  url: string,
+): Promise<number> {
+  const { runPgWorker, statusLines } = await import("./lib/pipeline/pg_worker.ts");
+  if (values.status) {
+    for (const line of await statusLines(url)) console.log(line);
+    return 0;
+  }
+  for (const flag of ["output-dir", "suffix", "force", "prune", "workers"]) {
+    if (values[flag] !== undefined) {
+      throw new ArgumentError(`--${flag} is not available with --db postgres://…`);
+    }
+  }
+  const controller = new AbortController();
+  Deno.addSignalListener("SIGINT", () => {
+    console.error("\ninterrupted: finishing the current file, giving the rest back to the queue");
+    controller.abort();
+  });
+  const s = await runPgWorker({
+    ...modelOptions(values),
+    url,
+    roots: values.root ?? [],
+    inputs: positionals,
+    pool: choiceFlag(values.pool, "pool", POOLINGS, "max"),
+    frames: values.frames,
+    maxDuration: numberFlag(values["max-duration"], "max-duration"),
+    leaseSeconds: numberFlag(values.lease, "lease"),
+    maxAttempts: numberFlag(values["max-attempts"], "max-attempts"),
+    quiet: values.quiet,
+    signal: controller.signal,
+  });
+  console.log(
+    `worker ${s.worker}: registered ${s.registered} new files, stored ${s.embedded}, ${s.failed} failed attempts` +
+      (s.lost ? `, ${s.lost} taken over by other workers` : ""),
+  );
+  return controller.signal.aborted ? 130 : 0;
+}
 
 if (import.meta.main) await runCommand(command);

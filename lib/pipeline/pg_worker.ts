@@ -1,0 +1,341 @@
+/**
+ * An embedding worker on a shared PostgreSQL run: registers the files it is
+ * given as jobs (content hash, path under a named root), then claims jobs a
+ * few at a time, embeds them and stores each result in one transaction while
+ * a heartbeat renews its leases. Any number of workers, on any machines
+ * that mount the roots, share the run; a killed worker's jobs return to the
+ * queue when their lease expires.
+ *
+ * @module
+ */
+
+import { relative, resolve, sep } from "node:path";
+import { hostname } from "node:os";
+import { ArgumentError, OpenL3Error, printable } from "../util/errors.ts";
+import { TOOL_VERSION } from "../util/version.ts";
+import { countNonFinite } from "../util/vector_math.ts";
+import { FramePooler, type Pooling, POOLINGS } from "../model/pooling.ts";
+import { configKey, type ModelConfig, type NumbersConfig } from "../store/model_config.ts";
+import { ConfigMismatchError, PgStore, PgStoreError, redactUrl } from "../store/pg_store.ts";
+import { EMBED_DEFAULTS } from "./defaults.ts";
+import { findAudioFiles } from "./discovery.ts";
+import { createEmbedder, embedBatch, type Embedder, type EmbedderOptions, prepareModel } from "./embedder.ts";
+import { FileFeed, hashFile } from "./file_feed.ts";
+
+/** Options of {@linkcode runPgWorker}. */
+export interface PgWorkerOptions extends EmbedderOptions {
+  /** `postgres://user:password@host:port/database`. */
+  url: string;
+  /** Named roots, `NAME=PATH`: every input file must lie under one. */
+  roots: string[];
+  /** Files and folders to register (none: only work on what is registered). */
+  inputs: string[];
+  /**
+   * Frame embeddings → one vector per song.
+   * @default {"max"}
+   */
+  pool?: Pooling;
+  /** Also store every frame embedding. */
+  frames?: boolean;
+  /**
+   * Seconds a claimed job is leased; renewed every third of it.
+   * @default {60}
+   */
+  leaseSeconds?: number;
+  /**
+   * Claims of a file before it is recorded as failed.
+   * @default {3}
+   */
+  maxAttempts?: number;
+  /**
+   * Jobs claimed at a time.
+   * @default {2}
+   */
+  claimSize?: number;
+  /**
+   * Longest audio accepted per file, in seconds.
+   * @default {14400}
+   */
+  maxDuration?: number;
+  /**
+   * Seconds to keep retrying while the database cannot be reached.
+   * @default {120}
+   */
+  retryFor?: number;
+  /** One line per file and per retry; default stdout (files) and stderr (retries). */
+  onLine?: (line: string) => void;
+  /** No per-file lines. */
+  quiet?: boolean;
+  /** Stop after the current job. */
+  signal?: AbortSignal;
+}
+
+/** What a worker did. */
+export interface PgWorkerSummary {
+  /** This worker's id. */
+  worker: string;
+  /** Jobs this worker registered that were new. */
+  registered: number;
+  /** Songs it stored. */
+  embedded: number;
+  /** Jobs it gave back as failing (retried elsewhere or failed for good). */
+  failed: number;
+  /** Jobs whose lease it lost before storing (another worker took them over). */
+  lost: number;
+}
+
+/** Parse `NAME=PATH` roots into a map of name → absolute real path. */
+export async function parseRoots(roots: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const r of roots) {
+    const m = r.match(/^([A-Za-z0-9_.-]+)=(.+)$/);
+    if (!m) throw new ArgumentError(`--root must be NAME=PATH (NAME of letters, digits, _ . -), got "${r}"`);
+    let path: string;
+    try {
+      path = await Deno.realPath(m[2]);
+    } catch {
+      throw new ArgumentError(`--root ${m[1]}=${m[2]}: no such folder`);
+    }
+    if (out.has(m[1])) throw new ArgumentError(`--root ${m[1]} given twice`);
+    out.set(m[1], path);
+  }
+  return out;
+}
+
+/** The root a file lies under (the deepest), and its path there with `/` separators. */
+export function underRoot(
+  file: string,
+  roots: Map<string, string>,
+): { root: string; relPath: string } | null {
+  let best: { root: string; relPath: string; depth: number } | null = null;
+  for (const [name, path] of roots) {
+    const rel = relative(path, file);
+    if (rel === "" || rel.startsWith("..") || resolve(path, rel) !== file) continue;
+    if (!best || path.length > best.depth) {
+      best = { root: name, relPath: rel.split(sep).join("/"), depth: path.length };
+    }
+  }
+  return best && { root: best.root, relPath: best.relPath };
+}
+
+/** Run one worker until the run has no job left. */
+export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSummary> {
+  const pool = options.pool ?? EMBED_DEFAULTS.pool;
+  if (!POOLINGS.includes(pool)) {
+    throw new ArgumentError(`--pool must be one of ${POOLINGS.join(", ")}; got "${pool}"`);
+  }
+  const lease = options.leaseSeconds ?? 60;
+  if (!(lease >= 1)) throw new ArgumentError(`--lease must be at least 1 second, got ${lease}`);
+  const maxAttempts = options.maxAttempts ?? 3;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+    throw new ArgumentError(`--max-attempts must be a whole number ≥ 1, got ${maxAttempts}`);
+  }
+  const roots = await parseRoots(options.roots);
+  if (options.inputs.length && roots.size === 0) {
+    throw new ArgumentError(
+      "a PostgreSQL run needs --root NAME=PATH: paths are stored relative to a named root",
+    );
+  }
+  const line = options.onLine ?? ((l: string) => console.log(l));
+  const say = (l: string) => {
+    if (!options.quiet) line(l);
+  };
+  const warn = options.onLine ?? ((l: string) => console.error(l));
+  // the model first: its options are checked and its weights hashed before the database is touched
+  const prepared = await prepareModel({ ...options, verbose: options.verbose ?? !options.quiet });
+  const numbers: NumbersConfig = {
+    inputRepr: prepared.options.inputRepr,
+    contentType: prepared.options.contentType,
+    embeddingSize: prepared.options.embeddingSize,
+    weightsHash: prepared.model.weightsHash,
+    hopSize: prepared.options.hopSize,
+    center: prepared.options.center,
+    pooling: pool,
+  };
+  const key = configKey(numbers);
+  const store = await PgStore.connect(options.url, { retryFor: options.retryFor, onRetry: warn });
+  const worker = `${hostname()}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`;
+  const summary: PgWorkerSummary = { worker, registered: 0, embedded: 0, failed: 0, lost: 0 };
+  let embedder: Embedder | undefined;
+  let beat: ReturnType<typeof setInterval> | undefined;
+  try {
+    await store.claimRunConfig(key);
+    await store.registerWorker(worker, key);
+    if (options.inputs.length) {
+      const found = await findAudioFiles(options.inputs);
+      const rows = [];
+      for (const file of found.files) {
+        const where = underRoot(await Deno.realPath(file), roots);
+        if (!where) {
+          throw new ArgumentError(
+            `${printable(file)} is under no --root (${[...roots.values()].join(", ")})`,
+          );
+        }
+        const h = await hashFile(file);
+        rows.push({ contentHash: h.sha256, size: h.size, ...where });
+      }
+      summary.registered = await store.registerJobs(rows);
+    }
+    beat = setInterval(() => {
+      store.heartbeat(worker, lease).catch((e) => warn(`heartbeat: ${(e as Error).message}`));
+    }, (lease * 1000) / 3);
+    let config: ModelConfig | undefined;
+    for (;;) {
+      if (options.signal?.aborted) break;
+      const jobs = await store.claim(worker, options.claimSize ?? 2, lease, maxAttempts);
+      if (jobs.length === 0) {
+        if ((await store.unfinished()) === 0) break;
+        await new Promise((r) => setTimeout(r, Math.min(2000, (lease * 1000) / 4))); // others are on it
+        continue;
+      }
+      for (const job of jobs) {
+        if (options.signal?.aborted) break;
+        const rootPath = roots.get(job.root);
+        const label = `${job.root}:${job.relPath}`;
+        try {
+          if (!rootPath) {
+            throw new OpenL3Error(`root "${job.root}" is not given to this worker (--root ${job.root}=PATH)`);
+          }
+          const path = resolve(rootPath, ...job.relPath.split("/"));
+          embedder ??= await createEmbedder(options, prepared);
+          config ??= {
+            ...numbers,
+            weightsProvenance: embedder.model.provenance,
+            frontend: embedder.frontend.kind,
+            backend: embedder.session.backend,
+            toolVersion: TOOL_VERSION,
+          };
+          const song = await embedOne(embedder, path, pool, !!options.frames, options.maxDuration);
+          const h = await hashFile(path);
+          if (h.sha256 !== job.contentHash) {
+            throw new OpenL3Error(`${printable(path)} changed since it was registered`);
+          }
+          const stored = await store.complete(
+            job,
+            worker,
+            {
+              songId: label,
+              root: job.root,
+              relPath: job.relPath,
+              path,
+              duration: song.duration,
+              sampleRate: song.sampleRate,
+              channels: song.channels,
+              format: song.format,
+              size: h.size,
+              contentHash: h.sha256,
+              tags: song.tags,
+              windows: song.windows,
+            },
+            song.vector,
+            config,
+            options.frames ? song.frames : undefined,
+          );
+          if (stored) {
+            summary.embedded++;
+            say(`✓ ${printable(label)}: (${embedder.size},) from ${song.windows} windows`);
+          } else {
+            summary.lost++;
+            say(`- ${printable(label)}: its lease passed to another worker; not stored here`);
+          }
+        } catch (e) {
+          if (e instanceof PgStoreError || e instanceof ConfigMismatchError) throw e;
+          if (!(e instanceof OpenL3Error) && !(e instanceof Deno.errors.NotFound)) {
+            await store.release(worker);
+            throw e;
+          }
+          summary.failed++;
+          const outcome = await store.fail(job, worker, (e as Error).message, maxAttempts);
+          say(
+            `✗ ${printable(label)}: ${(e as Error).message}${
+              outcome === "retry" ? " (back in the queue)" : ""
+            }`,
+          );
+        }
+      }
+    }
+  } finally {
+    if (beat !== undefined) clearInterval(beat);
+    if (options.signal?.aborted) await store.release(worker);
+    await embedder?.close();
+    await store.close();
+  }
+  return summary;
+}
+
+/** One file through the network: its pooled vector, frames and facts. */
+async function embedOne(e: Embedder, path: string, pool: Pooling, keepFrames: boolean, maxDuration?: number) {
+  const feed = await FileFeed.open(path, {
+    hopSize: e.options.hopSize,
+    center: e.options.center,
+    batchSize: e.batchSize,
+    maxDuration: maxDuration ?? EMBED_DEFAULTS.maxDuration,
+    repr: e.frontend.kind === "cpu" ? e.options.inputRepr : null,
+  });
+  try {
+    const pooler = new FramePooler(pool, e.size);
+    const frames: { embedding: Float32Array; timestamps: Float64Array; start: number }[] = [];
+    let windows = 0;
+    for (let b; (b = await feed.next()) !== null;) {
+      const x = await embedBatch(e, b);
+      pooler.add(x, b.count);
+      if (keepFrames) {
+        frames.push({ embedding: x.slice(0, b.count * e.size), timestamps: b.timestamps, start: b.start });
+      }
+      windows += b.count;
+    }
+    const vector = pooler.result();
+    if (countNonFinite(vector) > 0) {
+      throw new OpenL3Error(`the network gave NaN or infinite values: not stored`);
+    }
+    const all = {
+      embedding: new Float32Array(windows * e.size),
+      timestamps: new Float64Array(windows),
+      size: e.size,
+    };
+    for (const f of frames) {
+      all.embedding.set(f.embedding, f.start * e.size);
+      all.timestamps.set(f.timestamps, f.start);
+    }
+    const tags = Object.keys(feed.info.tags).length ? feed.info.tags as Record<string, string> : undefined;
+    return {
+      vector,
+      windows,
+      frames: all,
+      duration: feed.frames / feed.info.sampleRate,
+      sampleRate: feed.info.sampleRate,
+      channels: feed.info.channelCount,
+      format: feed.info.format,
+      tags,
+    };
+  } finally {
+    feed.close();
+  }
+}
+
+/** The run's progress as lines for `embed --status`. */
+export async function statusLines(url: string): Promise<string[]> {
+  const store = await PgStore.connect(url, { retryFor: 0 });
+  try {
+    const s = await store.status();
+    const total = s.pending + s.running + s.done + s.failed;
+    const eta = s.etaSeconds === null ? "—" : `${Math.round(s.etaSeconds)} s`;
+    const lines = [
+      `${
+        redactUrl(url)
+      }: ${s.done} of ${total} stored, ${s.running} in flight, ${s.pending} waiting, ${s.failed} failed`,
+      `rate ${s.perMinute.toFixed(1)} songs/min (last 5 min) · ETA ${eta}`,
+    ];
+    for (const w of s.workers) {
+      lines.push(
+        `  worker ${w.id}: ${w.done} stored, ${w.failed} failed, ${w.inFlight} in flight, heartbeat ${
+          w.heartbeatAge.toFixed(0)
+        } s ago`,
+      );
+    }
+    for (const f of s.failures) lines.push(`  ✗ ${f.path}: ${f.error} (${f.attempts} attempts)`);
+    return lines;
+  } finally {
+    await store.close();
+  }
+}

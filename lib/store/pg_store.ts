@@ -1,0 +1,574 @@
+/**
+ * PostgreSQL as the shared store and work queue of many embedding workers:
+ * the SQLite schema's concepts (songs, vectors as float64 BLOBs, model
+ * configurations, frames, failures, a change counter), plus jobs — one per
+ * distinct file content, with its path relative to a named root so that
+ * machines mounting the collection in different places agree — claimed with
+ * `FOR UPDATE SKIP LOCKED` under a lease that the worker renews.
+ *
+ * @module
+ */
+
+import { hostname } from "node:os";
+import { OpenL3Error } from "../util/errors.ts";
+import type { ModelConfig } from "./model_config.ts";
+import { type RejectedVector, vectorProblem, vectorToBlob } from "./sqlite_store.ts";
+
+/** The postgres.js client (typed loosely: its tagged-template results are rows of any shape). */
+// deno-lint-ignore no-explicit-any
+export type Sql = any;
+
+/** True for a `postgres://` or `postgresql://` URL. */
+export function isPostgresUrl(db: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(db);
+}
+
+/** The URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]+):[^@]*@/i, "$1:***@");
+}
+
+/** A database problem (connection, authentication, schema). */
+export class PgStoreError extends OpenL3Error {}
+
+/** The worker's model configuration is not the run's. */
+export class ConfigMismatchError extends OpenL3Error {}
+
+/** Connection-level errors worth retrying (the server restarting, a dropped connection). */
+export function isTransient(e: unknown): boolean {
+  const code = (e as { code?: string })?.code ?? "";
+  return [
+    "ECONNREFUSED",
+    "ECONNRESET",
+    "EPIPE",
+    "ETIMEDOUT",
+    "CONNECTION_CLOSED",
+    "CONNECTION_ENDED",
+    "CONNECTION_DESTROYED",
+    "CONNECT_TIMEOUT",
+    "57P01", // admin shutdown
+    "57P02", // crash shutdown
+    "57P03", // cannot connect now (starting up)
+    "08006",
+    "08001",
+    "08003",
+  ].includes(code) || e instanceof Deno.errors.ConnectionRefused ||
+    e instanceof Deno.errors.ConnectionReset ||
+    /connection (refused|reset|closed|terminated)|ECONNREFUSED|the database system is (starting up|shutting down)/i
+      .test(String((e as Error)?.message ?? ""));
+}
+
+/** One line for a connection failure. */
+function describeConnectError(url: string, e: unknown): string {
+  const code = (e as { code?: string })?.code;
+  const msg = String((e as Error)?.message ?? e).split("\n")[0];
+  if (code === "28P01" || code === "28000") return `${redactUrl(url)}: ${msg}`;
+  if (code === "3D000") return `${redactUrl(url)}: ${msg} (create it first: createdb)`;
+  if (isTransient(e)) return `${redactUrl(url)}: cannot connect (${msg})`;
+  return `${redactUrl(url)}: ${msg}`;
+}
+
+const MIGRATIONS: string[] = [
+  // v1
+  `CREATE TABLE model_configs(
+     id serial PRIMARY KEY, key text NOT NULL, input_repr text NOT NULL, content_type text NOT NULL,
+     embedding_size integer NOT NULL, weights_hash text NOT NULL, hop_size double precision NOT NULL,
+     center boolean NOT NULL, pooling text NOT NULL, frontend text NOT NULL, backend text NOT NULL,
+     tool_version text NOT NULL, weights_provenance text NOT NULL,
+     UNIQUE(key, frontend, backend, tool_version));
+   CREATE TABLE songs(
+     song_id text PRIMARY KEY, root text NOT NULL, rel_path text NOT NULL, path text NOT NULL,
+     duration double precision NOT NULL, sample_rate integer NOT NULL, channels integer NOT NULL,
+     format text NOT NULL, size bigint NOT NULL, content_hash text NOT NULL UNIQUE, tags jsonb,
+     windows integer NOT NULL, config_id integer REFERENCES model_configs(id), worker text,
+     embedded_at timestamptz NOT NULL DEFAULT now());
+   CREATE TABLE songs_vectors(song_id text PRIMARY KEY REFERENCES songs ON DELETE CASCADE, vector bytea NOT NULL);
+   CREATE TABLE frames(
+     song_id text NOT NULL REFERENCES songs ON DELETE CASCADE, idx integer NOT NULL,
+     timestamp double precision NOT NULL, vector bytea NOT NULL, PRIMARY KEY(song_id, idx));
+   CREATE TABLE failures(path text PRIMARY KEY, error text NOT NULL, at timestamptz NOT NULL, attempts integer NOT NULL);
+   CREATE TABLE jobs(
+     id bigserial PRIMARY KEY, content_hash text NOT NULL UNIQUE, size bigint NOT NULL, root text NOT NULL,
+     rel_path text NOT NULL, status text NOT NULL DEFAULT 'pending', attempts integer NOT NULL DEFAULT 0,
+     lease_owner text, lease_until timestamptz, error text, created_at timestamptz NOT NULL DEFAULT now(),
+     finished_at timestamptz);
+   CREATE INDEX jobs_status ON jobs(status, id);
+   CREATE TABLE workers(
+     id text PRIMARY KEY, host text NOT NULL, pid integer NOT NULL, config_key text NOT NULL,
+     started_at timestamptz NOT NULL DEFAULT now(), heartbeat_at timestamptz NOT NULL DEFAULT now(),
+     done integer NOT NULL DEFAULT 0, failed integer NOT NULL DEFAULT 0);
+   INSERT INTO openl3_meta(key, value) VALUES ('vectors_version', '0'),
+     ('database_id', (floor(random() * 9007199254740991))::bigint::text) ON CONFLICT DO NOTHING;
+   CREATE FUNCTION openl3_bump_vectors() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN UPDATE openl3_meta SET value = (value::bigint + 1)::text WHERE key = 'vectors_version'; RETURN NULL; END $$;
+   CREATE TRIGGER vectors_changed AFTER INSERT OR UPDATE OR DELETE ON songs_vectors
+     FOR EACH STATEMENT EXECUTE FUNCTION openl3_bump_vectors();`,
+];
+
+/** The schema version this code writes. */
+export const PG_SCHEMA_VERSION: number = MIGRATIONS.length;
+
+/** A claimed job. */
+export interface Job {
+  /** Its id. */
+  id: number;
+  /** SHA-256 of the file's bytes (its identity). */
+  contentHash: string;
+  /** Bytes. */
+  size: number;
+  /** The root's name. */
+  root: string;
+  /** Path under the root, with `/` separators. */
+  relPath: string;
+  /** Claims so far, this one included. */
+  attempts: number;
+}
+
+/** A song's facts as a worker stores them. */
+export interface PgSong {
+  /** `<root>:<relPath>`. */
+  songId: string;
+  /** Root name. */
+  root: string;
+  /** Path under the root. */
+  relPath: string;
+  /** The absolute path where the worker read it. */
+  path: string;
+  /** Seconds of audio. */
+  duration: number;
+  /** The file's sample rate. */
+  sampleRate: number;
+  /** The file's channels. */
+  channels: number;
+  /** Detected format. */
+  format: string;
+  /** Bytes. */
+  size: number;
+  /** SHA-256 of the bytes. */
+  contentHash: string;
+  /** Tags the file carries. */
+  tags?: Record<string, string>;
+  /** Windows embedded. */
+  windows: number;
+}
+
+/** Progress of the whole run. */
+export interface RunStatus {
+  /** Jobs by status. */
+  pending: number;
+  /** Claimed and leased. */
+  running: number;
+  /** Stored. */
+  done: number;
+  /** Given up after the allowed attempts. */
+  failed: number;
+  /** Songs stored per minute over the last 5 minutes. */
+  perMinute: number;
+  /** Seconds to go at that rate (null when nothing moves). */
+  etaSeconds: number | null;
+  /** Each worker seen: jobs in flight, done, failed, seconds since its heartbeat. */
+  workers: { id: string; inFlight: number; done: number; failed: number; heartbeatAge: number }[];
+  /** The last failures. */
+  failures: { path: string; error: string; attempts: number }[];
+}
+
+/** Options of {@linkcode PgStore.connect}. */
+export interface PgConnectOptions {
+  /**
+   * Connections in the pool.
+   * @default {4}
+   */
+  max?: number;
+  /**
+   * Seconds to keep retrying an operation while the server cannot be reached (back-off 0.5 s doubling to 8 s).
+   * @default {120}
+   */
+  retryFor?: number;
+  /** Told about each retry. */
+  onRetry?: (message: string) => void;
+}
+
+/** A PostgreSQL store. */
+export class PgStore {
+  /** The URL (with its password; {@linkcode redactUrl} for messages). */
+  readonly url: string;
+  /** The postgres.js client. */
+  readonly sql: Sql;
+  readonly #options: PgConnectOptions;
+
+  private constructor(url: string, sql: Sql, options: PgConnectOptions) {
+    this.url = url;
+    this.sql = sql;
+    this.#options = options;
+  }
+
+  /** Connect (one try: a wrong password or an unreachable server is an error at once) and migrate. */
+  static async connect(url: string, options: PgConnectOptions = {}): Promise<PgStore> {
+    const { default: postgres } = await import("postgres");
+    const sql = postgres(url, {
+      max: options.max ?? 4,
+      onnotice: () => {},
+      connect_timeout: 10,
+      connection: { application_name: "openl3" },
+    });
+    try {
+      await sql`SELECT 1`;
+    } catch (e) {
+      await sql.end({ timeout: 1 }).catch(() => {});
+      throw new PgStoreError(describeConnectError(url, e));
+    }
+    const store = new PgStore(url, sql, options);
+    await store.#migrate();
+    return store;
+  }
+
+  /** Run `fn`, retrying with back-off while the server cannot be reached. */
+  async retry<T>(what: string, fn: () => Promise<T> | T): Promise<T> {
+    const deadline = performance.now() + (this.#options.retryFor ?? 120) * 1000;
+    for (let wait = 500;; wait = Math.min(8000, wait * 2)) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (!isTransient(e) || performance.now() + wait > deadline) {
+          if (isTransient(e)) throw new PgStoreError(`${what}: ${describeConnectError(this.url, e)}`);
+          throw e;
+        }
+        this.#options.onRetry?.(
+          `${what}: database unreachable (${(e as Error).message.split("\n")[0]}), retrying in ${
+            wait / 1000
+          } s`,
+        );
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  async #migrate(): Promise<void> {
+    await this.retry("migrate", () =>
+      this.sql.begin(async (tx: Sql) => {
+        await tx`SELECT pg_advisory_xact_lock(hashtext('openl3 schema'))`;
+        await tx`CREATE TABLE IF NOT EXISTS openl3_meta(key text PRIMARY KEY, value text NOT NULL)`;
+        const row = await tx`SELECT value FROM openl3_meta WHERE key = 'schema_version'`;
+        const version = row.length ? Number(row[0].value) : 0;
+        if (version > PG_SCHEMA_VERSION) {
+          throw new PgStoreError(
+            `${
+              redactUrl(this.url)
+            } has schema version ${version}; this tool knows up to ${PG_SCHEMA_VERSION}: upgrade it`,
+          );
+        }
+        for (let v = version; v < PG_SCHEMA_VERSION; v++) await tx.unsafe(MIGRATIONS[v]);
+        await tx`INSERT INTO openl3_meta(key, value) VALUES ('schema_version', ${String(PG_SCHEMA_VERSION)})
+                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`;
+      }));
+  }
+
+  /**
+   * Make `key` the run's model configuration, or check that it is: the first worker sets it; a worker
+   * with another configuration is refused before it writes anything.
+   */
+  async claimRunConfig(key: string): Promise<void> {
+    const rows = await this.retry(
+      "run configuration",
+      () =>
+        this.sql`INSERT INTO openl3_meta(key, value) VALUES ('run_config', ${key})
+               ON CONFLICT (key) DO UPDATE SET value = openl3_meta.value RETURNING value`,
+    );
+    if (rows[0].value !== key) {
+      throw new ConfigMismatchError(
+        `${redactUrl(this.url)}: this database's run embeds with another model configuration ` +
+          `(${
+            rows[0].value
+          }); this worker's is ${key}: it will not write (same weights, variant, hop and pooling, ` +
+          `or another database)`,
+      );
+    }
+  }
+
+  /** Register files as jobs (a content already registered is left as it is); returns how many were new. */
+  async registerJobs(
+    rows: { contentHash: string; size: number; root: string; relPath: string }[],
+  ): Promise<number> {
+    let added = 0;
+    for (let i = 0; i < rows.length; i += 500) {
+      const chunk = rows.slice(i, i + 500).map((r) => ({
+        content_hash: r.contentHash,
+        size: r.size,
+        root: r.root,
+        rel_path: r.relPath,
+      }));
+      const res = await this.retry(
+        "register",
+        () =>
+          this.sql`INSERT INTO jobs ${this.sql(chunk, "content_hash", "size", "root", "rel_path")}
+                 ON CONFLICT (content_hash) DO NOTHING RETURNING id`,
+      );
+      added += res.length;
+    }
+    return added;
+  }
+
+  /** Record a worker (and refresh its heartbeat). */
+  async registerWorker(id: string, configKey: string): Promise<void> {
+    await this.retry(
+      "register worker",
+      () =>
+        this
+          .sql`INSERT INTO workers(id, host, pid, config_key) VALUES (${id}, ${hostname()}, ${Deno.pid}, ${configKey})
+               ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`,
+    );
+  }
+
+  /**
+   * Claim up to `n` jobs for `worker` under a lease of `leaseSeconds`: pending ones, and running ones whose
+   * lease expired (their worker died). A job whose lease expired after `maxAttempts` claims is failed instead.
+   */
+  async claim(worker: string, n: number, leaseSeconds: number, maxAttempts: number): Promise<Job[]> {
+    return await this.retry("claim", () =>
+      this.sql.begin(async (tx: Sql) => {
+        const given = await tx`UPDATE jobs SET status = 'failed', finished_at = now(),
+                   error = coalesce(error, 'its worker stopped answering ' || attempts || ' times'), lease_owner = NULL
+                 WHERE status = 'running' AND lease_until < now() AND attempts >= ${maxAttempts}
+                 RETURNING root, rel_path, error, attempts`;
+        for (const g of given) {
+          await tx`INSERT INTO failures(path, error, at, attempts) VALUES (${`${g.root}:${g.rel_path}`}, ${g.error}, now(), ${g.attempts})
+                   ON CONFLICT (path) DO UPDATE SET error = EXCLUDED.error, at = now(), attempts = EXCLUDED.attempts`;
+        }
+        const rows = await tx`UPDATE jobs SET status = 'running', lease_owner = ${worker},
+                   lease_until = now() + make_interval(secs => ${leaseSeconds}), attempts = attempts + 1
+                 WHERE id IN (SELECT id FROM jobs
+                              WHERE status = 'pending' OR (status = 'running' AND lease_until < now())
+                              ORDER BY id LIMIT ${n} FOR UPDATE SKIP LOCKED)
+                 RETURNING id, content_hash, size, root, rel_path, attempts`;
+        return rows.map((r: Record<string, unknown>) => ({
+          id: Number(r.id),
+          contentHash: String(r.content_hash),
+          size: Number(r.size),
+          root: String(r.root),
+          relPath: String(r.rel_path),
+          attempts: Number(r.attempts),
+        }));
+      }));
+  }
+
+  /** Renew the leases of `worker`'s running jobs and its heartbeat. */
+  async heartbeat(worker: string, leaseSeconds: number): Promise<void> {
+    await this.retry("heartbeat", async () => {
+      await this.sql`UPDATE jobs SET lease_until = now() + make_interval(secs => ${leaseSeconds})
+                     WHERE status = 'running' AND lease_owner = ${worker}`;
+      await this.sql`UPDATE workers SET heartbeat_at = now() WHERE id = ${worker}`;
+    });
+  }
+
+  /** Jobs not finished (pending or running). */
+  async unfinished(): Promise<number> {
+    const rows = await this.retry(
+      "count",
+      () => this.sql`SELECT count(*)::int AS n FROM jobs WHERE status IN ('pending', 'running')`,
+    );
+    return rows[0].n;
+  }
+
+  /** The id of a configuration, inserted when new. */
+  async configId(tx: Sql, c: ModelConfig): Promise<number> {
+    const key = (await import("./model_config.ts")).configKey(c);
+    const rows =
+      await tx`INSERT INTO model_configs(key, input_repr, content_type, embedding_size, weights_hash,
+        hop_size, center, pooling, frontend, backend, tool_version, weights_provenance)
+      VALUES (${key}, ${c.inputRepr}, ${c.contentType}, ${c.embeddingSize}, ${c.weightsHash}, ${c.hopSize},
+        ${c.center}, ${c.pooling}, ${c.frontend}, ${c.backend}, ${c.toolVersion}, ${c.weightsProvenance})
+      ON CONFLICT (key, frontend, backend, tool_version) DO UPDATE SET key = EXCLUDED.key RETURNING id`;
+    return rows[0].id;
+  }
+
+  /**
+   * Store a song and mark its job done, in one transaction — only while `worker` still holds the job's
+   * lease (false, and nothing written, when it lost it).
+   */
+  async complete(
+    job: Job,
+    worker: string,
+    song: PgSong,
+    vector: ArrayLike<number>,
+    config: ModelConfig,
+    frames?: { embedding: Float32Array; timestamps: Float64Array; size: number },
+  ): Promise<boolean> {
+    for (let i = 0; i < vector.length; i++) {
+      if (!Number.isFinite(vector[i])) {
+        throw new OpenL3Error(`the vector of ${song.songId} is not finite: not stored`);
+      }
+    }
+    return await this.retry("store", () =>
+      this.sql.begin(async (tx: Sql) => {
+        const mine = await tx`SELECT id FROM jobs WHERE id = ${job.id} AND lease_owner = ${worker}
+                              AND status = 'running' FOR UPDATE`;
+        if (mine.length === 0) return false;
+        const cid = await this.configId(tx, config);
+        await tx`INSERT INTO songs(song_id, root, rel_path, path, duration, sample_rate, channels, format, size,
+                   content_hash, tags, windows, config_id, worker)
+                 VALUES (${song.songId}, ${song.root}, ${song.relPath}, ${song.path}, ${song.duration},
+                   ${song.sampleRate}, ${song.channels}, ${song.format}, ${song.size}, ${song.contentHash},
+                   ${song.tags ? tx.json(song.tags) : null}, ${song.windows}, ${cid}, ${worker})
+                 ON CONFLICT (song_id) DO UPDATE SET content_hash = EXCLUDED.content_hash, duration = EXCLUDED.duration,
+                   windows = EXCLUDED.windows, config_id = EXCLUDED.config_id, worker = EXCLUDED.worker,
+                   embedded_at = now()`;
+        await tx`INSERT INTO songs_vectors(song_id, vector) VALUES (${song.songId}, ${vectorToBlob(vector)})
+                 ON CONFLICT (song_id) DO UPDATE SET vector = EXCLUDED.vector`;
+        if (frames) {
+          await tx`DELETE FROM frames WHERE song_id = ${song.songId}`;
+          const n = frames.timestamps.length;
+          for (let i = 0; i < n; i++) {
+            const v = frames.embedding.subarray(i * frames.size, (i + 1) * frames.size);
+            await tx`INSERT INTO frames(song_id, idx, timestamp, vector)
+                     VALUES (${song.songId}, ${i}, ${frames.timestamps[i]}, ${vectorToBlob(v)})`;
+          }
+        }
+        await tx`UPDATE jobs SET status = 'done', finished_at = now(), lease_owner = NULL, error = NULL
+                 WHERE id = ${job.id}`;
+        await tx`UPDATE workers SET done = done + 1, heartbeat_at = now() WHERE id = ${worker}`;
+        await tx`DELETE FROM failures WHERE path = ${`${song.root}:${song.relPath}`}`;
+        return true;
+      }));
+  }
+
+  /** A job's file could not be embedded: back to the queue, or failed for good after `maxAttempts` claims. */
+  async fail(job: Job, worker: string, error: string, maxAttempts: number): Promise<"retry" | "failed"> {
+    return await this.retry("fail", () =>
+      this.sql.begin(async (tx: Sql) => {
+        const last = job.attempts >= maxAttempts;
+        await tx`UPDATE jobs SET status = ${
+          last ? "failed" : "pending"
+        }, error = ${error}, lease_owner = NULL,
+                   lease_until = NULL, finished_at = ${last ? tx`now()` : null}
+                 WHERE id = ${job.id} AND lease_owner = ${worker}`;
+        if (last) {
+          await tx`INSERT INTO failures(path, error, at, attempts) VALUES (${`${job.root}:${job.relPath}`}, ${error}, now(), ${job.attempts})
+                   ON CONFLICT (path) DO UPDATE SET error = EXCLUDED.error, at = now(), attempts = EXCLUDED.attempts`;
+          await tx`UPDATE workers SET failed = failed + 1 WHERE id = ${worker}`;
+        }
+        return last ? "failed" : "retry";
+      }));
+  }
+
+  /** Give claimed jobs back (a worker stopping cleanly). */
+  async release(worker: string): Promise<void> {
+    await this
+      .sql`UPDATE jobs SET status = 'pending', lease_owner = NULL, lease_until = NULL, attempts = greatest(0, attempts - 1)
+                   WHERE status = 'running' AND lease_owner = ${worker}`.catch(() => {});
+  }
+
+  /** The whole run's progress. */
+  async status(): Promise<RunStatus> {
+    return await this.retry("status", async () => {
+      const [counts] = await this.sql`SELECT
+          count(*) FILTER (WHERE status = 'pending')::int AS pending,
+          count(*) FILTER (WHERE status = 'running')::int AS running,
+          count(*) FILTER (WHERE status = 'done')::int AS done,
+          count(*) FILTER (WHERE status = 'failed')::int AS failed,
+          count(*) FILTER (WHERE status = 'done' AND finished_at > now() - interval '5 minutes')::int AS recent,
+          extract(epoch FROM now() - least(min(finished_at) FILTER (WHERE finished_at > now() - interval '5 minutes'), now()))::float AS span
+        FROM jobs`;
+      const workers = await this.sql`SELECT w.id, w.done, w.failed,
+          extract(epoch FROM now() - w.heartbeat_at)::float AS age,
+          (SELECT count(*)::int FROM jobs j WHERE j.status = 'running' AND j.lease_owner = w.id) AS in_flight
+        FROM workers w ORDER BY w.started_at`;
+      const failures = await this.sql`SELECT path, error, attempts FROM failures ORDER BY at DESC LIMIT 10`;
+      const minutes = Math.max(counts.span, 1) / 60;
+      const perMinute = counts.recent / minutes;
+      const left = counts.pending + counts.running;
+      return {
+        pending: counts.pending,
+        running: counts.running,
+        done: counts.done,
+        failed: counts.failed,
+        perMinute,
+        etaSeconds: perMinute > 0 ? (left / perMinute) * 60 : null,
+        workers: workers.map((w: Record<string, unknown>) => ({
+          id: String(w.id),
+          inFlight: Number(w.in_flight),
+          done: Number(w.done),
+          failed: Number(w.failed),
+          heartbeatAge: Number(w.age),
+        })),
+        failures: failures.map((f: Record<string, unknown>) => ({
+          path: String(f.path),
+          error: String(f.error),
+          attempts: Number(f.attempts),
+        })),
+      };
+    });
+  }
+
+  /** Every sound stored vector (and the rows left out, with the reason). */
+  async vectorRows(): Promise<{ rows: { id: string; vector: Float64Array }[]; rejected: RejectedVector[] }> {
+    const result = await this.retry(
+      "read vectors",
+      () => this.sql`SELECT song_id, vector FROM songs_vectors ORDER BY song_id`,
+    );
+    const rows: { id: string; vector: Float64Array }[] = [];
+    const rejected: RejectedVector[] = [];
+    let size: number | undefined;
+    for (const r of result) {
+      const blob = new Uint8Array(r.vector);
+      const problem = vectorProblem(blob, size);
+      if (problem) {
+        rejected.push({ db: redactUrl(this.url), songId: r.song_id, problem });
+        continue;
+      }
+      const v = new Float64Array(blob.length / 8);
+      const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+      for (let i = 0; i < v.length; i++) v[i] = view.getFloat64(i * 8, true);
+      size ??= v.length;
+      rows.push({ id: r.song_id, vector: v });
+    }
+    return { rows, rejected };
+  }
+
+  /** Id, path, duration and tags of every song. */
+  async songSummaries(): Promise<
+    {
+      songId: string;
+      path: string;
+      root: string;
+      relPath: string;
+      duration: number;
+      tags?: Record<string, string>;
+    }[]
+  > {
+    const rows = await this.retry(
+      "read songs",
+      () => this.sql`SELECT song_id, path, root, rel_path, duration, tags FROM songs`,
+    );
+    return rows.map((r: Record<string, unknown>) => ({
+      songId: String(r.song_id),
+      path: String(r.path),
+      root: String(r.root),
+      relPath: String(r.rel_path),
+      duration: Number(r.duration),
+      ...(r.tags ? { tags: r.tags as Record<string, string> } : {}),
+    }));
+  }
+
+  /** The database's identity and change counter (for caches), as the SQLite store's. */
+  async vectorsIdentity(): Promise<{ databaseId: number; version: number; rows: number }> {
+    const rows = await this.retry(
+      "identity",
+      () =>
+        this.sql`SELECT (SELECT value FROM openl3_meta WHERE key = 'database_id')::bigint AS id,
+                      (SELECT value FROM openl3_meta WHERE key = 'vectors_version')::bigint AS version,
+                      (SELECT count(*) FROM songs_vectors)::int AS rows`,
+    );
+    return { databaseId: Number(rows[0].id), version: Number(rows[0].version), rows: rows[0].rows };
+  }
+
+  /** The run's model configuration as stored with the songs (null before any). */
+  async storedConfig(): Promise<Record<string, unknown> | null> {
+    const rows = await this.sql`SELECT * FROM model_configs ORDER BY id LIMIT 1`;
+    return rows[0] ?? null;
+  }
+
+  /** Close the connections. */
+  async close(): Promise<void> {
+    await this.sql.end({ timeout: 2 });
+  }
+}

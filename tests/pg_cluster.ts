@@ -1,0 +1,137 @@
+/**
+ * A throwaway PostgreSQL cluster for the tests: Debian's `postgresql`
+ * binaries (`.ci/run` installs them), `initdb` in a temporary folder, a free
+ * port on 127.0.0.1, password authentication. As root, the server runs as
+ * the `postgres` user (PostgreSQL refuses to run as root).
+ */
+import { join } from "node:path";
+
+/** A running cluster. */
+export interface PgCluster {
+  /** URL of its `postgres` database, with the password. */
+  url: string;
+  /** Port on 127.0.0.1. */
+  port: number;
+  /** Its user and password. */
+  user: string;
+  /** The password. */
+  password: string;
+  /** A new empty database; returns its URL. */
+  createDatabase(name: string): Promise<string>;
+  /** Stop the server (fast shutdown: connections are cut). */
+  stop(): Promise<void>;
+  /** Start it again. */
+  start(): Promise<void>;
+  /** Stop it and remove its folder. */
+  destroy(): Promise<void>;
+}
+
+/** Folder of the PostgreSQL server binaries (the newest installed), or a clear error. */
+export function pgBinDir(): string {
+  const env = Deno.env.get("PG_BIN");
+  if (env) return env;
+  try {
+    const versions = [...Deno.readDirSync("/usr/lib/postgresql")].map((e) => e.name).filter((n) =>
+      /^\d+$/.test(n)
+    );
+    versions.sort((a, b) => Number(b) - Number(a));
+    for (const v of versions) {
+      const dir = `/usr/lib/postgresql/${v}/bin`;
+      try {
+        Deno.statSync(join(dir, "initdb"));
+        return dir;
+      } catch { /* next */ }
+    }
+  } catch { /* none */ }
+  throw new Error(
+    "the PostgreSQL tests need Debian's postgresql (apt-get install postgresql) or PG_BIN=<its bin folder>",
+  );
+}
+
+const asRoot = Deno.uid() === 0;
+
+async function sh(cmd: string[], what: string): Promise<string> {
+  const argv = asRoot ? ["runuser", "-u", "postgres", "--", ...cmd] : cmd;
+  const out = await new Deno.Command(argv[0], { args: argv.slice(1), stdout: "piped", stderr: "piped" })
+    .output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  if (!out.success) throw new Error(`${what} failed:\n${text}`);
+  return text;
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** Start a throwaway cluster. */
+export async function startCluster(): Promise<PgCluster> {
+  const bin = pgBinDir();
+  const dir = await Deno.makeTempDir({ prefix: "openl3-pg-" });
+  await Deno.chmod(dir, 0o777);
+  const data = join(dir, "data");
+  const user = "openl3", password = "openl3-test-pw";
+  const pwfile = join(dir, "pw");
+  await Deno.writeTextFile(pwfile, password);
+  await Deno.chmod(pwfile, 0o644);
+  await sh(
+    [
+      join(bin, "initdb"),
+      "-D",
+      data,
+      "-U",
+      user,
+      "--auth=scram-sha-256",
+      `--pwfile=${pwfile}`,
+      "-E",
+      "UTF8",
+      "--no-sync",
+    ],
+    "initdb",
+  );
+  const port = freePort();
+  const ctl = (action: string) =>
+    sh([
+      join(bin, "pg_ctl"),
+      "-D",
+      data,
+      "-l",
+      join(dir, "log"),
+      "-w",
+      "-m",
+      "fast",
+      "-o",
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+      action,
+    ], `pg_ctl ${action}`);
+  await ctl("start");
+  const url = `postgres://${user}:${password}@127.0.0.1:${port}/postgres`;
+  return {
+    url,
+    port,
+    user,
+    password,
+    async createDatabase(name: string) {
+      const { default: postgres } = await import("postgres");
+      const sql = postgres(url, { onnotice: () => {}, max: 1 });
+      try {
+        await sql.unsafe(`CREATE DATABASE "${name.replace(/"/g, "")}"`);
+      } finally {
+        await sql.end();
+      }
+      return url.replace(/\/postgres$/, `/${name}`);
+    },
+    stop: async () => {
+      await ctl("stop");
+    },
+    start: async () => {
+      await ctl("start");
+    },
+    async destroy() {
+      await ctl("stop").catch(() => {});
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
