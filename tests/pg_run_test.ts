@@ -1,0 +1,228 @@
+/**
+ * Runs shared by several `embed` worker processes on a real PostgreSQL
+ * server (a throwaway cluster, tests/pg_cluster.ts): a worker killed with
+ * SIGKILL mid-run loses nothing, the server restarting mid-run is waited
+ * out, a broken file fails after its attempts, a worker with other weights
+ * refuses, bad credentials and unreachable servers are one-line errors.
+ */
+import { join } from "node:path";
+import postgres from "postgres";
+import { assert } from "./helpers.ts";
+import { startCluster } from "./pg_cluster.ts";
+import { encodeWav } from "../lib/audio/wav.ts";
+import { Rng } from "../lib/util/rng.ts";
+import { run as makeTestWeights } from "../make_test_weights.ts";
+import { loadModel } from "../lib/model/model_store.ts";
+
+const cluster = await startCluster();
+const root = await Deno.makeTempDir({ prefix: "openl3-pgrun-" });
+const music = join(root, "music");
+await Deno.mkdir(music);
+const FILES = 30;
+const rng = new Rng(12);
+for (let i = 0; i < FILES; i++) {
+  const sr = 16000, n = sr * 3;
+  const x = Float32Array.from(
+    { length: n },
+    (_, t) => 0.3 * Math.sin(2 * Math.PI * (110 + 37 * i) * t / sr) + 0.05 * rng.normal(),
+  );
+  await Deno.mkdir(join(music, `disc${i % 3}`), { recursive: true });
+  await Deno.writeFile(
+    join(music, `disc${i % 3}`, `track${String(i).padStart(2, "0")}.wav`),
+    encodeWav([x], sr),
+  );
+}
+await Deno.writeFile(
+  join(music, "broken.wav"),
+  new TextEncoder().encode("RIFF this is not a wave file at all"),
+);
+const weights = join(root, "w.h5"), otherWeights = join(root, "other.h5"), models = join(root, "models");
+await makeTestWeights({ out: weights, seed: 3 });
+await makeTestWeights({ out: otherWeights, seed: 4 });
+// convert once, so the workers find the models cached
+for (const w of [weights, otherWeights]) {
+  await loadModel({
+    repr: "mel256",
+    content: "music",
+    embeddingSize: 512,
+    weights: w,
+    modelsDir: models,
+    verbose: false,
+  });
+}
+const embedTs = new URL("../embed.ts", import.meta.url).pathname;
+const config = new URL("../deno.json", import.meta.url).pathname;
+
+function worker(url: string, extra: string[] = [], w = weights): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--config",
+      config,
+      embedTs,
+      music,
+      "--root",
+      `music=${music}`,
+      "--db",
+      url,
+      "--weights",
+      w,
+      "--models-dir",
+      models,
+      "--backend",
+      "native",
+      "--device",
+      "cpu",
+      "--threads",
+      "1",
+      "--hop-size",
+      "0.5",
+      "--lease",
+      "2",
+      "--max-attempts",
+      "2",
+      "--quiet",
+      ...extra,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+async function finished(p: Deno.ChildProcess): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await p.output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+async function count(url: string, query: string): Promise<number> {
+  const sql = postgres(url, { onnotice: () => {}, max: 1 });
+  try {
+    return Number((await sql.unsafe(query))[0].n);
+  } finally {
+    await sql.end();
+  }
+}
+
+/** Every file stored exactly once; the broken one failed after its attempts; nothing else left. */
+async function assertComplete(url: string) {
+  assert.equal(await count(url, "SELECT count(*) AS n FROM songs"), FILES);
+  assert.equal(await count(url, "SELECT count(DISTINCT content_hash) AS n FROM songs"), FILES);
+  assert.equal(await count(url, "SELECT count(*) AS n FROM songs_vectors"), FILES);
+  assert.equal(await count(url, "SELECT count(*) AS n FROM jobs WHERE status = 'done'"), FILES);
+  assert.equal(await count(url, "SELECT count(*) AS n FROM jobs WHERE status = 'failed'"), 1);
+  assert.equal(await count(url, "SELECT count(*) AS n FROM failures WHERE path = 'music:broken.wav'"), 1);
+  assert.equal(await count(url, "SELECT count(*) AS n FROM jobs WHERE status IN ('pending', 'running')"), 0);
+  const sql = postgres(url, { onnotice: () => {}, max: 1 });
+  try {
+    const rows = await sql`SELECT song_id, rel_path FROM songs ORDER BY song_id`;
+    assert.deepEqual(
+      rows.map((r) => String(r.song_id)),
+      Array.from({ length: FILES }, (_, i) => `music:disc${i % 3}/track${String(i).padStart(2, "0")}.wav`)
+        .sort(),
+    );
+  } finally {
+    await sql.end();
+  }
+}
+
+async function waitFor(what: string, fn: () => Promise<boolean>, seconds = 120) {
+  const end = Date.now() + seconds * 1000;
+  while (!(await fn())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+Deno.test("three workers, one killed with SIGKILL mid-run: every file stored exactly once, none lost", async () => {
+  const url = await cluster.createDatabase("killed");
+  const workers = [worker(url), worker(url), worker(url)];
+  await waitFor(
+    "a few songs",
+    async () => (await count(url, "SELECT count(*) AS n FROM songs").catch(() => 0)) >= 4,
+  );
+  workers[1].kill("SIGKILL");
+  const results = await Promise.all(workers.map(finished));
+  assert.equal(results[1].code, 137, "killed by SIGKILL");
+  assert.equal(results[0].code, 0, results[0].stderr);
+  assert.equal(results[2].code, 0, results[2].stderr);
+  await assertComplete(url);
+  const status = await finished(
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--config", config, embedTs, "--status", "--db", url],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn(),
+  );
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(
+    status.stdout,
+    new RegExp(`: ${FILES} of ${FILES + 1} stored, 0 in flight, 0 waiting, 1 failed`),
+  );
+  assert.match(status.stdout, /music:broken\.wav: .* \(2 attempts\)/);
+  assert.ok(!status.stdout.includes(cluster.password), "no password in the status");
+});
+
+Deno.test("the server stopped and restarted mid-run: workers retry with back-off and finish", async () => {
+  const url = await cluster.createDatabase("restarted");
+  const workers = [worker(url), worker(url)];
+  await waitFor(
+    "a few songs",
+    async () => (await count(url, "SELECT count(*) AS n FROM songs").catch(() => 0)) >= 3,
+  );
+  await cluster.stop();
+  await new Promise((r) => setTimeout(r, 3000));
+  await cluster.start();
+  const results = await Promise.all(workers.map(finished));
+  for (const r of results) assert.equal(r.code, 0, r.stderr);
+  assert.ok(
+    results.some((r) => /database unreachable .* retrying in/.test(r.stderr)),
+    "the workers said they were waiting for the database",
+  );
+  await assertComplete(url);
+});
+
+Deno.test("a worker with other weights than the run's refuses to write", async () => {
+  const url = await cluster.createDatabase("mismatch");
+  const first = await finished(worker(url));
+  assert.equal(first.code, 0, first.stderr);
+  const songs = await count(url, "SELECT count(*) AS n FROM songs");
+  const second = await finished(worker(url, [], otherWeights));
+  assert.equal(second.code, 1);
+  const lines = second.stderr.trim().split("\n").filter((l) => l.startsWith("error:"));
+  assert.equal(lines.length, 1, second.stderr);
+  assert.match(lines[0], /another model configuration .* it will not write/);
+  assert.equal(await count(url, "SELECT count(*) AS n FROM songs"), songs, "nothing written");
+});
+
+Deno.test("a wrong password, an unreachable server, a missing database: one clear line each", async () => {
+  const cases: [string, RegExp][] = [
+    [
+      cluster.url.replace(cluster.password, "wrong-password"),
+      /password authentication failed for user "openl3"/,
+    ],
+    [`postgres://openl3:secret@127.0.0.1:1/x`, /cannot connect \(.*ECONNREFUSED/],
+    [cluster.url.replace(/\/postgres$/, "/nosuchdb"), /database "nosuchdb" does not exist/],
+  ];
+  for (const [url, expected] of cases) {
+    const r = await finished(worker(url));
+    assert.equal(r.code, 1, r.stderr);
+    const errors = r.stderr.trim().split("\n").filter((l) => l.startsWith("error:"));
+    assert.equal(errors.length, 1, r.stderr);
+    assert.match(errors[0], expected);
+    assert.ok(
+      !errors[0].includes("wrong-password") && !errors[0].includes("secret"),
+      "the password is not shown",
+    );
+    assert.ok(!/\n\s+at /.test(r.stderr), "no stack trace");
+  }
+});
+
+Deno.test("cleanup", async () => {
+  await cluster.destroy();
+  await Deno.remove(root, { recursive: true });
+});
