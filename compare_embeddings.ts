@@ -31,7 +31,9 @@ import {
 import { cosineSimilarity, euclideanDistance } from "./lib/util/vector_math.ts";
 import { ArgumentError, OpenL3Error } from "./lib/util/errors.ts";
 import { heatmapSvg, renderPng, scatterSvg } from "./lib/analysis/plot.ts";
-import { describeRejected, Store, type StoredConfig } from "./lib/store/sqlite_store.ts";
+import { describeRejected, type StoredConfig } from "./lib/store/sqlite_store.ts";
+import { openReader } from "./lib/store/reader.ts";
+import { isPostgresUrl } from "./lib/store/pg_store.ts";
 import { PROVENANCE_LABELS } from "./lib/model/provenance.ts";
 import { tsneMap } from "./lib/analysis/tsne_map.ts";
 
@@ -106,40 +108,40 @@ async function ensureFolder(path: string, what: string): Promise<void> {
 /** Analyse the stored vectors and write the files. */
 export async function run(options: CompareOptions = {}): Promise<CompareResult> {
   const dbPath = options.db ?? DB_PATH;
-  try {
-    await Deno.stat(dbPath);
-  } catch {
+  if (!isPostgresUrl(dbPath) && !(await Deno.stat(dbPath).then(() => true, () => false))) {
     throw new OpenL3Error(
       `${dbPath}: no such database (run \`deno task simple-embed\` or \`deno task embed\` first)`,
     );
   }
   // read-only: a database of the original project (songs_vectors only) is read as it is
-  const store = Store.open(dbPath, { readOnly: true });
+  const reader = await openReader(dbPath);
   let all: Map<string, Float64Array>;
   let model = "";
   try {
-    const read = store.readVectors(options.prefix ?? "");
+    const read = await reader.vectors(options.prefix ?? "");
     all = read.vectors;
     // a NaN or wrong-length vector is left out of every table, ranking and map, and said so
     if (options.print !== false) { for (const r of read.rejected) console.error(describeRejected(r)); }
-    model = describeConfigs(store.storedConfigs());
+    model = describeConfigs(await reader.storedConfigs());
   } finally {
-    store.close();
+    await reader.close();
   }
   let ids = [...all.keys()];
   if (options.ids?.length) {
     const missing = options.ids.filter((id) => !all.has(id));
-    if (missing.length) throw new OpenL3Error(`not in ${dbPath}: ${missing.join(", ")}`);
+    if (missing.length) throw new OpenL3Error(`not in ${reader.label}: ${missing.join(", ")}`);
     ids = options.ids;
   }
   if (ids.length < 2) {
-    throw new OpenL3Error(`${dbPath}: need at least 2 stored songs to compare, found ${ids.length}`);
+    throw new OpenL3Error(`${reader.label}: need at least 2 stored songs to compare, found ${ids.length}`);
   }
   const vectors = ids.map((id) => all.get(id)!);
   const dims = new Set(vectors.map((v) => v.length));
   if (dims.size > 1) {
     throw new OpenL3Error(
-      `${dbPath}: vectors of different lengths (${[...dims].join(", ")}): filter with --prefix or --ids`,
+      `${reader.label}: vectors of different lengths (${
+        [...dims].join(", ")
+      }): filter with --prefix or --ids`,
     );
   }
   const names = shortNames(ids);
@@ -152,7 +154,7 @@ export async function run(options: CompareOptions = {}): Promise<CompareResult> 
     ? ids.map((id) => groupOf(id)!)
     : kMeans(vectors, k, options.seed ?? 1).map((c) => `cluster ${c + 1}`);
 
-  const lines: string[] = [`${ids.length} songs${model ? `, OpenL3 ${model}` : ""} (${dbPath})`, ""];
+  const lines: string[] = [`${ids.length} songs${model ? `, OpenL3 ${model}` : ""} (${reader.label})`, ""];
   if (ids.length <= 30) {
     lines.push(
       "Cosine similarity",

@@ -17,6 +17,7 @@ import { resolveEmbedderOptions } from "./lib/pipeline/embed_options.ts";
 import { MODEL_FLAGS, modelOptions } from "./lib/pipeline/model_flags.ts";
 import { Explorer, type ExplorerOptions } from "./lib/server/explorer.ts";
 import { createHandler } from "./lib/server/routes.ts";
+import { parseRoots } from "./lib/pipeline/pg_worker.ts";
 
 /** Options of {@linkcode run}. */
 export interface ServeOptions extends ExplorerOptions {
@@ -103,7 +104,8 @@ const HELP = `Explore the collection in the browser: the map, playback, neighbou
 
 Usage: deno task serve [options]
 
-  --db PATH           SQLite database (default: ${DB_PATH})
+  --db PATH|URL       SQLite database (default: ${DB_PATH}) or postgres://user:pw@host:port/db
+  --root NAME=PATH    where this machine mounts a PostgreSQL run's root (to play its songs)
   --port N            port, 0 for any free one (default: 8000)
   --host ADDR         address to listen on (default: 127.0.0.1, this machine only)
   --store             keep dropped files: copied beside the database and stored
@@ -132,6 +134,7 @@ export const command: Command = defineCommand({
     store: { type: "boolean" },
     "max-upload-mb": { type: "string" },
     "max-upload-seconds": { type: "string" },
+    root: { type: "string", multiple: true },
     weights,
     "models-dir": modelsDir,
     backend,
@@ -152,6 +155,7 @@ export const command: Command = defineCommand({
         backend: model.backend,
         device: model.device,
       },
+      roots: values.root ? await parseRoots(values.root) : undefined,
     });
     Deno.addSignalListener("SIGINT", () => {
       running.shutdown().finally(() => Deno.exit(0));

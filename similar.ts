@@ -14,11 +14,13 @@ import { ArgumentError, OpenL3Error, printable } from "./lib/util/errors.ts";
 import { pathId } from "./lib/store/song_id.ts";
 import { DEVICE_CHOICES } from "./lib/gpu/device.ts";
 import { BACKENDS } from "./lib/model/inference.ts";
-import { type Hit, loadIndex, type Metric, METRICS } from "./lib/analysis/vector_index.ts";
-import { describeRejected, Store, type StoredConfig } from "./lib/store/sqlite_store.ts";
+import { type Hit, loadIndex, type Metric, METRICS, VectorIndex } from "./lib/analysis/vector_index.ts";
+import { describeRejected, type RejectedVector, Store, type StoredConfig } from "./lib/store/sqlite_store.ts";
 import { type EmbedderOptions, resolveEmbedderOptions } from "./lib/pipeline/embed_options.ts";
 import { MODEL_FLAGS, modelOptions } from "./lib/pipeline/model_flags.ts";
-import { modelOf, storedConfig } from "./lib/pipeline/stored_config.ts";
+import { modelOf, singleConfig, storedConfig } from "./lib/pipeline/stored_config.ts";
+import { isPostgresUrl } from "./lib/store/pg_store.ts";
+import { openReader } from "./lib/store/reader.ts";
 
 /** Options of {@linkcode run}. */
 export interface SimilarOptions
@@ -56,16 +58,35 @@ export async function run(options: SimilarOptions): Promise<{ queryId?: string; 
   const metric = options.metric ?? "cosine";
   if (!Number.isInteger(k) || k < 1) throw new ArgumentError(`-k must be a whole number ≥ 1, got ${k}`);
   resolveEmbedderOptions(options); // a bad --backend or --device is a usage error even for a stored id
-  if (!(await Deno.stat(db).then((s) => s.isFile, () => false))) {
+  const pg = isPostgresUrl(db);
+  if (pg && options.store) {
+    throw new ArgumentError(
+      "--store does not write to PostgreSQL: add files with embed --db postgres://… --root …",
+    );
+  }
+  if (!pg && !(await Deno.stat(db).then((s) => s.isFile, () => false))) {
     throw new OpenL3Error(`${db}: no such database (embed some songs first: deno task embed <folder>)`);
   }
-  const store = Store.open(db, { readOnly: true });
   let cfg: StoredConfig | undefined;
-  try {
-    cfg = storedConfig(store, db);
-  } finally {
-    store.close();
+  let fromPg: { index: VectorIndex; rejected: RejectedVector[]; label: string } | undefined;
+  if (pg) {
+    const reader = await openReader(db);
+    try {
+      cfg = singleConfig(await reader.storedConfigs(), reader.label);
+      const { vectors, rejected } = await reader.vectors();
+      fromPg = { index: VectorIndex.from(vectors), rejected, label: reader.label };
+    } finally {
+      await reader.close();
+    }
+  } else {
+    const store = Store.open(db, { readOnly: true });
+    try {
+      cfg = storedConfig(store, db);
+    } finally {
+      store.close();
+    }
   }
+  const label = fromPg?.label ?? db;
   const isFile = await Deno.stat(options.query).then((s) => s.isFile, () => false);
   // the model code loads only when a file must be embedded: a query by id starts fast
   if (isFile && options.store) {
@@ -83,21 +104,21 @@ export async function run(options: SimilarOptions): Promise<{ queryId?: string; 
       pool: cfg?.pooling,
     });
   }
-  const { index, rejected } = loadIndex(db);
+  const { index, rejected } = fromPg ?? loadIndex(db);
   if (options.verbose ?? true) { for (const r of rejected) console.error(describeRejected(r)); }
   if (index.ids.length === 0) {
-    throw new OpenL3Error(`${db} holds no songs yet: embed some first (deno task embed <folder>)`);
+    throw new OpenL3Error(`${label} holds no songs yet: embed some first (deno task embed <folder>)`);
   }
   // a stored id, or a file stored under its path id
   const asId = [options.query, ...(isFile ? [pathId(options.query)] : [])].find((id) => index.row(id) >= 0);
   if (asId) {
     if (index.ids.length === 1) {
-      throw new OpenL3Error(`${db} holds only this song: there is nothing to compare it with`);
+      throw new OpenL3Error(`${label} holds only this song: there is nothing to compare it with`);
     }
     return { queryId: asId, hits: index.search(index.vector(index.row(asId)), k, metric, asId) };
   }
   if (!isFile) {
-    throw new OpenL3Error(`"${options.query}" is neither a stored song id in ${db} nor an audio file`);
+    throw new OpenL3Error(`"${options.query}" is neither a stored song id in ${label} nor an audio file`);
   }
   const { createEmbedder, embedFile } = await import("./lib/pipeline/embedder.ts");
   const { FramePooler } = await import("./lib/model/pooling.ts");

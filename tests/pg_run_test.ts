@@ -13,6 +13,10 @@ import { encodeWav } from "../lib/audio/wav.ts";
 import { Rng } from "../lib/util/rng.ts";
 import { run as makeTestWeights } from "../make_test_weights.ts";
 import { loadModel } from "../lib/model/model_store.ts";
+import { blobToVector } from "../lib/store/sqlite_store.ts";
+import { run as similar } from "../similar.ts";
+import { run as compare } from "../compare_embeddings.ts";
+import { run as serve } from "../serve.ts";
 
 const cluster = await startCluster();
 const root = await Deno.makeTempDir({ prefix: "openl3-pgrun-" });
@@ -165,6 +169,53 @@ Deno.test("three workers, one killed with SIGKILL mid-run: every file stored exa
   );
   assert.match(status.stdout, /music:broken\.wav: .* \(2 attempts\)/);
   assert.ok(!status.stdout.includes(cluster.password), "no password in the status");
+});
+
+Deno.test("similar, compare and serve read a PostgreSQL run (the explorer plays its files through --root)", async () => {
+  const url = cluster.url.replace(/\/postgres$/, "/killed"); // made by the first test
+  const sql = postgres(url, { onnotice: () => {}, max: 1 });
+  const rows = await sql`SELECT song_id, vector FROM songs_vectors ORDER BY song_id`;
+  await sql.end();
+  const vectors = new Map(rows.map((r) => [String(r.song_id), blobToVector(new Uint8Array(r.vector))]));
+  const query = "music:disc0/track00.wav";
+  const q = vectors.get(query)!;
+  const cos = (a: Float64Array, b: Float64Array) => {
+    let d = 0, na = 0, nb = 0;
+    for (let i = 0; i < a.length; i++) {
+      d += a[i] * b[i];
+      na += a[i] ** 2;
+      nb += b[i] ** 2;
+    }
+    return d / Math.sqrt(na * nb);
+  };
+  const exact = [...vectors.entries()].filter(([id]) => id !== query).map(([id, v]) => ({
+    id,
+    score: cos(q, v),
+  }))
+    .sort((a, b) => b.score - a.score).slice(0, 5);
+  const { hits } = await similar({ query, k: 5, db: url, verbose: false });
+  assert.deepEqual(hits.map((h) => h.id), exact.map((e) => e.id));
+  hits.forEach((h, i) => assert.ok(Math.abs(h.score - exact[i].score) < 1e-6));
+
+  const out = join(root, "compare-pg");
+  const result = await compare({ db: url, outDir: out, png: join(out, "map.png"), print: false });
+  assert.equal(result.ids.length, FILES);
+  assert.ok((await Deno.stat(join(out, "map.png"))).size > 10_000);
+
+  const running = await serve({ db: url, port: 0, verbose: false, roots: new Map([["music", music]]) });
+  try {
+    const songs = await (await fetch(`${running.url}api/songs`)).json();
+    assert.equal(songs.count, FILES);
+    const audio = await fetch(`${running.url}api/audio/${encodeURIComponent(query)}`, {
+      headers: { range: "bytes=0-11" },
+    });
+    assert.equal(audio.status, 206);
+    assert.equal(new TextDecoder().decode((await audio.arrayBuffer()).slice(0, 4)), "RIFF");
+    const near = await (await fetch(`${running.url}api/similar/${encodeURIComponent(query)}?k=5`)).json();
+    assert.deepEqual(near.neighbours.map((n: { id: string }) => n.id), exact.map((e) => e.id));
+  } finally {
+    await running.shutdown();
+  }
 });
 
 Deno.test("the server stopped and restarted mid-run: workers retry with back-off and finish", async () => {

@@ -11,7 +11,11 @@ import type { EmbedderOptions } from "./embed_options.ts";
 
 /** The one configuration the stored songs were made with. */
 export function storedConfig(store: Store, db: string): StoredConfig | undefined {
-  const configs = store.storedConfigs();
+  return singleConfig(store.storedConfigs(), db);
+}
+
+/** The one configuration of a list (a database's), or an error when they are mixed. */
+export function singleConfig(configs: StoredConfig[], db: string): StoredConfig | undefined {
   if (configs.length > 1) {
     throw new OpenL3Error(
       `${db} mixes ${configs.length} model configurations: compare stored songs by id instead`,

@@ -9,11 +9,14 @@
 import { basename, dirname, extname, join, resolve, sep as SEPARATOR } from "node:path";
 import { OpenL3Error } from "../util/errors.ts";
 import { sha256 } from "../util/hash.ts";
-import { Store, type StoredConfig } from "../store/sqlite_store.ts";
-import { type Hit, loadIndex, type VectorIndex } from "../analysis/vector_index.ts";
+import type { StoredConfig } from "../store/sqlite_store.ts";
+import { type CollectionReader, openReader } from "../store/reader.ts";
+import { isPostgresUrl } from "../store/pg_store.ts";
+import { runtimeCacheDir } from "../util/standalone.ts";
+import { type Hit, loadIndex, VectorIndex } from "../analysis/vector_index.ts";
 import { type CollectionMap, loadMap } from "../analysis/collection_map.ts";
 import type { EmbedderOptions } from "../pipeline/embed_options.ts";
-import { modelOf, storedConfig } from "../pipeline/stored_config.ts";
+import { modelOf, singleConfig } from "../pipeline/stored_config.ts";
 
 /** A song as the page lists it. */
 export interface SongInfo {
@@ -47,6 +50,8 @@ export interface ExplorerOptions {
    * @default {1200}
    */
   maxUploadSeconds?: number;
+  /** Named roots (PostgreSQL runs): where this machine mounts each, to find the songs' files. */
+  roots?: Map<string, string>;
   /** Progress of the map (stderr by default in `serve`). */
   onMapProgress?: (stage: string, fraction: number) => void;
 }
@@ -79,6 +84,7 @@ export class Explorer {
   #identity: string | null = null;
   #config: StoredConfig | undefined;
   #embedder: Promise<import("../pipeline/embedder.ts").Embedder> | null = null;
+  #reader: CollectionReader | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(db: string, options: ExplorerOptions) {
@@ -86,48 +92,60 @@ export class Explorer {
     this.options = options;
   }
 
-  /** Open a database (it must exist) and compute or load its map. */
+  /** Open a database (a SQLite file that exists, or a `postgres://` URL) and compute or load its map. */
   static async open(db: string, options: ExplorerOptions = {}): Promise<Explorer> {
-    if (!(await Deno.stat(db).then((s) => s.isFile, () => false))) {
-      throw new OpenL3Error(`${db}: no such database (embed some songs first: deno task embed <folder>)`);
+    if (isPostgresUrl(db) && options.store) {
+      throw new OpenL3Error(
+        "--store does not write to PostgreSQL: add files with embed --db postgres://… --root …",
+      );
     }
     const e = new Explorer(db, options);
-    await e.refresh();
+    e.#reader = await openReader(db);
+    try {
+      await e.refresh();
+    } catch (err) {
+      await e.#reader.close();
+      throw err;
+    }
     return e;
   }
 
   /** Reload when the database's vectors changed (cheap when they did not). */
   async refresh(): Promise<void> {
-    const store = Store.open(this.db, { readOnly: true });
-    let identity;
-    try {
-      identity = store.vectorsIdentity();
-      const key = identity ? `${identity.databaseId}:${identity.version}:${identity.rows}` : null;
-      if (key !== null && key === this.#identity) return;
-      this.#config = storedConfig(store, this.db);
-      const summaries = new Map(store.songSummaries().map((s) => [s.songId, s]));
-      this.#identity = key;
-      const { index } = loadIndex(this.db);
-      this.#index = index;
-      this.#paths = new Map();
-      this.#songs = index.ids.map((id) => {
-        const s = summaries.get(id);
-        if (s) this.#paths.set(id, s.path);
-        const tag = (name: string) => s?.tags?.[name] || undefined;
-        return {
-          id,
-          title: tag("title") ?? basename(s?.path ?? id).replace(/\.[^.]+$/, ""),
-          artist: tag("artist"),
-          album: tag("album"),
-          genre: tag("genre"),
-          duration: s?.duration,
-          path: s?.path,
-        };
-      });
-    } finally {
-      store.close();
-    }
-    const { map } = await loadMap(this.db, this.#index, identity ?? null, {
+    const reader = this.#reader!;
+    const identity = await reader.identity();
+    const key = identity ? `${identity.databaseId}:${identity.version}:${identity.rows}` : null;
+    if (key !== null && key === this.#identity) return;
+    this.#config = singleConfig(await reader.storedConfigs(), reader.label);
+    const summaries = new Map((await reader.summaries()).map((s) => [s.songId, s]));
+    const pg = isPostgresUrl(this.db);
+    // SQLite: the index cached beside the file; PostgreSQL: read (and mapped below) when it changed
+    this.#index = pg ? VectorIndex.from((await reader.vectors()).vectors) : loadIndex(this.db).index;
+    this.#identity = key;
+    this.#paths = new Map();
+    const roots = this.options.roots ?? new Map<string, string>();
+    this.#songs = this.#index.ids.map((id) => {
+      const s = summaries.get(id);
+      if (s) {
+        const local = s.root && s.relPath && roots.has(s.root)
+          ? join(roots.get(s.root)!, ...s.relPath.split("/"))
+          : s.path;
+        this.#paths.set(id, local);
+      }
+      const tag = (name: string) => s?.tags?.[name] || undefined;
+      return {
+        id,
+        title: tag("title") ?? basename(s?.path ?? id).replace(/\.[^.]+$/, ""),
+        artist: tag("artist"),
+        album: tag("album"),
+        genre: tag("genre"),
+        duration: s?.duration,
+        path: this.#paths.get(id),
+      };
+    });
+    const cacheBase = pg && identity ? join(runtimeCacheDir(), `pg-${identity.databaseId}`) : this.db;
+    if (pg && identity) await Deno.mkdir(runtimeCacheDir(), { recursive: true }).catch(() => {});
+    const { map } = await loadMap(cacheBase, this.#index, identity ?? null, {
       onProgress: this.options.onMapProgress,
     });
     this.#map = map;
@@ -255,8 +273,10 @@ export class Explorer {
     return this.#songs.find((s) => s.path === target)?.id ?? target;
   }
 
-  /** Release the model. */
+  /** Release the model and the database. */
   async close(): Promise<void> {
+    await this.#reader?.close();
+    this.#reader = undefined;
     const e = this.#embedder;
     this.#embedder = null;
     if (e) await (await e.catch(() => null))?.close();

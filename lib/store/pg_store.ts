@@ -12,7 +12,7 @@
 import { hostname } from "node:os";
 import { OpenL3Error } from "../util/errors.ts";
 import type { ModelConfig } from "./model_config.ts";
-import { type RejectedVector, vectorProblem, vectorToBlob } from "./sqlite_store.ts";
+import { type RejectedVector, type StoredConfig, vectorProblem, vectorToBlob } from "./sqlite_store.ts";
 
 /** The postgres.js client (typed loosely: its tagged-template results are rows of any shape). */
 // deno-lint-ignore no-explicit-any
@@ -500,10 +500,14 @@ export class PgStore {
   }
 
   /** Every sound stored vector (and the rows left out, with the reason). */
-  async vectorRows(): Promise<{ rows: { id: string; vector: Float64Array }[]; rejected: RejectedVector[] }> {
+  async vectorRows(
+    prefix = "",
+  ): Promise<{ rows: { id: string; vector: Float64Array }[]; rejected: RejectedVector[] }> {
     const result = await this.retry(
       "read vectors",
-      () => this.sql`SELECT song_id, vector FROM songs_vectors ORDER BY song_id`,
+      () =>
+        this.sql`SELECT song_id, vector FROM songs_vectors WHERE left(song_id, ${prefix.length}) = ${prefix}
+                 ORDER BY song_id`,
     );
     const rows: { id: string; vector: Float64Array }[] = [];
     const rejected: RejectedVector[] = [];
@@ -561,10 +565,25 @@ export class PgStore {
     return { databaseId: Number(rows[0].id), version: Number(rows[0].version), rows: rows[0].rows };
   }
 
-  /** The run's model configuration as stored with the songs (null before any). */
-  async storedConfig(): Promise<Record<string, unknown> | null> {
-    const rows = await this.sql`SELECT * FROM model_configs ORDER BY id LIMIT 1`;
-    return rows[0] ?? null;
+  /** The configurations the stored songs were made with (as the SQLite store's). */
+  async storedConfigs(): Promise<StoredConfig[]> {
+    const rows = await this.retry(
+      "read configurations",
+      () =>
+        this
+          .sql`SELECT DISTINCT c.input_repr, c.content_type, c.embedding_size, c.weights_hash, c.hop_size, c.center,
+                 c.pooling, c.weights_provenance FROM songs s JOIN model_configs c ON c.id = s.config_id`,
+    );
+    return rows.map((r: Record<string, unknown>) => ({
+      inputRepr: String(r.input_repr) as StoredConfig["inputRepr"],
+      contentType: String(r.content_type) as StoredConfig["contentType"],
+      embeddingSize: Number(r.embedding_size) as StoredConfig["embeddingSize"],
+      weightsHash: String(r.weights_hash),
+      hopSize: Number(r.hop_size),
+      center: r.center === true,
+      pooling: String(r.pooling) as StoredConfig["pooling"],
+      weightsProvenance: String(r.weights_provenance) as StoredConfig["weightsProvenance"],
+    }));
   }
 
   /** Close the connections. */
