@@ -273,8 +273,10 @@ export class Store {
     }
     if (from === SCHEMA_VERSION) return;
     this.transaction(() => {
+      // read again under the write lock: another process may have migrated since the first read
+      const now = this.version;
       // A database from the original project has songs_vectors and user_version 0: v1 keeps it as it is.
-      for (let v = from; v < SCHEMA_VERSION; v++) this.db.exec(MIGRATIONS[v]);
+      for (let v = now; v < SCHEMA_VERSION; v++) this.db.exec(MIGRATIONS[v]);
       this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     });
   }
