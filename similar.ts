@@ -21,6 +21,7 @@ import { MODEL_FLAGS, modelOptions } from "./lib/pipeline/model_flags.ts";
 import { modelOf, singleConfig, storedConfig } from "./lib/pipeline/stored_config.ts";
 import { isPostgresUrl } from "./lib/store/pg_store.ts";
 import { openReader } from "./lib/store/reader.ts";
+import { ANN_THRESHOLD, QuantizedIndex } from "./lib/analysis/ann_index.ts";
 
 /** Options of {@linkcode run}. */
 export interface SimilarOptions
@@ -45,6 +46,11 @@ export interface SimilarOptions
   /** Store a new file's vector too. A new file is embedded as the stored songs were (variant, hop, pooling). */
   store?: boolean;
   /**
+   * Songs from which cosine rankings come from the SIMD scan, re-ranked exactly.
+   * @default {50000}
+   */
+  annThreshold?: number;
+  /**
    * Say where the model runs (stderr).
    * @default {true}
    */
@@ -52,7 +58,9 @@ export interface SimilarOptions
 }
 
 /** The neighbours, best first, and the id the query resolved to (if stored). */
-export async function run(options: SimilarOptions): Promise<{ queryId?: string; hits: Hit[] }> {
+export async function run(
+  options: SimilarOptions,
+): Promise<{ queryId?: string; hits: Hit[]; search: "exact" | "simd-scan" }> {
   const db = options.db ?? DB_PATH;
   const k = options.k ?? 10;
   const metric = options.metric ?? "cosine";
@@ -109,13 +117,20 @@ export async function run(options: SimilarOptions): Promise<{ queryId?: string; 
   if (index.ids.length === 0) {
     throw new OpenL3Error(`${label} holds no songs yet: embed some first (deno task embed <folder>)`);
   }
+  // above the threshold, cosine rankings come from the SIMD scan, re-ranked exactly
+  const ann = metric === "cosine" && index.ids.length >= (options.annThreshold ?? ANN_THRESHOLD)
+    ? await QuantizedIndex.build(index, "f32") // one query: no int8 copy to build
+    : null;
+  const how = ann ? "simd-scan" as const : "exact" as const;
+  const search = (v: ArrayLike<number>, exclude?: string) =>
+    ann ? ann.search(v, k, exclude) : index.search(v, k, metric, exclude);
   // a stored id, or a file stored under its path id
   const asId = [options.query, ...(isFile ? [pathId(options.query)] : [])].find((id) => index.row(id) >= 0);
   if (asId) {
     if (index.ids.length === 1) {
       throw new OpenL3Error(`${label} holds only this song: there is nothing to compare it with`);
     }
-    return { queryId: asId, hits: index.search(index.vector(index.row(asId)), k, metric, asId) };
+    return { queryId: asId, hits: search(index.vector(index.row(asId)), asId), search: how };
   }
   if (!isFile) {
     throw new OpenL3Error(`"${options.query}" is neither a stored song id in ${label} nor an audio file`);
@@ -144,7 +159,7 @@ export async function run(options: SimilarOptions): Promise<{ queryId?: string; 
     const e = await embedFile(embedder, options.query);
     const pooler = new FramePooler(cfg?.pooling ?? "max", e.size);
     pooler.add(e.embedding, e.windows);
-    return { hits: index.search(pooler.result(), k, metric) };
+    return { hits: search(pooler.result()), search: how };
   } finally {
     await embedder.close();
   }

@@ -197,6 +197,27 @@ Deno.test("--store keeps an upload: copied beside the database, stored, listed a
   }
 });
 
+Deno.test("above the threshold, similar and the explorer rank through the SIMD scan: the same neighbours", async () => {
+  // both opened now: an earlier test may have stored an upload since `explorer` was opened
+  const approx = await Explorer.open(fx.db, { model, annThreshold: 2 });
+  const exactExplorer = await Explorer.open(fx.db, { model, annThreshold: Infinity });
+  try {
+    assert.equal(approx.neighbourSearch, "simd-scan");
+    assert.equal(exactExplorer.neighbourSearch, "exact");
+    for (const id of fx.files) {
+      const viaAnn = approx.similar(id, 5)!.map((h) => h.id);
+      const exact = exactExplorer.similar(id, 5)!.map((h) => h.id);
+      assert.deepEqual(viaAnn, exact);
+      const { hits, search } = await similar({ query: id, k: 5, db: fx.db, verbose: false, annThreshold: 2 });
+      assert.equal(search, "simd-scan");
+      assert.deepEqual(hits.map((h) => h.id), exact);
+    }
+  } finally {
+    await approx.close();
+    await exactExplorer.close();
+  }
+});
+
 Deno.test("serve: 127.0.0.1 by default; 50 clients at once all answered", async () => {
   const running = await serve({ db: fx.db, port: 0, verbose: false, model });
   try {

@@ -111,25 +111,54 @@ export class VectorIndex {
     return new VectorIndex(ids, dim, raw, norms);
   }
 
-  /** The k best matches of a query vector (excluding `exclude`, e.g. the query's own id). */
-  search(query: ArrayLike<number>, k: number, metric: Metric = "cosine", exclude?: string): Hit[] {
+  #check(query: ArrayLike<number>, k: number) {
     if (query.length !== this.dim) {
       throw new ArgumentError(`query has ${query.length} values, the index ${this.dim}`);
     }
     if (!Number.isInteger(k) || k < 1) throw new ArgumentError(`-k must be a positive integer, got ${k}`);
     if (countNonFinite(query) > 0) throw new ArgumentError("the query vector holds NaN or infinite values");
-    const n = this.ids.length, dim = this.dim;
-    const scores = new Float32Array(n);
+  }
+
+  /** The query as a float32 unit vector, and its norm. */
+  #unitQuery(query: ArrayLike<number>): { q: Float32Array; qq: number; qn: number } {
     let qq = 0;
-    for (let d = 0; d < dim; d++) qq += query[d] * query[d];
+    for (let d = 0; d < this.dim; d++) qq += query[d] * query[d];
     const qn = Math.sqrt(qq);
-    const q = Float32Array.from(query, (x) => x / (qn || 1));
-    const m = this.unit;
-    for (let r = 0, o = 0; r < n; r++, o += dim) {
-      let dot = 0;
-      for (let d = 0; d < dim; d++) dot += m[o + d] * q[d];
-      scores[r] = dot;
+    return { q: Float32Array.from(query, (x) => x / (qn || 1)), qq, qn };
+  }
+
+  /** The cosine of unit query `q` with row `r`, as {@linkcode search} computes it. */
+  #cosine(q: Float32Array, r: number): number {
+    const m = this.unit, dim = this.dim, o = r * dim;
+    let dot = 0;
+    for (let d = 0; d < dim; d++) dot += m[o + d] * q[d];
+    return Math.fround(dot);
+  }
+
+  /**
+   * The k best matches by cosine among the given rows only (candidates from an approximate index): the same
+   * scores and the same order as {@linkcode search} gives them when the k best are among the rows.
+   */
+  searchRows(query: ArrayLike<number>, rows: ArrayLike<number>, k: number, exclude?: string): Hit[] {
+    this.#check(query, k);
+    const { q } = this.#unitQuery(query);
+    const sorted = Int32Array.from(rows).sort(); // ties go to the earlier row, as in a full search
+    const hits: { r: number; score: number }[] = [];
+    for (const r of sorted) {
+      if (r < 0 || r >= this.ids.length) throw new ArgumentError(`row ${r} is not in the index`);
+      if (this.ids[r] !== exclude) hits.push({ r, score: this.#cosine(q, r) });
     }
+    hits.sort((a, b) => b.score - a.score || a.r - b.r);
+    return hits.slice(0, k).map((h) => ({ id: this.ids[h.r], score: h.score }));
+  }
+
+  /** The k best matches of a query vector (excluding `exclude`, e.g. the query's own id). */
+  search(query: ArrayLike<number>, k: number, metric: Metric = "cosine", exclude?: string): Hit[] {
+    this.#check(query, k);
+    const n = this.ids.length;
+    const scores = new Float32Array(n);
+    const { q, qq, qn } = this.#unitQuery(query);
+    for (let r = 0; r < n; r++) scores[r] = this.#cosine(q, r);
     if (metric === "euclidean") {
       // |x − q|² = |x|² + |q|² − 2 |x| |q| (x̂ · q̂)
       for (let r = 0; r < n; r++) {

@@ -15,6 +15,7 @@ import { isPostgresUrl } from "../store/pg_store.ts";
 import { runtimeCacheDir } from "../util/standalone.ts";
 import { type Hit, loadIndex, VectorIndex } from "../analysis/vector_index.ts";
 import { type CollectionMap, loadMap } from "../analysis/collection_map.ts";
+import { ANN_THRESHOLD, QuantizedIndex } from "../analysis/ann_index.ts";
 import type { EmbedderOptions } from "../pipeline/embed_options.ts";
 import { modelOf, singleConfig } from "../pipeline/stored_config.ts";
 
@@ -52,6 +53,11 @@ export interface ExplorerOptions {
   maxUploadSeconds?: number;
   /** Named roots (PostgreSQL runs): where this machine mounts each, to find the songs' files. */
   roots?: Map<string, string>;
+  /**
+   * Songs from which neighbours come from the int8 scan, re-ranked exactly.
+   * @default {50000}
+   */
+  annThreshold?: number;
   /** Progress of the map (stderr by default in `serve`). */
   onMapProgress?: (stage: string, fraction: number) => void;
 }
@@ -85,6 +91,7 @@ export class Explorer {
   #config: StoredConfig | undefined;
   #embedder: Promise<import("../pipeline/embedder.ts").Embedder> | null = null;
   #reader: CollectionReader | undefined;
+  #ann: QuantizedIndex | null = null;
   #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(db: string, options: ExplorerOptions) {
@@ -149,6 +156,14 @@ export class Explorer {
       onProgress: this.options.onMapProgress,
     });
     this.#map = map;
+    this.#ann = this.#index.ids.length >= (this.options.annThreshold ?? ANN_THRESHOLD)
+      ? await QuantizedIndex.build(this.#index)
+      : null;
+  }
+
+  /** How neighbours are found: exact search, or the int8 SIMD scan re-ranked exactly (large collections). */
+  get neighbourSearch(): "exact" | "simd-scan" {
+    return this.#ann ? "simd-scan" : "exact";
   }
 
   /** The songs, in map order. */
@@ -165,7 +180,12 @@ export class Explorer {
   similar(id: string, k: number): (Hit & SongInfo)[] | null {
     const row = this.#index.row(id);
     if (row < 0) return null;
-    return this.#withInfo(this.#index.search(this.#index.vector(row), k, "cosine", id));
+    return this.#withInfo(this.#search(this.#index.vector(row), k, id));
+  }
+
+  /** Cosine ranking: exact, or from the int8 scan (re-ranked exactly) above the threshold. */
+  #search(v: ArrayLike<number>, k: number, exclude?: string): Hit[] {
+    return this.#ann ? this.#ann.search(v, k, exclude) : this.#index.search(v, k, "cosine", exclude);
   }
 
   #withInfo(hits: Hit[]): (Hit & SongInfo)[] {
@@ -232,7 +252,7 @@ export class Explorer {
     const pooler = new FramePooler(cfg?.pooling ?? "max", e.size);
     pooler.add(e.embedding, e.windows);
     const vector = pooler.result();
-    const hits = this.#index.search(vector, Math.max(10, PLACEMENT_NEIGHBOURS), "cosine");
+    const hits = this.#search(vector, Math.max(10, PLACEMENT_NEIGHBOURS));
     const near = hits.slice(0, PLACEMENT_NEIGHBOURS).map((h) => this.#index.row(h.id));
     const position: [number, number] = [
       near.reduce((s, r) => s + this.#map.xy[2 * r], 0) / near.length,
