@@ -2,9 +2,11 @@
  * The original project's embedding script, in Deno: every `previews/*.mp3`
  * through OpenL3 mel256 / music / 512, max-pooled over time into one vector
  * per file, stored in `metadata/songs.db` table `songs_vectors` (song_id =
- * file stem, vector = 512 float64 little-endian, 4 096 bytes).
+ * file stem, vector = 512 float64 little-endian, 4 096 bytes) — or, with
+ * `--db postgres://…`, as one worker of a shared PostgreSQL run (the folder is
+ * the root named `previews`; song ids are `previews:<path in the folder>`).
  *
- *     deno task simple-embed [--previews DIR] [--db PATH] [--weights PATH] [--backend B] [--device D]
+ *     deno task simple-embed [--previews DIR] [--db PATH|URL] [--weights PATH] [--backend B] [--device D]
  *
  * @module
  */
@@ -17,6 +19,8 @@ import type { EmbedderOptions } from "./lib/pipeline/embed_options.ts";
 import { stemId } from "./lib/store/song_id.ts";
 import { DEVICE_CHOICES } from "./lib/gpu/device.ts";
 import { BACKENDS } from "./lib/model/inference.ts";
+import { isPostgresUrl } from "./lib/store/pg_store.ts";
+import type { PgWorkerSummary } from "./lib/pipeline/pg_worker.ts";
 
 /** Options of {@linkcode run}: where things are, and where the network runs (the variant is fixed). */
 export interface SimpleEmbedOptions
@@ -27,12 +31,13 @@ export interface SimpleEmbedOptions
    */
   previews?: string;
   /**
-   * SQLite database.
+   * SQLite database, or a `postgres://` URL: then this is one worker of a shared run (see `embed`).
    * @default {"metadata/songs.db"}
    */
   db?: string;
   /**
-   * Recompute files already stored, as the original always did.
+   * Recompute files already stored, as the original always did (SQLite; a PostgreSQL run embeds each
+   * distinct file once).
    * @default {true}
    */
   force?: boolean;
@@ -42,13 +47,34 @@ export interface SimpleEmbedOptions
   signal?: AbortSignal;
 }
 
-/** Embed the previews; returns the summary. */
-export async function run(options: SimpleEmbedOptions = {}): Promise<CollectionSummary> {
+/** Embed the previews; returns the summary (a worker's, for PostgreSQL). */
+export async function run(options: SimpleEmbedOptions = {}): Promise<CollectionSummary | PgWorkerSummary> {
+  const db = options.db ?? DB_PATH;
+  if (isPostgresUrl(db)) {
+    const { runPgWorker } = await import("./lib/pipeline/pg_worker.ts");
+    const previews = options.previews ?? PREVIEWS_DIR;
+    return await runPgWorker({
+      url: db,
+      roots: [`previews=${previews}`],
+      inputs: [previews],
+      extensions: [".mp3"],
+      weights: options.weights,
+      modelsDir: options.modelsDir,
+      inputRepr: "mel256",
+      contentType: "music",
+      embeddingSize: 512,
+      pool: "max",
+      backend: options.backend,
+      device: options.device,
+      quiet: options.quiet,
+      signal: options.signal,
+    });
+  }
   return await embedCollection({
     inputs: [options.previews ?? PREVIEWS_DIR],
     extensions: [".mp3"],
     idOf: stemId,
-    db: options.db ?? DB_PATH,
+    db,
     weights: options.weights,
     modelsDir: options.modelsDir,
     inputRepr: "mel256",
@@ -68,7 +94,8 @@ const HELP = `Embed previews/*.mp3 with OpenL3 (mel256, music, 512) into metadat
 Usage: deno task simple-embed [options]
 
   --previews DIR     folder of .mp3 files (default: ${PREVIEWS_DIR})
-  --db PATH          SQLite database (default: ${DB_PATH})
+  --db PATH|URL      SQLite database (default: ${DB_PATH}), or postgres://user:pw@host:port/db to be
+                     one worker of a shared run (ids previews:<file>; see embed --help)
   --weights PATH     .h5, .h5.gz or .onnx weights (default: the official file in ${MODELS_DIR}/, fetched if missing)
   --models-dir DIR   where weights and converted models live (default: ${MODELS_DIR})
   --backend B        network: ${BACKENDS.join(" | ")} (default: auto)
@@ -110,6 +137,13 @@ export const command: Command = defineCommand({
       quiet: values.quiet,
       signal: controller.signal,
     });
+    if ("worker" in summary) {
+      console.log(
+        `worker ${summary.worker}: registered ${summary.registered} new files, stored ${summary.embedded}, ` +
+          `${summary.failed} failed attempts`,
+      );
+      return controller.signal.aborted ? 130 : 0;
+    }
     console.log(formatSummary(summary));
     return summary.interrupted ? 130 : summary.failed > 0 ? 1 : 0;
   },

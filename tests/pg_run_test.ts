@@ -17,6 +17,9 @@ import { blobToVector } from "../lib/store/sqlite_store.ts";
 import { run as similar } from "../similar.ts";
 import { run as compare } from "../compare_embeddings.ts";
 import { run as serve } from "../serve.ts";
+import { run as simpleEmbed } from "../simple_embed.ts";
+import { encodeMp3 } from "../lib/audio/mp3_encode.ts";
+import { DatabaseSync } from "node:sqlite";
 
 const cluster = await startCluster();
 const root = await Deno.makeTempDir({ prefix: "openl3-pgrun-" });
@@ -248,6 +251,56 @@ Deno.test("a worker with other weights than the run's refuses to write", async (
   assert.equal(lines.length, 1, second.stderr);
   assert.match(lines[0], /another model configuration .* it will not write/);
   assert.equal(await count(url, "SELECT count(*) AS n FROM songs"), songs, "nothing written");
+});
+
+Deno.test("simple-embed --db postgres://: each mp3 once as previews:<file>, the same vectors as in SQLite", async () => {
+  const url = await cluster.createDatabase("simple");
+  const previews = join(root, "previews");
+  await Deno.mkdir(join(previews, "more"), { recursive: true });
+  const sr = 22050;
+  for (const [name, f] of [["low.mp3", 220], ["high.mp3", 1760], ["more/mid.mp3", 660]] as const) {
+    const x = Float32Array.from({ length: sr }, (_, t) => 0.4 * Math.sin(2 * Math.PI * f * t / sr));
+    await Deno.writeFile(join(previews, name), encodeMp3([x], sr));
+  }
+  await Deno.writeTextFile(join(previews, "notes.wav.txt"), "not audio");
+  const common = {
+    previews,
+    weights,
+    modelsDir: models,
+    backend: "native" as const,
+    device: "cpu" as const,
+    quiet: true,
+  };
+  const first = await simpleEmbed({ ...common, db: url });
+  assert.ok("worker" in first);
+  assert.equal(first.embedded, 3);
+  const again = await simpleEmbed({ ...common, db: url });
+  assert.equal(again.embedded, 0, "a second worker finds nothing left to do");
+  const sql = postgres(url, { onnotice: () => {}, max: 1 });
+  const rows = await sql`SELECT song_id, vector FROM songs_vectors ORDER BY song_id`;
+  await sql.end();
+  assert.deepEqual(rows.map((r) => r.song_id), [
+    "previews:high.mp3",
+    "previews:low.mp3",
+    "previews:more/mid.mp3",
+  ]);
+  // the SQLite path (its vectors are checked against a direct embedding in embed_test.ts) gives the same bytes
+  const db = join(root, "simple.db");
+  const local = await simpleEmbed({ ...common, db });
+  assert.equal(local.embedded, 3);
+  const raw = new DatabaseSync(db);
+  const stored = new Map(
+    (raw.prepare("SELECT song_id, vector FROM songs_vectors").all() as {
+      song_id: string;
+      vector: Uint8Array;
+    }[])
+      .map((r) => [r.song_id, r.vector]),
+  );
+  raw.close();
+  for (const r of rows) {
+    const stem = String(r.song_id).replace(/^previews:(.*\/)?/, "").replace(/\.mp3$/, "");
+    assert.deepEqual(new Uint8Array(r.vector), stored.get(stem), String(r.song_id));
+  }
 });
 
 Deno.test("a wrong password, an unreachable server, a missing database: one clear line each", async () => {

@@ -31,6 +31,11 @@ export interface PgWorkerOptions extends EmbedderOptions {
   /** Files and folders to register (none: only work on what is registered). */
   inputs: string[];
   /**
+   * File extensions registered from folders (lower case, with the dot).
+   * @default {AUDIO_EXTENSIONS}
+   */
+  extensions?: string[];
+  /**
    * Frame embeddings → one vector per song.
    * @default {"max"}
    */
@@ -162,7 +167,7 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
     await store.claimRunConfig(key);
     await store.registerWorker(worker, key);
     if (options.inputs.length) {
-      const found = await findAudioFiles(options.inputs);
+      const found = await findAudioFiles(options.inputs, options.extensions);
       const rows = [];
       for (const file of found.files) {
         const where = underRoot(await Deno.realPath(file), roots);
