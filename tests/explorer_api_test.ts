@@ -174,6 +174,8 @@ Deno.test("--store keeps an upload: copied beside the database, stored, listed a
   const stored = await Explorer.open(fx.db, { model, store: true });
   try {
     const h = createHandler(stored, { log: () => {} });
+    const before = await (await h(new Request("http://127.0.0.1/api/map"))).json();
+    const beforeIds = stored.songs.map((s) => s.id);
     const tone = await Deno.readFile(fx.files[3]);
     tone[tone.length - 1] ^= 1; // other bytes: a new song, not a duplicate
     const text = await (await h(
@@ -189,6 +191,17 @@ Deno.test("--store keeps an upload: copied beside the database, stored, listed a
     assert.equal(songs.count, fx.files.length + 1);
     const map = await (await h(new Request("http://127.0.0.1/api/map"))).json();
     assert.equal(map.x.length, fx.files.length + 1);
+    // the map is kept: every song where it was, the new one where the upload's answer placed it
+    const row = new Map<string, number>(songs.songs.map((s: { id: string }, i: number) => [s.id, i]));
+    beforeIds.forEach((id, i) => {
+      assert.equal(map.x[row.get(id)!], before.x[i], id);
+      assert.equal(map.y[row.get(id)!], before.y[i], id);
+    });
+    const r = row.get(result.storedId)!;
+    assert.ok(
+      Math.abs(map.x[r] - result.position[0]) < 1e-3 && Math.abs(map.y[r] - result.position[1]) < 1e-3,
+    );
+    assert.match(map.method, /1 song added since, each placed at the mean position of its 5 nearest/);
     const audio = await h(new Request(`http://127.0.0.1/api/audio/${enc(result.storedId)}`));
     assert.equal(audio.status, 200);
     await audio.body?.cancel();

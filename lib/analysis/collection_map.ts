@@ -4,7 +4,10 @@
  * (the map `compare` draws); above, UMAP on a 15-nearest-neighbour graph of
  * the vectors' 50-component PCA projection (exact neighbours up to 5 000
  * songs, usearch's HNSW graph above), started from the 2-component PCA.
- * Cached beside the database, keyed by its identity and change counter.
+ * Cached beside the database, keyed by its identity and change counter. Songs
+ * added since the map was laid out are placed at the mean position of their
+ * nearest mapped songs (the map stays put) until they are more than a tenth
+ * of it (and more than {@linkcode MIN_PLACED}).
  *
  * @module
  */
@@ -13,7 +16,7 @@ import { approximateKnn, exactKnn, pcaProject } from "./knn.ts";
 import { umapLayout } from "./umap.ts";
 import { tsneMap } from "./tsne_map.ts";
 import { kMeans } from "./kmeans.ts";
-import type { VectorIndex } from "./vector_index.ts";
+import type { Hit, VectorIndex } from "./vector_index.ts";
 
 /** Largest collection mapped by exact t-SNE. */
 export const TSNE_MAX_SONGS = 2000;
@@ -28,7 +31,16 @@ export interface CollectionMap {
   clusters: Int32Array;
   /** How it was made, for the page and the README ("exact t-SNE", "UMAP, HNSW neighbours", …). */
   method: string;
+  /** Songs added after the layout, placed at the mean position of their nearest mapped songs. */
+  placed: number;
 }
+
+/** Songs added to a map, as a share of its songs, beyond which it is laid out again. */
+export const MAX_PLACED_SHARE = 0.1;
+/** Songs that may always be placed, however small the map (a new layout would move every song). */
+export const MIN_PLACED = 10;
+/** Nearest mapped songs whose mean position places an added song. */
+export const PLACEMENT_NEIGHBOURS = 5;
 
 /** Options of {@linkcode computeMap}. */
 export interface MapOptions {
@@ -51,8 +63,8 @@ export async function computeMap(index: VectorIndex, options: MapOptions = {}): 
   const n = index.ids.length, d = index.dim;
   const seed = options.seed ?? 42;
   const progress = options.onProgress ?? (() => {});
-  if (n === 0) return { xy: new Float32Array(0), clusters: new Int32Array(0), method: "empty" };
-  if (n === 1) return { xy: new Float32Array(2), clusters: new Int32Array(1), method: "one song" };
+  if (n === 0) return { xy: new Float32Array(0), clusters: new Int32Array(0), method: "empty", placed: 0 };
+  if (n === 1) return { xy: new Float32Array(2), clusters: new Int32Array(1), method: "one song", placed: 0 };
   const rows = (x: Float32Array, dim: number) =>
     Array.from({ length: n }, (_, i) => Float64Array.from(x.subarray(i * dim, (i + 1) * dim)));
   if (n <= TSNE_MAX_SONGS) {
@@ -66,7 +78,7 @@ export async function computeMap(index: VectorIndex, options: MapOptions = {}): 
     });
     progress("k-means", 0);
     const clusters = Int32Array.from(kMeans(vectors, clusterCount(n), seed));
-    return { xy, clusters, method: `exact t-SNE (perplexity ${t.perplexity})` };
+    return { xy, clusters, method: `exact t-SNE (perplexity ${t.perplexity})`, placed: 0 };
   }
   progress("PCA", 0);
   const dims = Math.min(50, d);
@@ -95,7 +107,68 @@ export async function computeMap(index: VectorIndex, options: MapOptions = {}): 
     xy,
     clusters,
     method: `UMAP (15 neighbours${exact ? "" : " from an HNSW graph"}, PCA to ${dims} dimensions)`,
+    placed: 0,
   };
+}
+
+/** A map and the index it was made for. */
+export interface MappedIndex {
+  /** The vectors, in the map's row order. */
+  index: VectorIndex;
+  /** Their map. */
+  map: CollectionMap;
+}
+
+/**
+ * The previous map kept, with the songs added since placed at the mean position of their
+ * {@linkcode PLACEMENT_NEIGHBOURS} nearest previous songs (cosine; `nearest` searches `previous.index`) and
+ * given the cluster most of them have. Null when the previous map cannot be kept: a song was removed or its
+ * vector changed, or the placed songs would be more than {@linkcode MAX_PLACED_SHARE} of the map and more than
+ * {@linkcode MIN_PLACED}.
+ */
+export function extendMap(
+  previous: MappedIndex,
+  index: VectorIndex,
+  nearest: (v: ArrayLike<number>, k: number) => Hit[] = (v, k) => previous.index.search(v, k, "cosine"),
+): CollectionMap | null {
+  const old = previous.index, n = index.ids.length, d = index.dim;
+  if (old.dim !== d || old.ids.length === 0) return null;
+  const oldRow = new Map(old.ids.map((id, r) => [id, r]));
+  const added: number[] = [];
+  let kept = 0;
+  for (let r = 0; r < n; r++) {
+    const o = oldRow.get(index.ids[r]);
+    if (o === undefined) {
+      added.push(r);
+      continue;
+    }
+    if (index.norms[r] !== old.norms[o]) return null;
+    for (let i = 0; i < d; i++) if (index.unit[r * d + i] !== old.unit[o * d + i]) return null;
+    kept++;
+  }
+  if (kept !== old.ids.length) return null;
+  const placed = previous.map.placed + added.length;
+  if (placed > Math.max(MAX_PLACED_SHARE * n, MIN_PLACED)) return null;
+  const xy = new Float32Array(n * 2), clusters = new Int32Array(n);
+  for (let r = 0; r < n; r++) {
+    const o = oldRow.get(index.ids[r]);
+    if (o === undefined) continue;
+    xy[2 * r] = previous.map.xy[2 * o];
+    xy[2 * r + 1] = previous.map.xy[2 * o + 1];
+    clusters[r] = previous.map.clusters[o];
+  }
+  for (const r of added) {
+    const near = nearest(index.vector(r), PLACEMENT_NEIGHBOURS).map((h) => oldRow.get(h.id)!);
+    const votes = new Map<number, number>();
+    for (const o of near) {
+      xy[2 * r] += previous.map.xy[2 * o] / near.length;
+      xy[2 * r + 1] += previous.map.xy[2 * o + 1] / near.length;
+      votes.set(previous.map.clusters[o], (votes.get(previous.map.clusters[o]) ?? 0) + 1);
+    }
+    // the most votes; on a tie, the cluster of the nearer song (Map keeps the order of first votes)
+    clusters[r] = [...votes].reduce((best, v) => v[1] > best[1] ? v : best)[0];
+  }
+  return { xy, clusters, method: previous.map.method, placed };
 }
 
 /** What a cached map belongs to (as for the vector cache). */
@@ -108,9 +181,17 @@ export interface MapKey {
   rows: number;
 }
 
+/** Options of {@linkcode loadMap}. */
+export interface LoadMapOptions extends MapOptions {
+  /** The map in use, kept with the new songs placed when {@linkcode extendMap} allows. */
+  previous?: MappedIndex;
+  /** Nearest songs of `previous.index` (a faster search than its exact one, for large collections). */
+  nearest?: (v: ArrayLike<number>, k: number) => Hit[];
+}
+
 /** Serialise a map with its key: a JSON header, then the coordinates and clusters. */
 export function encodeMap(map: CollectionMap, key: MapKey): Uint8Array {
-  const header = new TextEncoder().encode(JSON.stringify({ ...key, method: map.method }));
+  const header = new TextEncoder().encode(JSON.stringify({ ...key, method: map.method, placed: map.placed }));
   const out = new Uint8Array(4 + header.length + map.xy.byteLength + map.clusters.byteLength);
   new DataView(out.buffer).setUint32(0, header.length, true);
   out.set(header, 4);
@@ -133,7 +214,7 @@ export function decodeMap(bytes: Uint8Array): { map: CollectionMap; key: MapKey 
     const xy = new Float32Array(body.buffer, 0, n * 2);
     const clusters = new Int32Array(body.buffer, n * 8, n);
     return {
-      map: { xy, clusters, method: h.method },
+      map: { xy, clusters, method: h.method, placed: Number.isInteger(h.placed) ? h.placed : 0 },
       key: { databaseId: h.databaseId, version: h.version, rows: n },
     };
   } catch {
@@ -143,13 +224,14 @@ export function decodeMap(bytes: Uint8Array): { map: CollectionMap; key: MapKey 
 
 /**
  * The map for `index` from `<db>.map-cache` when it was made for this
- * database's current vectors, else computed and cached (best effort).
+ * database's current vectors, else the previous map extended, else computed;
+ * cached (best effort).
  */
 export async function loadMap(
   dbPath: string,
   index: VectorIndex,
   identity: MapKey | null,
-  options: MapOptions = {},
+  options: LoadMapOptions = {},
 ): Promise<{ map: CollectionMap; cached: boolean }> {
   const cachePath = `${dbPath}.map-cache`;
   if (identity) {
@@ -161,7 +243,8 @@ export async function loadMap(
       ) return { map: hit.map, cached: true };
     } catch { /* no cache yet */ }
   }
-  const map = await computeMap(index, options);
+  const map = (options.previous && extendMap(options.previous, index, options.nearest)) ||
+    await computeMap(index, options);
   if (identity) {
     try {
       const tmp = `${cachePath}.${crypto.randomUUID()}.tmp`;

@@ -14,7 +14,12 @@ import { type CollectionReader, openReader } from "../store/reader.ts";
 import { isPostgresUrl } from "../store/pg_store.ts";
 import { runtimeCacheDir } from "../util/standalone.ts";
 import { type Hit, loadIndex, VectorIndex } from "../analysis/vector_index.ts";
-import { type CollectionMap, loadMap } from "../analysis/collection_map.ts";
+import {
+  type CollectionMap,
+  loadMap,
+  type MappedIndex,
+  PLACEMENT_NEIGHBOURS,
+} from "../analysis/collection_map.ts";
 import { ANN_THRESHOLD, QuantizedIndex } from "../analysis/ann_index.ts";
 import type { EmbedderOptions } from "../pipeline/embed_options.ts";
 import { modelOf, singleConfig } from "../pipeline/stored_config.ts";
@@ -74,9 +79,6 @@ export interface UploadResult {
   storedId?: string;
 }
 
-/** Neighbours whose map positions place a new song. */
-const PLACEMENT_NEIGHBOURS = 5;
-
 /** The explorer's state for one database. */
 export class Explorer {
   /** The database. */
@@ -126,6 +128,11 @@ export class Explorer {
     this.#config = singleConfig(await reader.storedConfigs(), reader.label);
     const summaries = new Map((await reader.summaries()).map((s) => [s.songId, s]));
     const pg = isPostgresUrl(this.db);
+    // the map in use, kept (new songs placed by their neighbours) unless too much changed
+    const ann = this.#ann;
+    const previous: MappedIndex | undefined = this.#index && this.#map
+      ? { index: this.#index, map: this.#map }
+      : undefined;
     // SQLite: the index cached beside the file; PostgreSQL: read (and mapped below) when it changed
     this.#index = pg ? VectorIndex.from((await reader.vectors()).vectors) : loadIndex(this.db).index;
     this.#identity = key;
@@ -154,6 +161,8 @@ export class Explorer {
     if (pg && identity) await Deno.mkdir(runtimeCacheDir(), { recursive: true }).catch(() => {});
     const { map } = await loadMap(cacheBase, this.#index, identity ?? null, {
       onProgress: this.options.onMapProgress,
+      previous,
+      nearest: ann ? (v, k) => ann.search(v, k) : undefined,
     });
     this.#map = map;
     this.#ann = this.#index.ids.length >= (this.options.annThreshold ?? ANN_THRESHOLD)

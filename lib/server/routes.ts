@@ -19,6 +19,7 @@
 import { extname, join } from "node:path";
 import { OpenL3Error } from "../util/errors.ts";
 import type { Explorer } from "./explorer.ts";
+import { PLACEMENT_NEIGHBOURS } from "../analysis/collection_map.ts";
 
 /** Options of {@linkcode createHandler}. */
 export interface HandlerOptions {
@@ -205,7 +206,12 @@ export function createHandler(
       const n = explorer.songs.length;
       return json({
         count: n,
-        method: m.method,
+        method: m.placed
+          ? `${m.method}; ${m.placed} song${
+            m.placed === 1 ? "" : "s"
+          } added since, each placed at the mean ` +
+            `position of its ${PLACEMENT_NEIGHBOURS} nearest`
+          : m.method,
         x: Array.from({ length: n }, (_, i) => round(m.xy[2 * i])),
         y: Array.from({ length: n }, (_, i) => round(m.xy[2 * i + 1])),
         cluster: Array.from(m.clusters),
