@@ -50,43 +50,27 @@ export interface SimpleEmbedOptions
 /** Embed the previews; returns the summary (a worker's, for PostgreSQL). */
 export async function run(options: SimpleEmbedOptions = {}): Promise<CollectionSummary | PgWorkerSummary> {
   const db = options.db ?? DB_PATH;
-  if (isPostgresUrl(db)) {
-    const { runPgWorker } = await import("./lib/pipeline/pg_worker.ts");
-    const previews = options.previews ?? PREVIEWS_DIR;
-    return await runPgWorker({
-      url: db,
-      roots: [`previews=${previews}`],
-      inputs: [previews],
-      extensions: [".mp3"],
-      weights: options.weights,
-      modelsDir: options.modelsDir,
-      inputRepr: "mel256",
-      contentType: "music",
-      embeddingSize: 512,
-      pool: "max",
-      backend: options.backend,
-      device: options.device,
-      quiet: options.quiet,
-      signal: options.signal,
-    });
-  }
-  return await embedCollection({
-    inputs: [options.previews ?? PREVIEWS_DIR],
+  const previews = options.previews ?? PREVIEWS_DIR;
+  // the original project's variant, whatever the store
+  const common = {
+    inputs: [previews],
     extensions: [".mp3"],
-    idOf: stemId,
-    db,
     weights: options.weights,
     modelsDir: options.modelsDir,
-    inputRepr: "mel256",
-    contentType: "music",
-    embeddingSize: 512,
-    pool: "max",
+    inputRepr: "mel256" as const,
+    contentType: "music" as const,
+    embeddingSize: 512 as const,
+    pool: "max" as const,
     backend: options.backend,
     device: options.device,
-    force: options.force ?? true,
     quiet: options.quiet,
     signal: options.signal,
-  });
+  };
+  if (isPostgresUrl(db)) {
+    const { runPgWorker } = await import("./lib/pipeline/pg_worker.ts");
+    return await runPgWorker({ ...common, url: db, roots: [`previews=${previews}`] });
+  }
+  return await embedCollection({ ...common, idOf: stemId, db, force: options.force ?? true });
 }
 
 const HELP = `Embed previews/*.mp3 with OpenL3 (mel256, music, 512) into metadata/songs.db.

@@ -11,7 +11,7 @@
 
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { startCluster } from "../tests/pg_cluster.ts";
+import { embedWorkerArgs, startCluster } from "../tests/pg_cluster.ts";
 import { encodeWav } from "../lib/audio/wav.ts";
 import { Rng } from "../lib/util/rng.ts";
 import { run as makeTestWeights } from "../make_test_weights.ts";
@@ -44,8 +44,6 @@ try {
     modelsDir: models,
     verbose: false,
   });
-  const embedTs = new URL("../embed.ts", import.meta.url).pathname;
-  const config = new URL("../deno.json", import.meta.url).pathname;
   const rows: string[] = [];
   let base = 0;
   for (const workers of [1, 2, 3]) {
@@ -54,29 +52,7 @@ try {
     const t = performance.now();
     const procs = Array.from({ length: workers }, () =>
       new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          "--config",
-          config,
-          embedTs,
-          music,
-          "--root",
-          `music=${music}`,
-          "--db",
-          url,
-          "--weights",
-          weights,
-          "--models-dir",
-          models,
-          "--backend",
-          "native",
-          "--device",
-          "cpu",
-          "--threads",
-          String(threads),
-          "--quiet",
-        ],
+        args: embedWorkerArgs({ url, music, weights, models, threads }),
         stdout: "null",
         stderr: "piped",
       }).output());

@@ -135,3 +135,47 @@ export async function startCluster(): Promise<PgCluster> {
     },
   };
 }
+
+/** What {@linkcode embedWorkerArgs} needs. */
+export interface WorkerArgs {
+  /** The run's database. */
+  url: string;
+  /** The collection, registered as the root named "music". */
+  music: string;
+  /** Weights file. */
+  weights: string;
+  /** Where the converted model is cached. */
+  models: string;
+  /** Network threads. */
+  threads: number;
+  /** More flags. */
+  extra?: string[];
+}
+
+/** `deno` arguments that run one `embed` worker of a PostgreSQL run (native backend, CPU frontend, quiet). */
+export function embedWorkerArgs(o: WorkerArgs): string[] {
+  return [
+    "run",
+    "-A",
+    "--config",
+    new URL("../deno.json", import.meta.url).pathname,
+    new URL("../embed.ts", import.meta.url).pathname,
+    o.music,
+    "--root",
+    `music=${o.music}`,
+    "--db",
+    o.url,
+    "--weights",
+    o.weights,
+    "--models-dir",
+    o.models,
+    "--backend",
+    "native",
+    "--device",
+    "cpu",
+    "--threads",
+    String(o.threads),
+    "--quiet",
+    ...(o.extra ?? []),
+  ];
+}

@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import postgres from "postgres";
 import { assert } from "./helpers.ts";
-import { startCluster } from "./pg_cluster.ts";
+import { embedWorkerArgs, startCluster } from "./pg_cluster.ts";
 import { encodeWav } from "../lib/audio/wav.ts";
 import { Rng } from "../lib/util/rng.ts";
 import { run as makeTestWeights } from "../make_test_weights.ts";
@@ -61,40 +61,15 @@ const embedTs = new URL("../embed.ts", import.meta.url).pathname;
 const config = new URL("../deno.json", import.meta.url).pathname;
 
 function worker(url: string, extra: string[] = [], w = weights): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--config",
-      config,
-      embedTs,
-      music,
-      "--root",
-      `music=${music}`,
-      "--db",
-      url,
-      "--weights",
-      w,
-      "--models-dir",
-      models,
-      "--backend",
-      "native",
-      "--device",
-      "cpu",
-      "--threads",
-      "1",
-      "--hop-size",
-      "0.5",
-      "--lease",
-      "2",
-      "--max-attempts",
-      "2",
-      "--quiet",
-      ...extra,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const args = embedWorkerArgs({
+    url,
+    music,
+    weights: w,
+    models,
+    threads: 1,
+    extra: ["--hop-size", "0.5", "--lease", "2", "--max-attempts", "2", ...extra],
+  });
+  return new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "piped" }).spawn();
 }
 
 async function finished(p: Deno.ChildProcess): Promise<{ code: number; stdout: string; stderr: string }> {
