@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { gpuDecision, openGpu } from "../gpu/device.ts";
 import { isGpuBackend } from "../model/inference.ts";
 import { FramePooler, type Pooling, POOLINGS } from "../model/pooling.ts";
-import { configKey, type ModelConfig, type NumbersConfig } from "../store/model_config.ts";
+import { configKey, type ModelConfig } from "../store/model_config.ts";
 import { pathId } from "../store/song_id.ts";
 import { Store, StoreError } from "../store/sqlite_store.ts";
 import { ArgumentError, AudioDecodeError, OpenL3Error, printable } from "../util/errors.ts";
@@ -26,7 +26,14 @@ import { countNonFinite } from "../util/vector_math.ts";
 import { TOOL_VERSION } from "../util/version.ts";
 import { EMBED_DEFAULTS } from "./defaults.ts";
 import { AUDIO_EXTENSIONS, describePassedOver, findAudioFiles } from "./discovery.ts";
-import { createEmbedder, embedBatch, type Embedder, type EmbedderOptions, prepareModel } from "./embedder.ts";
+import {
+  createEmbedder,
+  embedBatch,
+  type Embedder,
+  type EmbedderOptions,
+  numbersOf,
+  prepareModel,
+} from "./embedder.ts";
 import { type FeedJob, FeedPool } from "./feed_pool.ts";
 import { type FrameEmbeddings, npzNames, writeEmbeddingNpz } from "./npz_export.ts";
 import { Progress } from "./progress.ts";
@@ -259,15 +266,7 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
   };
   // the options are checked and the weights loaded before the database is touched
   const prepared = await prepareModel({ ...options, verbose: options.verbose ?? !quiet });
-  const numbers: NumbersConfig = {
-    inputRepr: prepared.options.inputRepr,
-    contentType: prepared.options.contentType,
-    embeddingSize: prepared.options.embeddingSize,
-    weightsHash: prepared.model.weightsHash,
-    hopSize: prepared.options.hopSize,
-    center: prepared.options.center,
-    pooling: pool,
-  };
+  const numbers = numbersOf(prepared, pool);
   const key = configKey(numbers);
   const ids = files.map(idOf);
   const npz = options.outputDir ? await npzNames(ids, options.suffix ?? "") : undefined;

@@ -13,6 +13,8 @@ import { type GpuContext, openGpu } from "../gpu/device.ts";
 import { openl3Architecture } from "../model/architecture.ts";
 import { createEmbeddingSession, type EmbeddingSession, isGpuBackend } from "../model/inference.ts";
 import { type LoadedModel, loadModel } from "../model/model_store.ts";
+import type { Pooling } from "../model/pooling.ts";
+import type { NumbersConfig } from "../store/model_config.ts";
 import { EMBED_DEFAULTS } from "./defaults.ts";
 import { type FeedBatch, FileFeed } from "./file_feed.ts";
 import {
@@ -132,6 +134,19 @@ export interface PreparedModel {
   model: LoadedModel;
   /** A GPU already opened (or null: looked for, none), to be used and closed by the embedder. */
   gpu?: GpuContext | null;
+}
+
+/** The settings that decide a prepared model's numbers, with the pooling the song vectors get. */
+export function numbersOf(prepared: PreparedModel, pooling: Pooling): NumbersConfig {
+  return {
+    inputRepr: prepared.options.inputRepr,
+    contentType: prepared.options.contentType,
+    embeddingSize: prepared.options.embeddingSize,
+    weightsHash: prepared.model.weightsHash,
+    hopSize: prepared.options.hopSize,
+    center: prepared.options.center,
+    pooling,
+  };
 }
 
 /**

@@ -15,11 +15,18 @@ import { ArgumentError, OpenL3Error, printable } from "../util/errors.ts";
 import { TOOL_VERSION } from "../util/version.ts";
 import { countNonFinite } from "../util/vector_math.ts";
 import { FramePooler, type Pooling, POOLINGS } from "../model/pooling.ts";
-import { configKey, type ModelConfig, type NumbersConfig } from "../store/model_config.ts";
+import { configKey, type ModelConfig } from "../store/model_config.ts";
 import { ConfigMismatchError, PgStore, PgStoreError, redactUrl } from "../store/pg_store.ts";
 import { EMBED_DEFAULTS } from "./defaults.ts";
 import { findAudioFiles } from "./discovery.ts";
-import { createEmbedder, embedBatch, type Embedder, type EmbedderOptions, prepareModel } from "./embedder.ts";
+import {
+  createEmbedder,
+  embedBatch,
+  type Embedder,
+  type EmbedderOptions,
+  numbersOf,
+  prepareModel,
+} from "./embedder.ts";
 import { FileFeed, hashFile } from "./file_feed.ts";
 
 /** Options of {@linkcode runPgWorker}. */
@@ -148,15 +155,7 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
   const warn = options.onLine ?? ((l: string) => console.error(l));
   // the model first: its options are checked and its weights hashed before the database is touched
   const prepared = await prepareModel({ ...options, verbose: options.verbose ?? !options.quiet });
-  const numbers: NumbersConfig = {
-    inputRepr: prepared.options.inputRepr,
-    contentType: prepared.options.contentType,
-    embeddingSize: prepared.options.embeddingSize,
-    weightsHash: prepared.model.weightsHash,
-    hopSize: prepared.options.hopSize,
-    center: prepared.options.center,
-    pooling: pool,
-  };
+  const numbers = numbersOf(prepared, pool);
   const key = configKey(numbers);
   const store = await PgStore.connect(options.url, { retryFor: options.retryFor, onRetry: warn });
   const worker = `${hostname()}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`;

@@ -12,7 +12,13 @@
 import { hostname } from "node:os";
 import { OpenL3Error } from "../util/errors.ts";
 import type { ModelConfig } from "./model_config.ts";
-import { type RejectedVector, type StoredConfig, vectorProblem, vectorToBlob } from "./sqlite_store.ts";
+import {
+  type RejectedVector,
+  type SongRecord,
+  type StoredConfig,
+  vectorProblem,
+  vectorToBlob,
+} from "./sqlite_store.ts";
 
 /** The postgres.js client (typed loosely: its tagged-template results are rows of any shape). */
 // deno-lint-ignore no-explicit-any
@@ -124,8 +130,8 @@ export interface Job {
   attempts: number;
 }
 
-/** A song's facts as a worker stores them. */
-export interface PgSong {
+/** A song's facts as a worker stores them: a SQLite song's, and where it lies under its root. */
+export interface PgSong extends SongRecord {
   /** `<root>:<relPath>`. */
   songId: string;
   /** Root name. */
@@ -134,22 +140,6 @@ export interface PgSong {
   relPath: string;
   /** The absolute path where the worker read it. */
   path: string;
-  /** Seconds of audio. */
-  duration: number;
-  /** The file's sample rate. */
-  sampleRate: number;
-  /** The file's channels. */
-  channels: number;
-  /** Detected format. */
-  format: string;
-  /** Bytes. */
-  size: number;
-  /** SHA-256 of the bytes. */
-  contentHash: string;
-  /** Tags the file carries. */
-  tags?: Record<string, string>;
-  /** Windows embedded. */
-  windows: number;
 }
 
 /** Progress of the whole run. */
