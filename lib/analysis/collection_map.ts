@@ -12,7 +12,8 @@
  * @module
  */
 
-import { approximateKnn, exactKnn, pcaProject } from "./knn.ts";
+import { approximateKnn, exactKnn } from "./knn.ts";
+import { pcaProject } from "./pca.ts";
 import { umapLayout } from "./umap.ts";
 import { tsneMap } from "./tsne_map.ts";
 import { kMeans } from "./kmeans.ts";

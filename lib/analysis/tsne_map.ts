@@ -13,6 +13,7 @@
 import TSNE from "tsne-js";
 import { Rng } from "../util/rng.ts";
 import { tsne } from "./tsne.ts";
+import { pca } from "./pca.ts";
 
 /** Largest set mapped with tsne-js. */
 export const TSNEJS_MAX_POINTS = 200;
@@ -23,52 +24,6 @@ export const MAX_TSNE_POINTS = 2000;
 /** Perplexity for n points: 30 where possible, less for small sets (it must stay below n/3). */
 export function choosePerplexity(n: number): number {
   return Math.max(2, Math.min(30, Math.floor((n - 1) / 3)));
-}
-
-/** Project centred rows onto their top `k` principal directions (subspace iteration). */
-export function pca(rows: Float64Array[], k: number, seed = 1): Float64Array[] {
-  const n = rows.length, d = rows[0]?.length ?? 0;
-  k = Math.min(k, d, n);
-  const mean = new Float64Array(d);
-  for (const r of rows) for (let j = 0; j < d; j++) mean[j] += r[j] / n;
-  const x = rows.map((r) => r.map((v, j) => v - mean[j]));
-  // covariance (d × d)
-  const c = Array.from({ length: d }, () => new Float64Array(d));
-  for (const r of x) {
-    for (let a = 0; a < d; a++) {
-      const ra = r[a];
-      if (ra === 0) continue;
-      const ca = c[a];
-      for (let b = 0; b < d; b++) ca[b] += ra * r[b];
-    }
-  }
-  const rng = new Rng(seed);
-  let q = Array.from({ length: k }, () => Float64Array.from({ length: d }, () => rng.normal()));
-  for (let it = 0; it < 30; it++) {
-    q = q.map((v) => {
-      const z = new Float64Array(d);
-      for (let a = 0; a < d; a++) {
-        let s = 0;
-        const ca = c[a];
-        for (let b = 0; b < d; b++) s += ca[b] * v[b];
-        z[a] = s;
-      }
-      return z;
-    });
-    // Gram–Schmidt
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j < i; j++) {
-        let dot = 0;
-        for (let a = 0; a < d; a++) dot += q[i][a] * q[j][a];
-        for (let a = 0; a < d; a++) q[i][a] -= dot * q[j][a];
-      }
-      let norm = 0;
-      for (let a = 0; a < d; a++) norm += q[i][a] ** 2;
-      norm = Math.sqrt(norm) || 1;
-      for (let a = 0; a < d; a++) q[i][a] /= norm;
-    }
-  }
-  return x.map((r) => Float64Array.from(q, (v) => r.reduce((s, val, a) => s + val * v[a], 0)));
 }
 
 /** Options of {@linkcode tsneMap}. */

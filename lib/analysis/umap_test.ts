@@ -1,6 +1,7 @@
 import { assert } from "../../tests/helpers.ts";
 import { Rng } from "../util/rng.ts";
-import { approximateKnn, exactKnn, pcaProject } from "./knn.ts";
+import { approximateKnn, exactKnn } from "./knn.ts";
+import { pcaProject } from "./pca.ts";
 import { fuzzyGraph, smoothKnnDistances, umapLayout } from "./umap.ts";
 import { clusterCount, computeMap, decodeMap, encodeMap } from "./collection_map.ts";
 import { VectorIndex } from "./vector_index.ts";
