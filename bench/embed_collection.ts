@@ -90,7 +90,8 @@ if (values.child) {
 }
 
 await writeRandomWeights({ out: weights, seed: 1 });
-await loadModel({
+// converted once: the child processes find the cached model
+const model = await loadModel({
   repr: "mel256",
   content: "music",
   embeddingSize: 512,
@@ -108,14 +109,6 @@ if (!values["memory-only"]) {
   const folder = `${dir}/folder`;
   await Deno.mkdir(folder, { recursive: true });
   for (let i = 0; i < files; i++) await writeLongWav(`${folder}/track${i}.wav`, seconds);
-  const model = await loadModel({
-    repr: "mel256",
-    content: "music",
-    embeddingSize: 512,
-    weights,
-    modelsDir: models,
-    verbose: false,
-  });
   const arch = openl3Architecture("mel256", 512);
   const batch = 8;
   const network = async (threads: number) => {
