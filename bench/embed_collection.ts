@@ -16,10 +16,9 @@
  * @module
  */
 
+import { convertedTestWeights } from "../tests/test_model.ts";
 import { parseArgs } from "node:util";
 import { embedCollection } from "../lib/pipeline/collection.ts";
-import { writeRandomWeights } from "../lib/model/random_weights.ts";
-import { loadModel } from "../lib/model/model_store.ts";
 import { openl3Architecture } from "../lib/model/architecture.ts";
 import { createEmbeddingSession, probePatches } from "../lib/model/inference.ts";
 import { encodeWav } from "../lib/audio/wav.ts";
@@ -89,16 +88,8 @@ if (values.child) {
   Deno.exit(0);
 }
 
-await writeRandomWeights({ out: weights, seed: 1 });
 // converted once: the child processes find the cached model
-const model = await loadModel({
-  repr: "mel256",
-  content: "music",
-  embeddingSize: 512,
-  weights,
-  modelsDir: models,
-  verbose: false,
-});
+const model = await convertedTestWeights(weights, models, 1);
 console.log(
   `openl3-deno bench-embed: ${cores} cores, mel256 / 512, random weights, native backend (onnxruntime-node)`,
 );

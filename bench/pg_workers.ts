@@ -9,13 +9,12 @@
  * @module
  */
 
+import { convertedTestWeights } from "../tests/test_model.ts";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { embedWorkerArgs, startCluster } from "../tests/pg_cluster.ts";
 import { encodeWav } from "../lib/audio/wav.ts";
 import { Rng } from "../lib/util/rng.ts";
-import { run as makeTestWeights } from "../make_test_weights.ts";
-import { loadModel } from "../lib/model/model_store.ts";
 
 const { values } = parseArgs({ options: { files: { type: "string" }, seconds: { type: "string" } } });
 const files = Number(values.files ?? 24), seconds = Number(values.seconds ?? 10);
@@ -35,15 +34,7 @@ try {
     await Deno.writeFile(join(music, `f${i}.wav`), encodeWav([x], sr));
   }
   const weights = join(root, "w.h5"), models = join(root, "models");
-  await makeTestWeights({ out: weights, seed: 1 });
-  await loadModel({
-    repr: "mel256",
-    content: "music",
-    embeddingSize: 512,
-    weights,
-    modelsDir: models,
-    verbose: false,
-  });
+  await convertedTestWeights(weights, models, 1);
   const rows: string[] = [];
   let base = 0;
   for (const workers of [1, 2, 3]) {

@@ -3,13 +3,13 @@
  * (untrained) weights: schema and BLOB format, ids, resume/skip/force,
  * changed files, failures, concurrent writers, an interrupted run, npz output.
  */
+import { convertedTestWeights } from "./test_model.ts";
 import { DatabaseSync } from "node:sqlite";
 import { assert, assertAllClose, fixture, slowTest } from "./helpers.ts";
 import { run as makeTestWeights } from "../make_test_weights.ts";
 import { run as simpleEmbed } from "../simple_embed.ts";
 import { run as embed } from "../embed.ts";
 import { run as similar } from "../similar.ts";
-import { loadModel } from "../lib/model/model_store.ts";
 import { encodeWav } from "../lib/audio/wav.ts";
 import { encodeMp3 } from "../lib/audio/mp3_encode.ts";
 import { blobToVector, SCHEMA_VERSION, Store, StoreError } from "../lib/store/sqlite_store.ts";
@@ -19,16 +19,8 @@ import { createEmbedder, embedFile } from "../lib/pipeline/embedder.ts";
 const root = await Deno.makeTempDir({ prefix: "openl3-embed-" });
 const models = `${root}/models`;
 const weights = `${root}/random.h5`;
-await makeTestWeights({ out: weights, seed: 4 });
-// convert once; every run below finds the cached .onnx
-await loadModel({
-  repr: "mel256",
-  content: "music",
-  embeddingSize: 512,
-  weights,
-  modelsDir: models,
-  verbose: false,
-});
+// converted once; every run below finds the cached .onnx
+await convertedTestWeights(weights, models, 4);
 const base = {
   weights,
   modelsDir: models,

@@ -5,14 +5,13 @@
  * out, a broken file fails after its attempts, a worker with other weights
  * refuses, bad credentials and unreachable servers are one-line errors.
  */
+import { convertedTestWeights } from "./test_model.ts";
 import { join } from "node:path";
 import postgres from "postgres";
 import { assert } from "./helpers.ts";
 import { embedWorkerArgs, startCluster } from "./pg_cluster.ts";
 import { encodeWav } from "../lib/audio/wav.ts";
 import { Rng } from "../lib/util/rng.ts";
-import { run as makeTestWeights } from "../make_test_weights.ts";
-import { loadModel } from "../lib/model/model_store.ts";
 import { blobToVector } from "../lib/store/sqlite_store.ts";
 import { run as similar } from "../similar.ts";
 import { run as compare } from "../compare_embeddings.ts";
@@ -44,19 +43,9 @@ await Deno.writeFile(
   new TextEncoder().encode("RIFF this is not a wave file at all"),
 );
 const weights = join(root, "w.h5"), otherWeights = join(root, "other.h5"), models = join(root, "models");
-await makeTestWeights({ out: weights, seed: 3 });
-await makeTestWeights({ out: otherWeights, seed: 4 });
-// convert once, so the workers find the models cached
-for (const w of [weights, otherWeights]) {
-  await loadModel({
-    repr: "mel256",
-    content: "music",
-    embeddingSize: 512,
-    weights: w,
-    modelsDir: models,
-    verbose: false,
-  });
-}
+// converted once, so the workers find the models cached
+await convertedTestWeights(weights, models, 3);
+await convertedTestWeights(otherWeights, models, 4);
 const embedTs = new URL("../embed.ts", import.meta.url).pathname;
 const config = new URL("../deno.json", import.meta.url).pathname;
 

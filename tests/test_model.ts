@@ -1,0 +1,26 @@
+/**
+ * Seeded random (untrained) OpenL3 weights for tests and benchmarks, converted
+ * once so that every run after finds the cached model.
+ */
+import { writeRandomWeights } from "../lib/model/random_weights.ts";
+import { type LoadedModel, loadModel } from "../lib/model/model_store.ts";
+
+/**
+ * Write random weights in the official Keras layout to `weights` and convert them into `modelsDir` (mel256,
+ * music, 512): later runs with the same paths load the cached model.
+ */
+export async function convertedTestWeights(
+  weights: string,
+  modelsDir: string,
+  seed: number,
+): Promise<LoadedModel> {
+  await writeRandomWeights({ out: weights, seed });
+  return await loadModel({
+    repr: "mel256",
+    content: "music",
+    embeddingSize: 512,
+    weights,
+    modelsDir,
+    verbose: false,
+  });
+}
