@@ -61,20 +61,48 @@ export function convShader(c: ConvShape): ShaderSource {
     : scalarConvShader(c);
 }
 
-/** The vec4 form: four channels per load and store, tiles in workgroup memory as vec4. */
-function vec4ConvShader(c: ConvShape): ShaderSource {
+/** The WGSL constants of a convolution: its shape, the GEMM's K and the tile sizes. */
+function convConstants(c: ConvShape): string {
   const { m: BM, n: BN, k: BK } = GEMM_TILE;
-  const K = 9 * c.inChannels;
-  const code = /* wgsl */ `
-// conv3x3 (vec4): ${c.height}×${c.width}, ${c.inChannels} → ${c.outChannels}${c.relu ? ", ReLU" : ""}
-const H: u32 = ${c.height}u;
+  return `const H: u32 = ${c.height}u;
 const W: u32 = ${c.width}u;
 const CIN: u32 = ${c.inChannels}u;
 const COUT: u32 = ${c.outChannels}u;
-const K: u32 = ${K}u;
+const K: u32 = ${9 * c.inChannels}u;
 const BM: u32 = ${BM}u;
 const BN: u32 = ${BN}u;
-const BK: u32 = ${BK}u;
+const BK: u32 = ${BK}u;`;
+}
+
+/** Both conv forms: the tiles in workgroup memory, and the entry point up to the flat invocation index t. */
+const TILE_ENTRY = `var<workgroup> As: array<vec4<f32>, ${(GEMM_TILE.k * GEMM_TILE.m) / 4}>; // [k][m/4]
+var<workgroup> Bs: array<vec4<f32>, ${(GEMM_TILE.k * GEMM_TILE.n) / 4}>; // [k][n/4]
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let M = params.windows * H * W;
+  let m0 = wid.x * BM;
+  let n0 = wid.y * BN;
+  if (m0 >= M || n0 >= COUT) { return; }
+  let t = lid.y * 16u + lid.x;`;
+
+/** Both conv forms: one BK slice of the tile product, 4 × 4 outputs per invocation, between barriers. */
+const TILE_PRODUCT = `    workgroupBarrier();
+    for (var kk = 0u; kk < BK; kk++) {
+      let a = As[kk * (BM / 4u) + lid.y];
+      let b = Bs[kk * (BN / 4u) + lid.x];
+      acc[0] += a.x * b;
+      acc[1] += a.y * b;
+      acc[2] += a.z * b;
+      acc[3] += a.w * b;
+    }
+    workgroupBarrier();`;
+
+/** The vec4 form: four channels per load and store, tiles in workgroup memory as vec4. */
+function vec4ConvShader(c: ConvShape): ShaderSource {
+  const code = /* wgsl */ `
+// conv3x3 (vec4): ${c.height}×${c.width}, ${c.inChannels} → ${c.outChannels}${c.relu ? ", ReLU" : ""}
+${convConstants(c)}
 
 struct Params { windows: u32 }
 
@@ -84,16 +112,7 @@ struct Params { windows: u32 }
 @group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;    // COUT/4
 @group(0) @binding(4) var<storage, read_write> output: array<vec4<f32>>; // windows × H × W × COUT/4
 
-var<workgroup> As: array<vec4<f32>, ${(BK * BM) / 4}>; // [k][m/4]
-var<workgroup> Bs: array<vec4<f32>, ${(BK * BN) / 4}>; // [k][n/4]
-
-@compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let M = params.windows * H * W;
-  let m0 = wid.x * BM;
-  let n0 = wid.y * BN;
-  if (m0 >= M || n0 >= COUT) { return; }
-  let t = lid.y * 16u + lid.x;
+${TILE_ENTRY}
   // the pixel this invocation gathers for, fixed for the whole K loop
   let am = t / 4u;
   let ak = (t % 4u) * 4u;
@@ -126,16 +145,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let kb = k0 + bk;
     let n = n0 + bn4 * 4u;
     Bs[bk * (BN / 4u) + bn4] = select(vec4<f32>(0.0), weight[(kb * COUT + n) / 4u], kb < K && n < COUT);
-    workgroupBarrier();
-    for (var kk = 0u; kk < BK; kk++) {
-      let a = As[kk * (BM / 4u) + lid.y];
-      let b = Bs[kk * (BN / 4u) + lid.x];
-      acc[0] += a.x * b;
-      acc[1] += a.y * b;
-      acc[2] += a.z * b;
-      acc[3] += a.w * b;
-    }
-    workgroupBarrier();
+${TILE_PRODUCT}
   }
   let n = n0 + lid.x * 4u;
   if (n >= COUT) { return; }
@@ -156,8 +166,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 
 /** The general form: any channel counts (the first layer has one input channel). */
 function scalarConvShader(c: ConvShape): ShaderSource {
-  const { m: BM, n: BN, k: BK } = GEMM_TILE;
-  const K = 9 * c.inChannels;
   const affine = c.inputAffine ? `x = x * ${f32(c.inputAffine[0])} + ${f32(c.inputAffine[1])};` : "";
   // the 4×4 results stored with constant indices (dynamic indexing of a private array costs llvmpipe
   // tens of seconds of compilation)
@@ -172,14 +180,7 @@ function scalarConvShader(c: ConvShape): ShaderSource {
 // conv3x3: ${c.height}×${c.width}, ${c.inChannels} → ${c.outChannels}${c.relu ? ", ReLU" : ""}${
     c.inputAffine ? ", input affine" : ""
   }
-const H: u32 = ${c.height}u;
-const W: u32 = ${c.width}u;
-const CIN: u32 = ${c.inChannels}u;
-const COUT: u32 = ${c.outChannels}u;
-const K: u32 = ${K}u;
-const BM: u32 = ${BM}u;
-const BN: u32 = ${BN}u;
-const BK: u32 = ${BK}u;
+${convConstants(c)}
 
 struct Params { windows: u32 }
 
@@ -189,16 +190,7 @@ struct Params { windows: u32 }
 @group(0) @binding(3) var<storage, read> bias: array<f32>;    // COUT
 @group(0) @binding(4) var<storage, read_write> output: array<f32>; // windows × H × W × COUT
 
-var<workgroup> As: array<vec4<f32>, ${(BK * BM) / 4}>; // [k][m/4]
-var<workgroup> Bs: array<vec4<f32>, ${(BK * BN) / 4}>; // [k][n/4]
-
-@compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let M = params.windows * H * W;
-  let m0 = wid.x * BM;
-  let n0 = wid.y * BN;
-  if (m0 >= M || n0 >= COUT) { return; }
-  let t = lid.y * 16u + lid.x;
+${TILE_ENTRY}
   var acc: array<vec4<f32>, 4>;
   for (var k0 = 0u; k0 < K; k0 += BK) {
     // A: 64 pixels × 16 of K, 4 consecutive k per invocation (gathered from the 3×3 neighbourhood)
@@ -233,16 +225,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       if (kb < K && n0 + bn + j < COUT) { wv[j] = weight[kb * COUT + n0 + bn + j]; }
     }
     Bs[(bk * BN + bn) / 4u] = wv;
-    workgroupBarrier();
-    for (var kk = 0u; kk < BK; kk++) {
-      let a = As[kk * (BM / 4u) + lid.y];
-      let b = Bs[kk * (BN / 4u) + lid.x];
-      acc[0] += a.x * b;
-      acc[1] += a.y * b;
-      acc[2] += a.z * b;
-      acc[3] += a.w * b;
-    }
-    workgroupBarrier();
+${TILE_PRODUCT}
   }
 ${epilogue}
 }
