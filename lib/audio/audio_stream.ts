@@ -22,7 +22,7 @@ import { OggOpusDecoder } from "ogg-opus-decoder";
 import { AudioDecodeError } from "../util/errors.ts";
 import { InputFileError } from "../util/input_file.ts";
 import { type ByteSource, FileByteSource } from "./byte_source.ts";
-import { type Mp3FrameHeader, parseFrameHeader, skipId3v2 } from "./mp3.ts";
+import { findFirstFrame, type Mp3FrameHeader, parseFrameHeader, skipId3v2 } from "./mp3.ts";
 import { readId3v2, readOggTags, readRiffInfoList, readVorbisComment, type Tags } from "./tags.ts";
 import { encodingOf, isWav, readSamples, type WavEncoding } from "./wav.ts";
 
@@ -140,27 +140,6 @@ function startsWith(bytes: Uint8Array, at: number, text: string): boolean {
 /** Offset of the first packet of the Ogg page at `at`. */
 function oggFirstPacket(bytes: Uint8Array, at: number): number {
   return at + 27 + bytes[at + 26];
-}
-
-/** The first MPEG audio frame in `bytes` from `start` that is followed by a second matching one (or ends the data). */
-export function findFirstFrame(
-  bytes: Uint8Array,
-  start: number,
-): { at: number; header: Mp3FrameHeader } | null {
-  const limit = Math.min(bytes.length, start + 65536);
-  for (let at = start; at < limit; at++) {
-    const h = parseFrameHeader(bytes, at);
-    if (!h) continue;
-    const next = at + h.frameLength;
-    const h2 = parseFrameHeader(bytes, next);
-    const endsHere = next >= bytes.length;
-    if (
-      endsHere || (h2 && h2.version === h.version && h2.layer === h.layer && h2.sampleRate === h.sampleRate)
-    ) {
-      return { at, header: h };
-    }
-  }
-  return null;
 }
 
 /**

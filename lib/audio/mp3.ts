@@ -118,8 +118,11 @@ export interface Mp3Scan {
  * second valid frame, then walk the frames to the end of the stream.
  * Returns null when no such pair of frames exists within the first 64 KiB.
  */
-export function scanMp3(bytes: Uint8Array): Mp3Scan | null {
-  const start = skipId3v2(bytes);
+/** The first MPEG audio frame in `bytes` from `start` that is followed by a second matching one (or ends the data). */
+export function findFirstFrame(
+  bytes: Uint8Array,
+  start: number,
+): { at: number; header: Mp3FrameHeader } | null {
   const limit = Math.min(bytes.length, start + 65536);
   for (let at = start; at < limit; at++) {
     const h = parseFrameHeader(bytes, at);
@@ -128,24 +131,31 @@ export function scanMp3(bytes: Uint8Array): Mp3Scan | null {
     const h2 = parseFrameHeader(bytes, next);
     const endsHere = next >= bytes.length;
     if (
-      !endsHere &&
-      !(h2 && h2.version === h.version && h2.layer === h.layer && h2.sampleRate === h.sampleRate)
-    ) continue;
-    let frames = 0, p = at, channels = h.channels, truncated = false;
-    while (p < bytes.length) {
-      const f = parseFrameHeader(bytes, p);
-      if (!f) break; // trailing tag (ID3v1, APE) or junk
-      if (p + f.frameLength > bytes.length) {
-        truncated = true;
-        break;
-      }
-      channels = Math.max(channels, f.channels);
-      frames++;
-      p += f.frameLength;
+      endsHere || (h2 && h2.version === h.version && h2.layer === h.layer && h2.sampleRate === h.sampleRate)
+    ) {
+      return { at, header: h };
     }
-    return { firstFrame: at, first: h, frames, truncated, channels };
   }
   return null;
+}
+
+export function scanMp3(bytes: Uint8Array): Mp3Scan | null {
+  const found = findFirstFrame(bytes, skipId3v2(bytes));
+  if (!found) return null;
+  const { at, header: h } = found;
+  let frames = 0, p = at, channels = h.channels, truncated = false;
+  while (p < bytes.length) {
+    const f = parseFrameHeader(bytes, p);
+    if (!f) break; // trailing tag (ID3v1, APE) or junk
+    if (p + f.frameLength > bytes.length) {
+      truncated = true;
+      break;
+    }
+    channels = Math.max(channels, f.channels);
+    frames++;
+    p += f.frameLength;
+  }
+  return { firstFrame: at, first: h, frames, truncated, channels };
 }
 
 /** CRC-16 (polynomial 0x8005, reflected, initial 0) as used by the LAME tag. */
