@@ -5,7 +5,7 @@
  * (the 96 kHz 24-bit "deep" file). Seeded random weights in the official
  * layout: what is measured is arithmetic, not music.
  */
-import { assert, slowTest } from "./helpers.ts";
+import { assert, relativeError, slowTest } from "./helpers.ts";
 import { naiveEmbeddingPool, naiveFeatureMap } from "./naive_openl3.ts";
 import { deepWindows } from "./reference_windows.ts";
 import { spectrogramBatch, spectrogramPatch64 } from "../lib/frontend/cpu_spectrogram.ts";
@@ -16,16 +16,6 @@ import { buildOpenL3Onnx } from "../lib/model/onnx_graph.ts";
 import { createEmbeddingSession } from "../lib/model/inference.ts";
 import { randomWeights } from "../lib/model/random_weights.ts";
 import type { InputRepr } from "../lib/frontend/spec.ts";
-
-/** max |a − b| over max |b|: the figure the issue and OpenL3's tolerance speak of. */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0, m = 0;
-  for (let i = 0; i < b.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return d / m;
-}
 
 const window = (await deepWindows())[1];
 const gpu = await openGpu();

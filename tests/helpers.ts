@@ -17,6 +17,16 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
+/** max |a − b| over max |b|: the figure OpenL3's tolerance speaks of. */
+export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0, m = 0;
+  for (let i = 0; i < b.length; i++) {
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+    m = Math.max(m, Math.abs(b[i]));
+  }
+  return d / m;
+}
+
 /** Assert |a - b| ≤ tol element-wise, naming the worst element. */
 export function assertAllClose(
   actual: ArrayLike<number>,

@@ -1,4 +1,4 @@
-import { assert, fixture, slowTest } from "./helpers.ts";
+import { assert, fixture, relativeError, slowTest } from "./helpers.ts";
 import { run as makeTestWeights } from "../make_test_weights.ts";
 import { run as parity } from "../parity.ts";
 import { decodeNpz } from "../lib/util/npz.ts";
@@ -25,16 +25,6 @@ Deno.test("parity: OpenL3's reference .npz files are read with their shapes and 
   assert.deepEqual(b.embedding.shape, [3, 512]);
   assert.deepEqual(Array.from(b.timestamps.data), [0, 0.5, 1]);
 });
-
-/** max |a − b| over max |b|. */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0, m = 0;
-  for (let i = 0; i < b.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return d / m;
-}
 
 slowTest(
   "parity: native and WASM both equal the float64 network on the chirp (mel256, 6144) to 1e-5",

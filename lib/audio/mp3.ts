@@ -114,11 +114,9 @@ export interface Mp3Scan {
 }
 
 /**
- * Find the first MPEG audio frame (after ID3v2 tags) that is followed by a
- * second valid frame, then walk the frames to the end of the stream.
- * Returns null when no such pair of frames exists within the first 64 KiB.
+ * The first MPEG audio frame in `bytes` from `start` (within 64 KiB) that is followed by a second matching
+ * one (or ends the data).
  */
-/** The first MPEG audio frame in `bytes` from `start` that is followed by a second matching one (or ends the data). */
 export function findFirstFrame(
   bytes: Uint8Array,
   start: number,
@@ -139,6 +137,11 @@ export function findFirstFrame(
   return null;
 }
 
+/**
+ * Find the first MPEG audio frame (after ID3v2 tags) that is followed by a
+ * second valid frame, then walk the frames to the end of the stream.
+ * Returns null when no such pair of frames exists within the first 64 KiB.
+ */
 export function scanMp3(bytes: Uint8Array): Mp3Scan | null {
   const found = findFirstFrame(bytes, skipId3v2(bytes));
   if (!found) return null;
