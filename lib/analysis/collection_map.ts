@@ -160,16 +160,31 @@ export function extendMap(
   }
   for (const r of added) {
     const near = nearest(index.vector(r), PLACEMENT_NEIGHBOURS).map((h) => oldRow.get(h.id)!);
-    const votes = new Map<number, number>();
-    for (const o of near) {
-      xy[2 * r] += previous.map.xy[2 * o] / near.length;
-      xy[2 * r + 1] += previous.map.xy[2 * o + 1] / near.length;
-      votes.set(previous.map.clusters[o], (votes.get(previous.map.clusters[o]) ?? 0) + 1);
-    }
-    // the most votes; on a tie, the cluster of the nearer song (Map keeps the order of first votes)
-    clusters[r] = [...votes].reduce((best, v) => v[1] > best[1] ? v : best)[0];
+    const at = placeAmong(previous.map, near);
+    [xy[2 * r], xy[2 * r + 1]] = at.position;
+    clusters[r] = at.cluster;
   }
   return { xy, clusters, method: previous.map.method, placed };
+}
+
+/**
+ * Where a song goes on `map` given the rows of its nearest mapped songs, nearest first: their mean position,
+ * and the cluster most of them have (on a tie, the nearer song's).
+ */
+export function placeAmong(
+  map: CollectionMap,
+  near: number[],
+): { position: [number, number]; cluster: number } {
+  let x = 0, y = 0;
+  const votes = new Map<number, number>();
+  for (const o of near) {
+    x += map.xy[2 * o];
+    y += map.xy[2 * o + 1];
+    votes.set(map.clusters[o], (votes.get(map.clusters[o]) ?? 0) + 1);
+  }
+  // Map keeps the order of first votes, so a tie goes to the nearer song's cluster
+  const cluster = [...votes].reduce((best, v) => v[1] > best[1] ? v : best)[0];
+  return { position: [x / near.length, y / near.length], cluster };
 }
 
 /** What a cached map belongs to (as for the vector cache). */

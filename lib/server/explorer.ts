@@ -18,6 +18,7 @@ import {
   type CollectionMap,
   loadMap,
   type MappedIndex,
+  placeAmong,
   PLACEMENT_NEIGHBOURS,
 } from "../analysis/collection_map.ts";
 import { ANN_THRESHOLD, QuantizedIndex } from "../analysis/ann_index.ts";
@@ -263,10 +264,7 @@ export class Explorer {
     const vector = pooler.result();
     const hits = this.#search(vector, Math.max(10, PLACEMENT_NEIGHBOURS));
     const near = hits.slice(0, PLACEMENT_NEIGHBOURS).map((h) => this.#index.row(h.id));
-    const position: [number, number] = [
-      near.reduce((s, r) => s + this.#map.xy[2 * r], 0) / near.length,
-      near.reduce((s, r) => s + this.#map.xy[2 * r + 1], 0) / near.length,
-    ];
+    const { position } = placeAmong(this.#map, near);
     let storedId: string | undefined;
     if (this.options.store) {
       onStage?.("storing");
