@@ -52,7 +52,8 @@ PostgreSQL runs (--db postgres://…)
                         so machines that mount the collection elsewhere share the run
   --status              print the run's progress (stored, in flight, failed, rate, ETA, per worker)
   --lease S             seconds a claimed file is leased, renewed by a heartbeat (default: 60)
-  --max-attempts N      claims of a file before it is recorded as failed (default: 3)
+  --max-attempts N      errors a file may raise before it is recorded as failed (default: 3); a lease
+                        that lapsed is not the file's fault: such work is retried without limit
 Running
   --force               recompute files already stored with the same content and configuration
   --prune               remove stored songs under the given folders whose files are gone
@@ -66,8 +67,11 @@ failed (see the failures table) or nothing to embed, 2 a bad command line, 130 i
 
 With --db postgres://…, each embed is a worker: it registers its files as jobs (one per distinct
 content) and embeds jobs claimed from the queue until none is left; start as many as you like, on
-any machines with the same --root names. A killed worker's files return to the queue when their
-lease expires; a worker with another model configuration than the run's refuses to write.`;
+any machines with the same --root names. A worker leaves when nothing is waiting and nothing is in
+flight: it waits for other workers' leases and takes over those that lapse (a killed or paused
+worker's files). Its exit status: 0 the run finished with every file stored, 1 it finished with
+failed files, 130 interrupted. A worker with another model configuration than the run's refuses
+to write.`;
 
 /** The `embed` command: its command line and what it does with it. */
 export const command: Command = defineCommand({
@@ -134,7 +138,7 @@ async function postgresBody(
   positionals: string[],
   url: string,
 ): Promise<number> {
-  const { runPgWorker, statusLines } = await import("./lib/pipeline/pg_worker.ts");
+  const { finalLine, runPgWorker, statusLines } = await import("./lib/pipeline/pg_worker.ts");
   if (values.status) {
     for (const line of await statusLines(url)) console.log(line);
     return 0;
@@ -162,11 +166,10 @@ async function postgresBody(
     quiet: values.quiet,
     signal: controller.signal,
   });
-  console.log(
-    `worker ${s.worker}: registered ${s.registered} new files, stored ${s.embedded}, ${s.failed} failed attempts` +
-      (s.lost ? `, ${s.lost} taken over by other workers` : ""),
-  );
-  return controller.signal.aborted ? 130 : 0;
+  if (controller.signal.aborted) s.run = null;
+  const { line, code } = finalLine(s);
+  console.log(line);
+  return code;
 }
 
 if (import.meta.main) await runCommand(command);

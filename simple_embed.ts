@@ -122,11 +122,11 @@ export const command: Command = defineCommand({
       signal: controller.signal,
     });
     if ("worker" in summary) {
-      console.log(
-        `worker ${summary.worker}: registered ${summary.registered} new files, stored ${summary.embedded}, ` +
-          `${summary.failed} failed attempts`,
-      );
-      return controller.signal.aborted ? 130 : 0;
+      if (controller.signal.aborted) summary.run = null;
+      const { finalLine } = await import("./lib/pipeline/pg_worker.ts");
+      const { line, code } = finalLine(summary);
+      console.log(line);
+      return code;
     }
     console.log(formatSummary(summary));
     return summary.interrupted ? 130 : summary.failed > 0 ? 1 : 0;

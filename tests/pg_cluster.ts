@@ -66,6 +66,25 @@ function freePort(): number {
   return port;
 }
 
+/**
+ * Whatever becomes of this test process (a failed assertion, Ctrl-C, SIGKILL), the cluster does not
+ * outlive it: a watchdog in its own session waits for this process to end, then stops the server
+ * (immediate shutdown) and removes its folder.
+ */
+function watchdog(dir: string, data: string): void {
+  const script = `while kill -0 "$1" 2>/dev/null; do sleep 1; done
+pid=$(head -n 1 "$3/postmaster.pid" 2>/dev/null) && kill -QUIT "$pid" 2>/dev/null
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -e "$3/postmaster.pid" ] || break; sleep 0.5; done
+rm -rf "$2"`;
+  const child = new Deno.Command("setsid", {
+    args: ["sh", "-c", script, "openl3-pg-watchdog", String(Deno.pid), dir, data],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  child.unref();
+}
+
 /** Start a throwaway cluster. */
 export async function startCluster(): Promise<PgCluster> {
   const bin = pgBinDir();
@@ -107,6 +126,7 @@ export async function startCluster(): Promise<PgCluster> {
       action,
     ], `pg_ctl ${action}`);
   await ctl("start");
+  watchdog(dir, data);
   const url = `postgres://${user}:${password}@127.0.0.1:${port}/postgres`;
   return {
     url,

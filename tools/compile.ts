@@ -105,7 +105,11 @@ export const UNUSED_PACKAGES: readonly string[] = [
 ];
 
 /** Modules and files loaded by URL at run time (the feed worker, the explorer's page), which `deno compile` cannot see by itself. */
-export const INCLUDES: readonly string[] = ["lib/pipeline/feed_worker.ts", "lib/server/static"];
+export const INCLUDES: readonly string[] = [
+  "lib/pipeline/feed_worker.ts",
+  "lib/pipeline/lease_keeper_worker.ts",
+  "lib/server/static",
+];
 
 /** What to pass to `deno compile` for a target. */
 export interface CompilePlan {

@@ -16,7 +16,7 @@ import { TOOL_VERSION } from "../util/version.ts";
 import { countNonFinite } from "../util/vector_math.ts";
 import { FramePooler, type Pooling, POOLINGS } from "../model/pooling.ts";
 import { configKey, type ModelConfig } from "../store/model_config.ts";
-import { ConfigMismatchError, PgStore, PgStoreError, redactUrl } from "../store/pg_store.ts";
+import { ConfigMismatchError, PgStore, PgStoreError, redactUrl, type RunStatus } from "../store/pg_store.ts";
 import { EMBED_DEFAULTS } from "./defaults.ts";
 import { findAudioFiles } from "./discovery.ts";
 import {
@@ -28,6 +28,7 @@ import {
   prepareModel,
 } from "./embedder.ts";
 import { FileFeed, hashFile } from "./file_feed.ts";
+import { LeaseKeeper } from "./lease_keeper.ts";
 
 /** Options of {@linkcode runPgWorker}. */
 export interface PgWorkerOptions extends EmbedderOptions {
@@ -55,7 +56,8 @@ export interface PgWorkerOptions extends EmbedderOptions {
    */
   leaseSeconds?: number;
   /**
-   * Claims of a file before it is recorded as failed.
+   * Errors a file may raise before it is recorded as failed (a lapsed lease is not one: work lost that
+   * way is retried without limit).
    * @default {3}
    */
   maxAttempts?: number;
@@ -82,7 +84,7 @@ export interface PgWorkerOptions extends EmbedderOptions {
   signal?: AbortSignal;
 }
 
-/** What a worker did. */
+/** What a worker did, and the state of the run when it left. */
 export interface PgWorkerSummary {
   /** This worker's id. */
   worker: string;
@@ -90,10 +92,14 @@ export interface PgWorkerSummary {
   registered: number;
   /** Songs it stored. */
   embedded: number;
-  /** Jobs it gave back as failing (retried elsewhere or failed for good). */
+  /** Errors raised by files it worked on (each counts toward `--max-attempts`). */
   failed: number;
-  /** Jobs whose lease it lost before storing (another worker took them over). */
+  /** Results it dropped because its lease had lapsed and another worker held the job. */
   lost: number;
+  /** The worst gap between two renewals of its leases, in seconds. */
+  worstRenewalGap: number;
+  /** The run as this worker left it: null when it was interrupted before the run was over. */
+  run: { done: number; failed: number } | null;
 }
 
 /** Parse `NAME=PATH` roots into a map of name → absolute real path. */
@@ -159,9 +165,17 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
   const key = configKey(numbers);
   const store = await PgStore.connect(options.url, { retryFor: options.retryFor, onRetry: warn });
   const worker = `${hostname()}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`;
-  const summary: PgWorkerSummary = { worker, registered: 0, embedded: 0, failed: 0, lost: 0 };
+  const summary: PgWorkerSummary = {
+    worker,
+    registered: 0,
+    embedded: 0,
+    failed: 0,
+    lost: 0,
+    worstRenewalGap: 0,
+    run: null,
+  };
   let embedder: Embedder | undefined;
-  let beat: ReturnType<typeof setInterval> | undefined;
+  let keeper: LeaseKeeper | undefined;
   try {
     await store.claimRunConfig(key);
     await store.registerWorker(worker, key);
@@ -180,19 +194,31 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
       }
       summary.registered = await store.registerJobs(rows);
     }
-    beat = setInterval(() => {
-      store.heartbeat(worker, lease).catch((e) => warn(`heartbeat: ${(e as Error).message}`));
-    }, (lease * 1000) / 3);
+    // leases are renewed from a thread of their own: the work below may keep this one busy for seconds
+    keeper = await LeaseKeeper.start({
+      url: options.url,
+      worker,
+      leaseSeconds: lease,
+      retryFor: options.retryFor,
+      onLine: warn,
+    });
     let config: ModelConfig | undefined;
     for (;;) {
       if (options.signal?.aborted) break;
-      const jobs = await store.claim(worker, options.claimSize ?? 2, lease, maxAttempts);
+      const jobs = await store.claim(worker, options.claimSize ?? 2, lease);
       if (jobs.length === 0) {
-        if ((await store.unfinished()) === 0) break;
-        await new Promise((r) => setTimeout(r, Math.min(2000, (lease * 1000) / 4))); // others are on it
+        // the run is over only when nothing waits and nothing is in flight; a lease held by another worker
+        // may still lapse (its worker killed or paused), and then this worker takes the job over
+        const c = await store.counts();
+        if (c.pending + c.running === 0) {
+          summary.run = { done: c.done, failed: c.failed };
+          break;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(1000, (lease * 1000) / 4)));
         continue;
       }
-      for (const job of jobs) {
+      for (let j = 0; j < jobs.length; j++) {
+        const job = jobs[j];
         if (options.signal?.aborted) break;
         const rootPath = roots.get(job.root);
         const label = `${job.root}:${job.relPath}`;
@@ -240,7 +266,11 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
             say(`✓ ${printable(label)}: (${embedder.size},) from ${song.windows} windows`);
           } else {
             summary.lost++;
-            say(`- ${printable(label)}: its lease passed to another worker; not stored here`);
+            warn(
+              `- ${
+                printable(label)
+              }: its lease lapsed and another worker holds it; result dropped, not stored`,
+            );
           }
         } catch (e) {
           if (e instanceof PgStoreError || e instanceof ConfigMismatchError) throw e;
@@ -248,8 +278,15 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
             await store.release(worker);
             throw e;
           }
-          summary.failed++;
           const outcome = await store.fail(job, worker, (e as Error).message, maxAttempts);
+          if (outcome === "lost") {
+            summary.lost++;
+            warn(
+              `- ${printable(label)}: its lease lapsed and another worker holds it; its error not counted`,
+            );
+            continue;
+          }
+          summary.failed++;
           say(
             `✗ ${printable(label)}: ${(e as Error).message}${
               outcome === "retry" ? " (back in the queue)" : ""
@@ -259,12 +296,40 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
       }
     }
   } finally {
-    if (beat !== undefined) clearInterval(beat);
+    if (keeper) summary.worstRenewalGap = (await keeper.stop()).worstGap;
     if (options.signal?.aborted) await store.release(worker);
     await embedder?.close();
     await store.close();
   }
   return summary;
+}
+
+/** The worker's last line: what the run it saw looks like, and its exit status (0 finished, 1 failed files). */
+export function finalLine(s: PgWorkerSummary): { line: string; code: number } {
+  const mine =
+    `worker ${s.worker}: registered ${s.registered} new, stored ${s.embedded}, ${s.failed} file errors` +
+    (s.lost ? `, ${s.lost} results dropped (lease lapsed)` : "") +
+    `, worst lease renewal gap ${s.worstRenewalGap.toFixed(2)} s`;
+  if (!s.run) {
+    return {
+      line: `${mine}
+stopped before the run was over: the rest stays queued`,
+      code: 130,
+    };
+  }
+  if (s.run.failed > 0) {
+    return {
+      line: `${mine}
+run finished with failed files: ${s.run.done} stored, ${s.run.failed} failed ` +
+        `(deno task embed --status --db … lists them)`,
+      code: 1,
+    };
+  }
+  return {
+    line: `${mine}
+run finished: all ${s.run.done} files stored`,
+    code: 0,
+  };
 }
 
 /** One file through the network: its pooled vector, frames and facts. */
@@ -321,25 +386,39 @@ async function embedOne(e: Embedder, path: string, pool: Pooling, keepFrames: bo
 export async function statusLines(url: string): Promise<string[]> {
   const store = await PgStore.connect(url, { retryFor: 0 });
   try {
-    const s = await store.status();
-    const total = s.pending + s.running + s.done + s.failed;
-    const eta = s.etaSeconds === null ? "—" : `${Math.round(s.etaSeconds)} s`;
-    const lines = [
-      `${
-        redactUrl(url)
-      }: ${s.done} of ${total} stored, ${s.running} in flight, ${s.pending} waiting, ${s.failed} failed`,
-      `rate ${s.perMinute.toFixed(1)} songs/min (last 5 min) · ETA ${eta}`,
-    ];
-    for (const w of s.workers) {
-      lines.push(
-        `  worker ${w.id}: ${w.done} stored, ${w.failed} failed, ${w.inFlight} in flight, heartbeat ${
-          w.heartbeatAge.toFixed(0)
-        } s ago`,
-      );
-    }
-    for (const f of s.failures) lines.push(`  ✗ ${f.path}: ${f.error} (${f.attempts} attempts)`);
-    return lines;
+    return formatStatus(redactUrl(url), await store.status());
   } finally {
     await store.close();
   }
+}
+
+/** `embed --status`'s lines for a run's status. */
+export function formatStatus(label: string, s: RunStatus): string[] {
+  const total = s.pending + s.running + s.done + s.failed;
+  const eta = s.etaSeconds === null ? "—" : `${Math.round(s.etaSeconds)} s`;
+  const lines = [
+    `${label}: ${s.done} of ${total} stored, ${s.running} in flight` +
+    (s.lapsed ? ` (${s.lapsed} with a lapsed lease)` : "") + `, ${s.pending} waiting, ${s.failed} failed`,
+    `rate ${s.perMinute.toFixed(1)} songs/min, ${
+      s.windowsPerSecond.toFixed(1)
+    } windows/s (last 5 min) · ETA ${eta}` +
+    ` · ${s.lapses} leases lapsed and taken over`,
+  ];
+  for (const w of s.workers) {
+    lines.push(
+      `  worker ${w.id}: ${w.done} stored, ${w.failed} failed, ${w.inFlight} in flight, ` +
+        (w.lost ? `${w.lost} results dropped, ` : "") +
+        `heartbeat ${w.heartbeatAge.toFixed(0)} s ago, worst renewal gap ${w.worstRenewalGap.toFixed(2)} s`,
+    );
+    for (const f of s.inFlight.filter((f) => f.worker === w.id)) {
+      lines.push(
+        `    ${printable(f.songId)}: ${f.lapsed ? "LEASE LAPSED, " : ""}renewed ${
+          f.leaseAge.toFixed(1)
+        } s ago` +
+          (f.lapses ? `, taken over ${f.lapses} times` : ""),
+      );
+    }
+  }
+  for (const f of s.failures) lines.push(`  ✗ ${f.path}: ${f.error} (${f.attempts} attempts)`);
+  return lines;
 }

@@ -11,8 +11,9 @@
 
 import { hostname } from "node:os";
 import { OpenL3Error } from "../util/errors.ts";
-import type { ModelConfig } from "./model_config.ts";
+import { configKey, type ModelConfig } from "./model_config.ts";
 import {
+  assertFinite,
   type RejectedVector,
   type SongRecord,
   type StoredConfig,
@@ -109,6 +110,15 @@ const MIGRATIONS: string[] = [
      BEGIN UPDATE openl3_meta SET value = (value::bigint + 1)::text WHERE key = 'vectors_version'; RETURN NULL; END $$;
    CREATE TRIGGER vectors_changed AFTER INSERT OR UPDATE OR DELETE ON songs_vectors
      FOR EACH STATEMENT EXECUTE FUNCTION openl3_bump_vectors();`,
+  // v2: a lapsed lease is not a failure of the file. `attempts` counts only errors raised by the file;
+  // `lapses` counts leases that ran out and were taken over (retried without limit); `leased_at` is when
+  // the lease was last granted or renewed; `windows` of a done job give the run's windows per second.
+  // Each worker records the worst gap between two renewals of its leases and the results it dropped.
+  `ALTER TABLE jobs ADD COLUMN lapses integer NOT NULL DEFAULT 0;
+   ALTER TABLE jobs ADD COLUMN leased_at timestamptz;
+   ALTER TABLE jobs ADD COLUMN windows integer;
+   ALTER TABLE workers ADD COLUMN worst_renewal_gap double precision NOT NULL DEFAULT 0;
+   ALTER TABLE workers ADD COLUMN lost integer NOT NULL DEFAULT 0;`,
 ];
 
 /** The schema version this code writes. */
@@ -126,8 +136,10 @@ export interface Job {
   root: string;
   /** Path under the root, with `/` separators. */
   relPath: string;
-  /** Claims so far, this one included. */
+  /** Errors the file raised so far (a lapsed lease is not one). */
   attempts: number;
+  /** Leases of this job that lapsed and were taken over. */
+  lapses: number;
 }
 
 /** A song's facts as a worker stores them: a SQLite song's, and where it lies under its root. */
@@ -144,20 +156,36 @@ export interface PgSong extends SongRecord {
 
 /** Progress of the whole run. */
 export interface RunStatus {
-  /** Jobs by status. */
+  /** Jobs waiting to be claimed. */
   pending: number;
-  /** Claimed and leased. */
+  /** Claimed (under a live lease or a lapsed one). */
   running: number;
+  /** Claimed, but the lease ran out: the next claim takes them over. */
+  lapsed: number;
   /** Stored. */
   done: number;
-  /** Given up after the allowed attempts. */
+  /** Given up after the file failed the allowed attempts. */
   failed: number;
+  /** Leases that lapsed and were taken over, over the whole run (the queue's thrash). */
+  lapses: number;
   /** Songs stored per minute over the last 5 minutes. */
   perMinute: number;
+  /** Windows embedded per second over the last 5 minutes. */
+  windowsPerSecond: number;
   /** Seconds to go at that rate (null when nothing moves). */
   etaSeconds: number | null;
-  /** Each worker seen: jobs in flight, done, failed, seconds since its heartbeat. */
-  workers: { id: string; inFlight: number; done: number; failed: number; heartbeatAge: number }[];
+  /** Each job in flight: its song, worker, seconds since its lease was granted or renewed, lapsed or not. */
+  inFlight: { songId: string; worker: string; leaseAge: number; lapsed: boolean; lapses: number }[];
+  /** Each worker seen: jobs in flight, done, failed, results dropped, heartbeat age, worst renewal gap. */
+  workers: {
+    id: string;
+    inFlight: number;
+    done: number;
+    failed: number;
+    lost: number;
+    heartbeatAge: number;
+    worstRenewalGap: number;
+  }[];
   /** The last failures. */
   failures: { path: string; error: string; attempts: number }[];
 }
@@ -311,57 +339,71 @@ export class PgStore {
 
   /**
    * Claim up to `n` jobs for `worker` under a lease of `leaseSeconds`: pending ones, and running ones whose
-   * lease expired (their worker died). A job whose lease expired after `maxAttempts` claims is failed instead.
+   * lease lapsed (their worker died, paused or lost the database). A lapse is counted in `lapses`, never in
+   * `attempts`: only an error raised by the file itself (see {@linkcode fail}) brings a job nearer to failed.
    */
-  async claim(worker: string, n: number, leaseSeconds: number, maxAttempts: number): Promise<Job[]> {
-    return await this.retry("claim", () =>
-      this.sql.begin(async (tx: Sql) => {
-        const given = await tx`UPDATE jobs SET status = 'failed', finished_at = now(),
-                   error = coalesce(error, 'its worker stopped answering ' || attempts || ' times'), lease_owner = NULL
-                 WHERE status = 'running' AND lease_until < now() AND attempts >= ${maxAttempts}
-                 RETURNING root, rel_path, error, attempts`;
-        for (const g of given) {
-          await tx`INSERT INTO failures(path, error, at, attempts) VALUES (${`${g.root}:${g.rel_path}`}, ${g.error}, now(), ${g.attempts})
-                   ON CONFLICT (path) DO UPDATE SET error = EXCLUDED.error, at = now(), attempts = EXCLUDED.attempts`;
-        }
-        const rows = await tx`UPDATE jobs SET status = 'running', lease_owner = ${worker},
-                   lease_until = now() + make_interval(secs => ${leaseSeconds}), attempts = attempts + 1
-                 WHERE id IN (SELECT id FROM jobs
-                              WHERE status = 'pending' OR (status = 'running' AND lease_until < now())
-                              ORDER BY id LIMIT ${n} FOR UPDATE SKIP LOCKED)
-                 RETURNING id, content_hash, size, root, rel_path, attempts`;
-        return rows.map((r: Record<string, unknown>) => ({
-          id: Number(r.id),
-          contentHash: String(r.content_hash),
-          size: Number(r.size),
-          root: String(r.root),
-          relPath: String(r.rel_path),
-          attempts: Number(r.attempts),
-        }));
+  async claim(worker: string, n: number, leaseSeconds: number): Promise<Job[]> {
+    return await this.retry("claim", async () => {
+      const rows = await this.sql`UPDATE jobs SET status = 'running', lease_owner = ${worker},
+                 lease_until = now() + make_interval(secs => ${leaseSeconds}), leased_at = now(),
+                 lapses = lapses + (CASE WHEN status = 'running' THEN 1 ELSE 0 END)
+               WHERE id IN (SELECT id FROM jobs
+                            WHERE status = 'pending' OR (status = 'running' AND lease_until < now())
+                            ORDER BY id LIMIT ${n} FOR UPDATE SKIP LOCKED)
+               RETURNING id, content_hash, size, root, rel_path, attempts, lapses`;
+      return rows.map((r: Record<string, unknown>) => ({
+        id: Number(r.id),
+        contentHash: String(r.content_hash),
+        size: Number(r.size),
+        root: String(r.root),
+        relPath: String(r.rel_path),
+        attempts: Number(r.attempts),
+        lapses: Number(r.lapses),
       }));
-  }
-
-  /** Renew the leases of `worker`'s running jobs and its heartbeat. */
-  async heartbeat(worker: string, leaseSeconds: number): Promise<void> {
-    await this.retry("heartbeat", async () => {
-      await this.sql`UPDATE jobs SET lease_until = now() + make_interval(secs => ${leaseSeconds})
-                     WHERE status = 'running' AND lease_owner = ${worker}`;
-      await this.sql`UPDATE workers SET heartbeat_at = now() WHERE id = ${worker}`;
     });
   }
 
-  /** Jobs not finished (pending or running). */
-  async unfinished(): Promise<number> {
-    const rows = await this.retry(
+  /**
+   * Renew the leases of `worker`'s running jobs and its heartbeat; `gapSeconds` is the time since its
+   * previous renewal (the worst is kept, for `--status` and the benchmark). Returns the jobs renewed.
+   */
+  async heartbeat(worker: string, leaseSeconds: number, gapSeconds = 0): Promise<number> {
+    return await this.retry("heartbeat", async () => {
+      const renewed = await this
+        .sql`UPDATE jobs SET lease_until = now() + make_interval(secs => ${leaseSeconds}),
+                       leased_at = now()
+                     WHERE status = 'running' AND lease_owner = ${worker} RETURNING id`;
+      await this.sql`UPDATE workers SET heartbeat_at = now(),
+                       worst_renewal_gap = greatest(worst_renewal_gap, ${gapSeconds}) WHERE id = ${worker}`;
+      return renewed.length;
+    });
+  }
+
+  /** Jobs by state: what a worker needs to know whether the run is over. */
+  async counts(): Promise<
+    { pending: number; running: number; lapsed: number; done: number; failed: number }
+  > {
+    const [r] = await this.retry(
       "count",
-      () => this.sql`SELECT count(*)::int AS n FROM jobs WHERE status IN ('pending', 'running')`,
+      () =>
+        this.sql`SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending,
+                 count(*) FILTER (WHERE status = 'running')::int AS running,
+                 count(*) FILTER (WHERE status = 'running' AND lease_until < now())::int AS lapsed,
+                 count(*) FILTER (WHERE status = 'done')::int AS done,
+                 count(*) FILTER (WHERE status = 'failed')::int AS failed FROM jobs`,
     );
-    return rows[0].n;
+    return { pending: r.pending, running: r.running, lapsed: r.lapsed, done: r.done, failed: r.failed };
+  }
+
+  /** Jobs not finished (pending or running, under a live lease or a lapsed one). */
+  async unfinished(): Promise<number> {
+    const c = await this.counts();
+    return c.pending + c.running;
   }
 
   /** The id of a configuration, inserted when new. */
   async configId(tx: Sql, c: ModelConfig): Promise<number> {
-    const key = (await import("./model_config.ts")).configKey(c);
+    const key = configKey(c);
     const rows =
       await tx`INSERT INTO model_configs(key, input_repr, content_type, embedding_size, weights_hash,
         hop_size, center, pooling, frontend, backend, tool_version, weights_provenance)
@@ -372,8 +414,9 @@ export class PgStore {
   }
 
   /**
-   * Store a song and mark its job done, in one transaction — only while `worker` still holds the job's
-   * lease (false, and nothing written, when it lost it).
+   * Store a song and mark its job done, in one transaction — only while `worker` still holds the job (false,
+   * and nothing written, when another worker took it over). Retried through a dropped connection: a commit
+   * that went through before the connection broke is recognised, not reported as lost.
    */
   async complete(
     job: Job,
@@ -383,16 +426,17 @@ export class PgStore {
     config: ModelConfig,
     frames?: { embedding: Float32Array; timestamps: Float64Array; size: number },
   ): Promise<boolean> {
-    for (let i = 0; i < vector.length; i++) {
-      if (!Number.isFinite(vector[i])) {
-        throw new OpenL3Error(`the vector of ${song.songId} is not finite: not stored`);
-      }
-    }
-    return await this.retry("store", () =>
+    assertFinite(`the vector of ${song.songId}`, vector);
+    if (frames) assertFinite(`the frames of ${song.songId}`, frames.embedding);
+    const stored = await this.retry("store", () =>
       this.sql.begin(async (tx: Sql) => {
-        const mine = await tx`SELECT id FROM jobs WHERE id = ${job.id} AND lease_owner = ${worker}
-                              AND status = 'running' FOR UPDATE`;
-        if (mine.length === 0) return false;
+        const [row] = await tx`SELECT status, lease_owner FROM jobs WHERE id = ${job.id} FOR UPDATE`;
+        if (row?.status === "done") {
+          const mine = await tx`SELECT 1 FROM songs WHERE song_id = ${song.songId} AND worker = ${worker}
+                                AND content_hash = ${song.contentHash}`;
+          return mine.length > 0; // this worker's commit, whose answer the broken connection lost
+        }
+        if (row?.status !== "running" || row.lease_owner !== worker) return false;
         const cid = await this.configId(tx, config);
         await tx`INSERT INTO songs(song_id, root, rel_path, path, duration, sample_rate, channels, format, size,
                    content_hash, tags, windows, config_id, worker)
@@ -413,37 +457,56 @@ export class PgStore {
                      VALUES (${song.songId}, ${i}, ${frames.timestamps[i]}, ${vectorToBlob(v)})`;
           }
         }
-        await tx`UPDATE jobs SET status = 'done', finished_at = now(), lease_owner = NULL, error = NULL
-                 WHERE id = ${job.id}`;
+        await tx`UPDATE jobs SET status = 'done', finished_at = now(), lease_owner = NULL, error = NULL,
+                   windows = ${song.windows} WHERE id = ${job.id}`;
         await tx`UPDATE workers SET done = done + 1, heartbeat_at = now() WHERE id = ${worker}`;
         await tx`DELETE FROM failures WHERE path = ${`${song.root}:${song.relPath}`}`;
         return true;
       }));
+    if (!stored) await this.#dropped(worker);
+    return stored;
   }
 
-  /** A job's file could not be embedded: back to the queue, or failed for good after `maxAttempts` claims. */
-  async fail(job: Job, worker: string, error: string, maxAttempts: number): Promise<"retry" | "failed"> {
-    return await this.retry("fail", () =>
+  async #dropped(worker: string): Promise<void> {
+    await this.retry("record", () => this.sql`UPDATE workers SET lost = lost + 1 WHERE id = ${worker}`);
+  }
+
+  /**
+   * The file of a job raised an error: back to the queue, or failed for good once the file has failed
+   * `maxAttempts` times. `"lost"` (nothing recorded) when `worker` no longer holds the job: its error is
+   * not counted against the file, whoever holds the job now decides.
+   */
+  async fail(
+    job: Job,
+    worker: string,
+    error: string,
+    maxAttempts: number,
+  ): Promise<"retry" | "failed" | "lost"> {
+    const outcome = await this.retry("fail", () =>
       this.sql.begin(async (tx: Sql) => {
-        const last = job.attempts >= maxAttempts;
+        const [row] = await tx`UPDATE jobs SET attempts = attempts + 1 WHERE id = ${job.id}
+                 AND status = 'running' AND lease_owner = ${worker} RETURNING attempts`;
+        if (!row) return "lost" as const;
+        const last = row.attempts >= maxAttempts;
         await tx`UPDATE jobs SET status = ${
           last ? "failed" : "pending"
         }, error = ${error}, lease_owner = NULL,
-                   lease_until = NULL, finished_at = ${last ? tx`now()` : null}
-                 WHERE id = ${job.id} AND lease_owner = ${worker}`;
+                   lease_until = NULL, finished_at = ${last ? tx`now()` : null} WHERE id = ${job.id}`;
         if (last) {
-          await tx`INSERT INTO failures(path, error, at, attempts) VALUES (${`${job.root}:${job.relPath}`}, ${error}, now(), ${job.attempts})
+          await tx`INSERT INTO failures(path, error, at, attempts) VALUES (${`${job.root}:${job.relPath}`}, ${error}, now(), ${row.attempts})
                    ON CONFLICT (path) DO UPDATE SET error = EXCLUDED.error, at = now(), attempts = EXCLUDED.attempts`;
           await tx`UPDATE workers SET failed = failed + 1 WHERE id = ${worker}`;
         }
-        return last ? "failed" : "retry";
+        return last ? "failed" as const : "retry" as const;
       }));
+    if (outcome === "lost") await this.#dropped(worker);
+    return outcome;
   }
 
-  /** Give claimed jobs back (a worker stopping cleanly). */
+  /** Give claimed jobs back (a worker stopping cleanly): pending again at once, nothing counted. */
   async release(worker: string): Promise<void> {
     await this
-      .sql`UPDATE jobs SET status = 'pending', lease_owner = NULL, lease_until = NULL, attempts = greatest(0, attempts - 1)
+      .sql`UPDATE jobs SET status = 'pending', lease_owner = NULL, lease_until = NULL
                    WHERE status = 'running' AND lease_owner = ${worker}`.catch(() => {});
   }
 
@@ -453,32 +516,52 @@ export class PgStore {
       const [counts] = await this.sql`SELECT
           count(*) FILTER (WHERE status = 'pending')::int AS pending,
           count(*) FILTER (WHERE status = 'running')::int AS running,
+          count(*) FILTER (WHERE status = 'running' AND lease_until < now())::int AS lapsed,
           count(*) FILTER (WHERE status = 'done')::int AS done,
           count(*) FILTER (WHERE status = 'failed')::int AS failed,
+          coalesce(sum(lapses), 0)::int AS lapses,
           count(*) FILTER (WHERE status = 'done' AND finished_at > now() - interval '5 minutes')::int AS recent,
+          coalesce(sum(windows) FILTER (WHERE status = 'done' AND finished_at > now() - interval '5 minutes'), 0)::float
+            AS recent_windows,
           extract(epoch FROM now() - least(min(finished_at) FILTER (WHERE finished_at > now() - interval '5 minutes'), now()))::float AS span
         FROM jobs`;
-      const workers = await this.sql`SELECT w.id, w.done, w.failed,
-          extract(epoch FROM now() - w.heartbeat_at)::float AS age,
-          (SELECT count(*)::int FROM jobs j WHERE j.status = 'running' AND j.lease_owner = w.id) AS in_flight
+      const workers = await this.sql`SELECT w.id, w.done, w.failed, w.lost, w.worst_renewal_gap,
+          extract(epoch FROM now() - w.heartbeat_at)::float AS age
         FROM workers w ORDER BY w.started_at`;
+      const flights = await this.sql`SELECT root, rel_path, lease_owner, lapses,
+          extract(epoch FROM now() - leased_at)::float AS lease_age,
+          extract(epoch FROM now() - lease_until)::float AS overdue
+        FROM jobs WHERE status = 'running' ORDER BY id`;
       const failures = await this.sql`SELECT path, error, attempts FROM failures ORDER BY at DESC LIMIT 10`;
-      const minutes = Math.max(counts.span, 1) / 60;
-      const perMinute = counts.recent / minutes;
+      const seconds = Math.max(counts.span, 1);
+      const perMinute = counts.recent / (seconds / 60);
       const left = counts.pending + counts.running;
+      const inFlight = flights.map((f: Record<string, unknown>) => ({
+        songId: `${f.root}:${f.rel_path}`,
+        worker: String(f.lease_owner),
+        leaseAge: Number(f.lease_age),
+        lapsed: Number(f.overdue) > 0,
+        lapses: Number(f.lapses),
+      }));
       return {
         pending: counts.pending,
         running: counts.running,
+        lapsed: counts.lapsed,
         done: counts.done,
         failed: counts.failed,
+        lapses: counts.lapses,
         perMinute,
+        windowsPerSecond: counts.recent_windows / seconds,
         etaSeconds: perMinute > 0 ? (left / perMinute) * 60 : null,
+        inFlight,
         workers: workers.map((w: Record<string, unknown>) => ({
           id: String(w.id),
-          inFlight: Number(w.in_flight),
+          inFlight: inFlight.filter((f: { worker: string }) => f.worker === String(w.id)).length,
           done: Number(w.done),
           failed: Number(w.failed),
+          lost: Number(w.lost),
           heartbeatAge: Number(w.age),
+          worstRenewalGap: Number(w.worst_renewal_gap),
         })),
         failures: failures.map((f: Record<string, unknown>) => ({
           path: String(f.path),

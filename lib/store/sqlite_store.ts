@@ -55,7 +55,8 @@ export function vectorProblem(blob: Uint8Array | null, expectedSize?: number): s
 /** A vector that must not be stored: it holds NaN or infinite values. */
 export class NonFiniteVectorError extends OpenL3Error {}
 
-function assertFinite(what: string, v: ArrayLike<number>): void {
+/** Throw {@linkcode NonFiniteVectorError} when `v` holds NaN or infinite values. */
+export function assertFinite(what: string, v: ArrayLike<number>): void {
   const bad = countNonFinite(v);
   if (bad > 0) {
     throw new NonFiniteVectorError(`${what}: ${bad} of ${v.length} values are NaN or infinite: not stored`);
