@@ -13,7 +13,8 @@
 
 import { type Command, defineCommand, runCommand } from "./lib/util/cli.ts";
 import { ArgumentError } from "./lib/util/errors.ts";
-import { createEmbedder, type EmbedderOptions, embedFile } from "./lib/pipeline/embedder.ts";
+import { createEmbedder, type EmbedderOptions } from "./lib/pipeline/embedder.ts";
+import { embedFile } from "./lib/pipeline/embed_song.ts";
 import { MODEL_FLAGS, MODEL_FLAGS_HELP, modelOptions, OPENL3_ALIASES } from "./lib/pipeline/model_flags.ts";
 import { writeEmbeddingNpz } from "./lib/pipeline/npz_export.ts";
 import { decodeNpz } from "./lib/util/npz.ts";

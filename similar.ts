@@ -135,7 +135,8 @@ export async function run(
   if (!isFile) {
     throw new OpenL3Error(`"${options.query}" is neither a stored song id in ${label} nor an audio file`);
   }
-  const { createEmbedder, embedFile } = await import("./lib/pipeline/embedder.ts");
+  const { createEmbedder } = await import("./lib/pipeline/embedder.ts");
+  const { embedFile } = await import("./lib/pipeline/embed_song.ts");
   const { FramePooler } = await import("./lib/model/pooling.ts");
   const embedder = await createEmbedder({
     weights: options.weights,

@@ -14,7 +14,8 @@ import { encodeWav } from "../lib/audio/wav.ts";
 import { encodeMp3 } from "../lib/audio/mp3_encode.ts";
 import { blobToVector, SCHEMA_VERSION, Store, StoreError } from "../lib/store/sqlite_store.ts";
 import { decodeNpz } from "../lib/util/npz.ts";
-import { createEmbedder, embedFile } from "../lib/pipeline/embedder.ts";
+import { createEmbedder } from "../lib/pipeline/embedder.ts";
+import { embedFile } from "../lib/pipeline/embed_song.ts";
 
 const root = await Deno.makeTempDir({ prefix: "openl3-embed-" });
 const models = `${root}/models`;

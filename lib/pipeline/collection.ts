@@ -16,26 +16,19 @@
 import { join } from "node:path";
 import { gpuDecision, openGpu } from "../gpu/device.ts";
 import { isGpuBackend } from "../model/inference.ts";
-import { FramePooler, type Pooling, POOLINGS } from "../model/pooling.ts";
+import { type Pooling, POOLINGS } from "../model/pooling.ts";
 import { configKey, type ModelConfig } from "../store/model_config.ts";
 import { pathId } from "../store/song_id.ts";
 import { Store, StoreError } from "../store/sqlite_store.ts";
 import { ArgumentError, AudioDecodeError, OpenL3Error, printable } from "../util/errors.ts";
 import { InputFileError } from "../util/input_file.ts";
-import { countNonFinite } from "../util/vector_math.ts";
 import { TOOL_VERSION } from "../util/version.ts";
 import { EMBED_DEFAULTS } from "./defaults.ts";
 import { AUDIO_EXTENSIONS, describePassedOver, findAudioFiles } from "./discovery.ts";
-import {
-  createEmbedder,
-  embedBatch,
-  type Embedder,
-  type EmbedderOptions,
-  numbersOf,
-  prepareModel,
-} from "./embedder.ts";
+import { EmbedInterrupted, embedSong } from "./embed_song.ts";
+import { createEmbedder, type Embedder, type EmbedderOptions, numbersOf, prepareModel } from "./embedder.ts";
 import { type FeedJob, FeedPool } from "./feed_pool.ts";
-import { type FrameEmbeddings, npzNames, writeEmbeddingNpz } from "./npz_export.ts";
+import { npzNames, writeEmbeddingNpz } from "./npz_export.ts";
 import { Progress } from "./progress.ts";
 
 export { AUDIO_EXTENSIONS } from "./discovery.ts";
@@ -107,8 +100,6 @@ export interface CollectionSummary {
   audioSeconds: number;
 }
 
-class Interrupted extends OpenL3Error {}
-
 /** Errors that mean "this file is bad", not "this tool is broken". */
 function isInputError(e: unknown): boolean {
   return e instanceof OpenL3Error || e instanceof Deno.errors.NotFound ||
@@ -120,82 +111,6 @@ function problemOf(e: unknown): string {
   return e instanceof AudioDecodeError || e instanceof InputFileError ? e.problem : (e as Error).message;
 }
 
-/** A song embedded: its vector, and its frames when they are kept. */
-interface SongResult {
-  vector: Float64Array;
-  frames?: FrameEmbeddings;
-  windows: number;
-  warnings: string[];
-  /** Seconds of audio. */
-  duration: number;
-  frameCount: number;
-  sampleRate: number;
-}
-
-/** One file from the feed through the network, pooled (and its frames kept when asked). */
-async function embedSong(
-  e: Embedder,
-  job: FeedJob,
-  pool: Pooling,
-  keepFrames: boolean,
-  onProgress: (fraction: number) => void,
-  expectedWindows: number | undefined,
-  signal?: AbortSignal,
-): Promise<SongResult> {
-  const pooler = new FramePooler(pool, e.size);
-  const kept: { embedding: Float32Array; timestamps: Float64Array; start: number; count: number }[] = [];
-  let windows = 0;
-  for (let b; (b = await job.next()) !== null;) {
-    if (signal?.aborted) {
-      job.cancel();
-      throw new Interrupted("interrupted");
-    }
-    const embedding = await embedBatch(e, b);
-    pooler.add(embedding, b.count);
-    if (keepFrames) {
-      kept.push({
-        embedding: embedding.slice(0, b.count * e.size),
-        timestamps: b.timestamps,
-        start: b.start,
-        count: b.count,
-      });
-    }
-    windows += b.count;
-    if (expectedWindows) onProgress(Math.min(1, windows / expectedWindows));
-  }
-  const result = job.result!;
-  let frames: FrameEmbeddings | undefined;
-  if (keepFrames) {
-    frames = {
-      embedding: new Float32Array(windows * e.size),
-      timestamps: new Float64Array(windows),
-      windows,
-      size: e.size,
-    };
-    for (const k of kept) {
-      frames.embedding.set(k.embedding, k.start * e.size);
-      frames.timestamps.set(k.timestamps, k.start);
-    }
-  }
-  const vector = pooler.result();
-  // a non-finite embedding is never stored: it would rank first or last against everything
-  const bad = countNonFinite(vector) + (frames ? countNonFinite(frames.embedding) : 0);
-  if (bad > 0) {
-    throw new NonFiniteEmbeddingError(
-      `the network (${e.session.backend}) gave ${bad} NaN or infinite values: not stored`,
-    );
-  }
-  return {
-    vector,
-    frames,
-    windows,
-    warnings: result.warnings,
-    duration: result.frames / result.sampleRate,
-    frameCount: result.frames,
-    sampleRate: result.sampleRate,
-  };
-}
-
 /**
  * Feed workers by default. On two cores or fewer, none: the feed then runs in the main thread while it
  * awaits the network (whose own threads fill both cores), which measured faster than a worker
@@ -205,9 +120,6 @@ async function embedSong(
 export function defaultWorkers(cores = navigator.hardwareConcurrency ?? 2): number {
   return cores <= 2 ? 0 : Math.min(8, cores - 1);
 }
-
-/** The network gave NaN or infinite values for a file. */
-export class NonFiniteEmbeddingError extends OpenL3Error {}
 
 /**
  * Embed every audio file of the inputs into the database.
@@ -359,21 +271,21 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
             toolVersion: TOOL_VERSION,
           };
         }
-        const song = await embedSong(
-          embedder,
-          job,
+        const song = await embedSong(embedder, job, {
           pool,
-          !!(options.frames || options.outputDir),
-          (f) => progress?.update(f),
+          keepFrames: !!(options.frames || options.outputDir),
+          onProgress: (f) => progress?.update(f),
           expectedWindows,
-          options.signal,
-        );
+          signal: options.signal,
+        });
+        const result = job.result!;
+        const duration = result.frames / result.sampleRate;
         store.putSong(
           {
             songId: id,
             path: pathId(path),
-            duration: song.duration,
-            sampleRate: song.sampleRate,
+            duration,
+            sampleRate: result.sampleRate,
             channels: info.channelCount,
             format: info.format,
             size: hash!.size,
@@ -381,21 +293,21 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
             tags: Object.keys(info.tags).length ? info.tags as Record<string, string> : undefined,
             windows: song.windows,
           },
-          song.vector,
+          song.vector!,
           config!,
           options.frames ? song.frames : undefined,
         );
         if (options.outputDir) await writeEmbeddingNpz(npzOf(id), song.frames!);
         summary.embedded++;
-        summary.audioSeconds += song.duration;
+        summary.audioSeconds += duration;
         say(
           `✓ ${printable(id)}: (${embedder.size},) from ${song.windows} windows${
-            song.warnings.length ? ` [${song.warnings.join("; ")}]` : ""
+            result.warnings.length ? ` [${result.warnings.join("; ")}]` : ""
           }`,
         );
-        progress?.finish(song.duration);
+        progress?.finish(duration);
       } catch (err) {
-        if (err instanceof Interrupted) {
+        if (err instanceof EmbedInterrupted) {
           summary.interrupted = true;
           say(`… ${printable(id)}: interrupted, not stored`);
           break;

@@ -16,7 +16,7 @@ import { type LoadedModel, loadModel } from "../model/model_store.ts";
 import type { Pooling } from "../model/pooling.ts";
 import type { NumbersConfig } from "../store/model_config.ts";
 import { EMBED_DEFAULTS } from "./defaults.ts";
-import { type FeedBatch, FileFeed } from "./file_feed.ts";
+import type { FeedBatch } from "./file_feed.ts";
 import {
   type EmbedderOptions,
   type ResolvedEmbedderOptions,
@@ -65,7 +65,8 @@ export interface Embeddings {
  *
  * @example
  * ```ts ignore
- * import { createEmbedder, embedFile } from "./embedder.ts";
+ * import { createEmbedder } from "./embedder.ts";
+ * import { embedFile } from "./embed_song.ts";
  * const e = await createEmbedder({ weights: "models/test.h5", backend: "native" });
  * const { embedding, timestamps } = await embedFile(e, "previews/bell_sound.mp3");
  * await e.close();
@@ -242,40 +243,4 @@ export async function embedSignal(
     timestamps.set(b.timestamps, b.start);
   });
   return { embedding, timestamps, windows: plan.windows, size: e.size, warnings: plan.warnings };
-}
-
-/** Decode, downmix and embed a file, streamed (memory is a batch, whatever its length). */
-export async function embedFile(
-  e: Embedder,
-  path: string,
-  maxDuration = EMBED_DEFAULTS.maxDuration,
-): Promise<Embeddings> {
-  const feed = await FileFeed.open(path, {
-    hopSize: e.options.hopSize,
-    center: e.options.center,
-    batchSize: e.batchSize,
-    maxDuration,
-    repr: e.frontend.kind === "cpu" ? e.options.inputRepr : null,
-  });
-  try {
-    const parts: { embedding: Float32Array; b: FeedBatch }[] = [];
-    for (let b; (b = await feed.next()) !== null;) {
-      parts.push({ embedding: (await embedBatch(e, b)).slice(0, b.count * e.size), b });
-    }
-    const windows = feed.plan!.windows;
-    const embedding = new Float32Array(windows * e.size), timestamps = new Float64Array(windows);
-    for (const { embedding: x, b } of parts) {
-      embedding.set(x, b.start * e.size);
-      timestamps.set(b.timestamps, b.start);
-    }
-    return {
-      embedding,
-      timestamps,
-      windows,
-      size: e.size,
-      warnings: [...feed.warnings, ...feed.plan!.warnings],
-    };
-  } finally {
-    feed.close();
-  }
 }

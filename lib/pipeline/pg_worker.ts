@@ -13,21 +13,14 @@ import { relative, resolve, sep } from "node:path";
 import { hostname } from "node:os";
 import { ArgumentError, OpenL3Error, printable } from "../util/errors.ts";
 import { TOOL_VERSION } from "../util/version.ts";
-import { countNonFinite } from "../util/vector_math.ts";
-import { FramePooler, type Pooling, POOLINGS } from "../model/pooling.ts";
+import { type Pooling, POOLINGS } from "../model/pooling.ts";
 import { configKey, type ModelConfig } from "../store/model_config.ts";
 import { ConfigMismatchError, PgStore, PgStoreError, redactUrl, type RunStatus } from "../store/pg_store.ts";
 import { EMBED_DEFAULTS } from "./defaults.ts";
 import { findAudioFiles } from "./discovery.ts";
-import {
-  createEmbedder,
-  embedBatch,
-  type Embedder,
-  type EmbedderOptions,
-  numbersOf,
-  prepareModel,
-} from "./embedder.ts";
-import { FileFeed, hashFile } from "./file_feed.ts";
+import { createEmbedder, type Embedder, type EmbedderOptions, numbersOf, prepareModel } from "./embedder.ts";
+import { embedFileSong } from "./embed_song.ts";
+import { hashFile } from "./file_feed.ts";
 import { LeaseKeeper } from "./lease_keeper.ts";
 
 /** Options of {@linkcode runPgWorker}. */
@@ -235,7 +228,11 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
             backend: embedder.session.backend,
             toolVersion: TOOL_VERSION,
           };
-          const song = await embedOne(embedder, path, pool, !!options.frames, options.maxDuration);
+          const song = await embedFileSong(embedder, path, {
+            pool,
+            keepFrames: !!options.frames,
+            maxDuration: options.maxDuration,
+          });
           const h = await hashFile(path);
           if (h.sha256 !== job.contentHash) {
             throw new OpenL3Error(`${printable(path)} changed since it was registered`);
@@ -257,9 +254,9 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
               tags: song.tags,
               windows: song.windows,
             },
-            song.vector,
+            song.vector!,
             config,
-            options.frames ? song.frames : undefined,
+            song.frames,
           );
           if (stored) {
             summary.embedded++;
@@ -330,56 +327,6 @@ run finished with failed files: ${s.run.done} stored, ${s.run.failed} failed ` +
 run finished: all ${s.run.done} files stored`,
     code: 0,
   };
-}
-
-/** One file through the network: its pooled vector, frames and facts. */
-async function embedOne(e: Embedder, path: string, pool: Pooling, keepFrames: boolean, maxDuration?: number) {
-  const feed = await FileFeed.open(path, {
-    hopSize: e.options.hopSize,
-    center: e.options.center,
-    batchSize: e.batchSize,
-    maxDuration: maxDuration ?? EMBED_DEFAULTS.maxDuration,
-    repr: e.frontend.kind === "cpu" ? e.options.inputRepr : null,
-  });
-  try {
-    const pooler = new FramePooler(pool, e.size);
-    const frames: { embedding: Float32Array; timestamps: Float64Array; start: number }[] = [];
-    let windows = 0;
-    for (let b; (b = await feed.next()) !== null;) {
-      const x = await embedBatch(e, b);
-      pooler.add(x, b.count);
-      if (keepFrames) {
-        frames.push({ embedding: x.slice(0, b.count * e.size), timestamps: b.timestamps, start: b.start });
-      }
-      windows += b.count;
-    }
-    const vector = pooler.result();
-    if (countNonFinite(vector) > 0) {
-      throw new OpenL3Error(`the network gave NaN or infinite values: not stored`);
-    }
-    const all = {
-      embedding: new Float32Array(windows * e.size),
-      timestamps: new Float64Array(windows),
-      size: e.size,
-    };
-    for (const f of frames) {
-      all.embedding.set(f.embedding, f.start * e.size);
-      all.timestamps.set(f.timestamps, f.start);
-    }
-    const tags = Object.keys(feed.info.tags).length ? feed.info.tags as Record<string, string> : undefined;
-    return {
-      vector,
-      windows,
-      frames: all,
-      duration: feed.frames / feed.info.sampleRate,
-      sampleRate: feed.info.sampleRate,
-      channels: feed.info.channelCount,
-      format: feed.info.format,
-      tags,
-    };
-  } finally {
-    feed.close();
-  }
 }
 
 /** The run's progress as lines for `embed --status`. */

@@ -241,7 +241,8 @@ export class Explorer {
     if (this.#index.ids.length === 0) throw new OpenL3Error(`${this.db} holds no songs to compare with`);
     const cfg = this.#config;
     onStage?.("loading the model");
-    const { createEmbedder, embedFile } = await import("../pipeline/embedder.ts");
+    const { createEmbedder } = await import("../pipeline/embedder.ts");
+    const { embedFile } = await import("../pipeline/embed_song.ts");
     const { FramePooler } = await import("../model/pooling.ts");
     this.#embedder ??= createEmbedder({ ...this.options.model, verbose: false, ...modelOf(cfg) });
     let embedder;
