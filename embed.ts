@@ -115,7 +115,7 @@ export const command: Command = defineCommand({
       ...modelOptions(values),
       inputs: positionals,
       db,
-      pool: choiceFlag(values.pool, "pool", POOLINGS, "max"),
+      pool: choiceFlag(values.pool, "pool", POOLINGS), // unset: the database's, else max
       frames: values.frames,
       outputDir: values["output-dir"],
       suffix: values.suffix,
@@ -158,7 +158,7 @@ async function postgresBody(
     url,
     roots: values.root ?? [],
     inputs: positionals,
-    pool: choiceFlag(values.pool, "pool", POOLINGS, "max"),
+    pool: choiceFlag(values.pool, "pool", POOLINGS), // unset: the database's, else max
     frames: values.frames,
     maxDuration: numberFlag(values["max-duration"], "max-duration"),
     leaseSeconds: numberFlag(values.lease, "lease"),

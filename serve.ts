@@ -18,6 +18,7 @@ import { MODEL_FLAGS, modelOptions } from "./lib/pipeline/model_flags.ts";
 import { Explorer, type ExplorerOptions } from "./lib/server/explorer.ts";
 import { createHandler } from "./lib/server/routes.ts";
 import { parseRoots } from "./lib/pipeline/pg_worker.ts";
+import { redactUrl } from "./lib/store/pg_store.ts";
 
 /** Options of {@linkcode run}. */
 export interface ServeOptions extends ExplorerOptions {
@@ -88,7 +89,9 @@ export async function run(options: ServeOptions = {}): Promise<RunningExplorer> 
   const handler = createHandler(explorer, { maxUploadBytes: maxMiB * 1024 * 1024 });
   const server = Deno.serve({ port, hostname: host, onListen: () => {} }, handler);
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${server.addr.port}/`;
-  if (verbose) console.error(`explorer: ${explorer.songs.length} songs from ${db} at ${url} (Ctrl-C stops)`);
+  if (verbose) {
+    console.error(`explorer: ${explorer.songs.length} songs from ${redactUrl(db)} at ${url} (Ctrl-C stops)`);
+  }
   return {
     url,
     explorer,

@@ -18,7 +18,7 @@ import { type Hit, loadIndex, type Metric, METRICS, VectorIndex } from "./lib/an
 import { describeRejected, type RejectedVector, Store, type StoredConfig } from "./lib/store/sqlite_store.ts";
 import { type EmbedderOptions, resolveEmbedderOptions } from "./lib/pipeline/embed_options.ts";
 import { MODEL_FLAGS, modelOptions } from "./lib/pipeline/model_flags.ts";
-import { modelOf, singleConfig, storedConfig } from "./lib/pipeline/stored_config.ts";
+import { singleConfig } from "./lib/pipeline/stored_config.ts";
 import { isPostgresUrl } from "./lib/store/pg_store.ts";
 import { openReader } from "./lib/store/reader.ts";
 import { ANN_THRESHOLD, QuantizedIndex } from "./lib/analysis/ann_index.ts";
@@ -89,7 +89,7 @@ export async function run(
   } else {
     const store = Store.open(db, { readOnly: true });
     try {
-      cfg = storedConfig(store, db);
+      cfg = singleConfig(store.storedConfigs(), db);
     } finally {
       store.close();
     }
@@ -108,9 +108,7 @@ export async function run(
       device: options.device,
       quiet: !(options.verbose ?? true),
       onFile: (line) => console.error(line),
-      ...modelOf(cfg),
-      pool: cfg?.pooling,
-    });
+    }); // embedded as the stored songs were (their configuration is the database's)
   }
   const { index, rejected } = fromPg ?? loadIndex(db);
   if (options.verbose ?? true) { for (const r of rejected) console.error(describeRejected(r)); }
@@ -135,32 +133,20 @@ export async function run(
   if (!isFile) {
     throw new OpenL3Error(`"${options.query}" is neither a stored song id in ${label} nor an audio file`);
   }
-  const { createEmbedder } = await import("./lib/pipeline/embedder.ts");
-  const { embedFile } = await import("./lib/pipeline/embed_song.ts");
-  const { FramePooler } = await import("./lib/model/pooling.ts");
-  const embedder = await createEmbedder({
-    weights: options.weights,
-    modelsDir: options.modelsDir,
-    backend: options.backend,
-    device: options.device,
-    verbose: options.verbose,
-    ...modelOf(cfg),
-  });
+  const { embedderLikeStored, queryVector } = await import("./lib/pipeline/query_file.ts");
+  const embedder = await embedderLikeStored(
+    {
+      weights: options.weights,
+      modelsDir: options.modelsDir,
+      backend: options.backend,
+      device: options.device,
+      verbose: options.verbose,
+    },
+    cfg,
+    label,
+  );
   try {
-    if (cfg && embedder.model.weightsHash !== cfg.weightsHash) {
-      throw new OpenL3Error(
-        `the stored songs were embedded with other weights (sha256 ${
-          cfg.weightsHash.slice(0, 16)
-        }…, these are ` +
-          `${
-            embedder.model.weightsHash.slice(0, 16)
-          }…): their similarities would mean nothing; pass --weights`,
-      );
-    }
-    const e = await embedFile(embedder, options.query);
-    const pooler = new FramePooler(cfg?.pooling ?? "max", e.size);
-    pooler.add(e.embedding, e.windows);
-    return { hits: search(pooler.result()), search: how };
+    return { hits: search(await queryVector(embedder, options.query, cfg)), search: how };
   } finally {
     await embedder.close();
   }

@@ -117,9 +117,11 @@ Deno.test("embed: ids are unique across folders and stable; rerun skips, --force
   await Deno.writeFile(`${b}/intro.wav`, encodeWav([tone(900, 1)], 16000));
   const changed = await embed({ ...base, inputs: [a, b], db });
   assert.deepEqual([changed.embedded, changed.skipped], [1, 2]);
-  // another configuration (mean pooling) is not "already stored"
-  const mean = await embed({ ...base, inputs: [a], db, pool: "mean" });
-  assert.equal(mean.embedded, 1);
+  // another configuration (mean pooling) is refused before any work: one configuration per database
+  await assert.rejects(
+    () => embed({ ...base, inputs: [a], db, pool: "mean" }),
+    /another model configuration .* than this run's .*mean pooling.*use another --db/,
+  );
   // removed files are pruned on request
   await Deno.remove(`${b}/deep/outro.wav`);
   const pruned = await embed({ ...base, inputs: [b], db, prune: true });

@@ -460,6 +460,105 @@ Deno.test("a wrong password, an unreachable server, a missing database: one clea
   }
 });
 
+/** A `deno task` as users run it: the permissions written in deno.json, from the repository's root. */
+function task(args: string[]): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["task", "--quiet", ...args],
+    cwd: new URL("..", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+Deno.test("every task that takes --db runs on a postgres:// URL through deno task, with its own permissions", async () => {
+  const url = cluster.url.replace(/\/postgres$/, "/killed"); // made by the first test
+  const status = await finished(task(["embed", "--status", "--db", url]));
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, new RegExp(`${FILES} of ${FILES + 1} stored`));
+
+  const near = await finished(task(["similar", "music:disc0/track00.wav", "--db", url, "-k", "3"]));
+  assert.equal(near.code, 0, near.stderr);
+  assert.equal(near.stdout.trim().split("\n").filter((l) => /music:disc/.test(l)).length, 3, near.stdout);
+
+  const out = join(root, "compare-task");
+  const cmp = await finished(task(["compare", "--db", url, "--out-dir", out, "--png", join(out, "map.png")]));
+  assert.equal(cmp.code, 0, cmp.stderr);
+  assert.ok((await Deno.stat(join(out, "map.png"))).size > 10_000);
+
+  // a new worker through the task (nothing left to do: the run is finished, with its failed file)
+  const embed = await finished(task([
+    "embed",
+    "--db",
+    url,
+    "--root",
+    `music=${music}`,
+    "--weights",
+    weights,
+    "--models-dir",
+    models,
+    "--backend",
+    "native",
+    "--device",
+    "cpu",
+    "--hop-size",
+    "0.5",
+    "--quiet",
+  ]));
+  assert.equal(embed.code, 1, embed.stderr);
+  assert.match(embed.stdout, /run finished with failed files/);
+
+  const previews = join(root, "previews-task");
+  await Deno.mkdir(previews);
+  await Deno.writeFile(
+    join(previews, "tone.mp3"),
+    encodeMp3([Float32Array.from({ length: 22050 }, (_, t) => 0.4 * Math.sin(t / 9))], 22050),
+  );
+  const simpleUrl = await cluster.createDatabase("simpletask");
+  const simple = await finished(task([
+    "simple-embed",
+    "--db",
+    simpleUrl,
+    "--previews",
+    previews,
+    "--weights",
+    weights,
+    "--models-dir",
+    models,
+    "--backend",
+    "native",
+    "--device",
+    "cpu",
+    "--quiet",
+  ]));
+  assert.equal(simple.code, 0, simple.stderr);
+  assert.match(simple.stdout, /run finished: all 1 files stored/);
+
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  const server = task(["serve", "--db", url, "--port", String(port), "--root", `music=${music}`]);
+  const reader = server.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let log = "";
+  try {
+    while (!/ at (http:\/\/\S+)/.test(log)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`serve ended: ${log}`);
+      log += value;
+    }
+    assert.ok(!log.includes(cluster.password), "no password in serve's start line");
+    const base = / at (http:\/\/\S+)/.exec(log)![1];
+    const songs = await (await fetch(`${base}api/songs`)).json();
+    assert.equal(songs.count, FILES);
+  } finally {
+    try {
+      server.kill("SIGTERM");
+    } catch { /* it ended by itself: the assertion above says why */ }
+    await server.status;
+    await reader.cancel().catch(() => {});
+    await server.stdout.cancel().catch(() => {});
+  }
+});
+
 Deno.test("cleanup", async () => {
   await cluster.destroy();
   await Deno.remove(root, { recursive: true });

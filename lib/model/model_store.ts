@@ -15,6 +15,7 @@ import { type ContentType, type EmbeddingSize, openl3Architecture } from "./arch
 import { buildOpenL3Onnx } from "./onnx_graph.ts";
 import { readOnnxMetadata } from "./onnx_proto.ts";
 import { provenanceOf, type WeightsProvenance } from "./provenance.ts";
+import { cachedModelPath, rememberWeights } from "./weights_lookup.ts";
 
 export { PROVENANCE_LABELS, type WeightsProvenance } from "./provenance.ts";
 import type { InputRepr } from "../frontend/spec.ts";
@@ -77,7 +78,8 @@ export async function fetchOfficialWeights(options: FetchOptions): Promise<strin
   const expected = (options.blobIds ?? OFFICIAL_BLOB_IDS)[name];
   if (!expected) throw new ArgumentError(`no known blob id for ${name}`);
   const target = join(dir, name);
-  const manual = `download ${url} yourself and put it at ${target}, or pass --weights PATH`;
+  const manual = `download ${url} yourself and put it at ${target}, or pass --weights PATH ` +
+    `(offline, seeded untrained test weights: deno task make-test-weights --out models/random_untrained_weights.h5, then --weights models/random_untrained_weights.h5)`;
   let response: Response;
   try {
     response = await fetch(url);
@@ -236,7 +238,8 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
     if (!(await exists(path))) {
       if (options.download === false) {
         throw new ModelFetchError(
-          `weights not found: put ${officialName} (from ${OFFICIAL_BASE_URL}) at ${path}, or pass --weights PATH`,
+          `weights not found: put ${officialName} (from ${OFFICIAL_BASE_URL}) at ${path}, or pass --weights PATH ` +
+            `(offline, seeded untrained test weights: deno task make-test-weights --out models/random_untrained_weights.h5, then --weights models/random_untrained_weights.h5)`,
         );
       }
       if (verbose) console.error(`fetching ${officialName} …`);
@@ -294,7 +297,8 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
     }
   }
   const weightsHash = await sha256(bytes);
-  const cached = join(dir, `openl3_${repr}_${content}_${embeddingSize}-${weightsHash.slice(0, 16)}.onnx`);
+  if (!atOfficialPath) await rememberWeights(dir, weightsHash, path);
+  const cached = cachedModelPath(dir, { inputRepr: repr, contentType: content, embeddingSize, weightsHash });
   const hit = await readVerifiedCache(cached);
   if (hit && "onnx" in hit) {
     const meta = readOnnxMetadata(hit.onnx, cached);

@@ -30,6 +30,7 @@ import { createEmbedder, type Embedder, type EmbedderOptions, numbersOf, prepare
 import { type FeedJob, FeedPool } from "./feed_pool.ts";
 import { npzNames, writeEmbeddingNpz } from "./npz_export.ts";
 import { Progress } from "./progress.ts";
+import { adoptStoredConfig, refuseOtherConfig } from "./stored_config.ts";
 
 export { AUDIO_EXTENSIONS } from "./discovery.ts";
 
@@ -86,6 +87,8 @@ export interface CollectionSummary {
   embedded: number;
   /** Files already stored with the same content and configuration. */
   skipped: number;
+  /** Files whose bytes equal a stored song's (another path): stored as copies, not embedded again. */
+  copied: number;
   /** Files that could not be embedded (recorded in the failures table). */
   failed: number;
   /** Stored songs removed because their files are gone. */
@@ -135,9 +138,8 @@ export function defaultWorkers(cores = navigator.hardwareConcurrency ?? 2): numb
  */
 export async function embedCollection(options: CollectionOptions): Promise<CollectionSummary> {
   const started = performance.now();
-  const pool = options.pool ?? EMBED_DEFAULTS.pool;
-  if (!POOLINGS.includes(pool)) {
-    throw new ArgumentError(`--pool must be one of ${POOLINGS.join(", ")}; got "${pool}"`);
+  if (options.pool !== undefined && !POOLINGS.includes(options.pool)) {
+    throw new ArgumentError(`--pool must be one of ${POOLINGS.join(", ")}; got "${options.pool}"`);
   }
   const quiet = options.quiet ?? false;
   const maxDuration = options.maxDuration ?? EMBED_DEFAULTS.maxDuration;
@@ -169,6 +171,7 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
     total: files.length,
     embedded: 0,
     skipped: 0,
+    copied: 0,
     failed: 0,
     pruned: 0,
     passedOver,
@@ -176,9 +179,20 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
     seconds: 0,
     audioSeconds: 0,
   };
-  // the options are checked and the weights loaded before the database is touched
-  const prepared = await prepareModel({ ...options, verbose: options.verbose ?? !quiet });
+  // one configuration per database: what the caller left unset comes from the stored songs (their weights
+  // found again by hash), and a run that differs is refused before any file is read
+  const existing = await Deno.stat(options.db).then((s) => s.isFile, () => false)
+    ? withStore(Store.open(options.db, { readOnly: true }), (s) => s.storedConfigs())
+    : [];
+  const choice = await adoptStoredConfig(
+    { ...options, pool: options.pool },
+    existing.length === 1 ? existing[0] : undefined,
+    options.db,
+  );
+  const pool = choice.pool ?? EMBED_DEFAULTS.pool;
+  const prepared = await prepareModel({ ...choice, verbose: options.verbose ?? !quiet });
   const numbers = numbersOf(prepared, pool);
+  refuseOtherConfig(options.db, existing, numbers);
   const key = configKey(numbers);
   const ids = files.map(idOf);
   const npz = options.outputDir ? await npzNames(ids, options.suffix ?? "") : undefined;
@@ -222,6 +236,7 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
     const npzMissing = async (id: string) =>
       options.outputDir !== undefined && !(await Deno.stat(npzOf(id)).then(() => true, () => false));
 
+    const twins = new Map<number, string>(); // file index → stored song with the same bytes
     // the feed: workers hash, decode, resample, frame and (on the CPU) compute the patches, a few files
     // ahead; a file already stored (same content, same configuration, its .npz there) is never decoded
     const feed = new FeedPool({
@@ -234,7 +249,17 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
     }, async (i, hash) => {
       const stored = store.song(ids[i]);
       const unchanged = !options.force && stored?.contentHash === hash.sha256 && stored?.configKey === key;
-      return !(unchanged && !(await npzMissing(ids[i])));
+      if (unchanged && !(await npzMissing(ids[i]))) return false;
+      // a byte-identical copy of a stored song (same configuration) is not embedded again: its vector is
+      // copied (unless frames are wanted in files, which only an embedding gives)
+      if (!options.force && !options.outputDir) {
+        const twin = store.songByContent(hash.sha256, key, ids[i]);
+        if (twin !== undefined) {
+          twins.set(i, twin);
+          return false;
+        }
+      }
+      return true;
     });
     closeFeed = () => feed.close();
     const jobs: FeedJob[] = [];
@@ -252,8 +277,15 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
       try {
         hash = await job.hashed();
         if (!(await job.decision())) {
-          summary.skipped++;
-          say(`- ${printable(id)}: unchanged, skipped`);
+          const twin = twins.get(i);
+          if (twin !== undefined) {
+            store.copySong(twin, id, pathId(path));
+            summary.copied++;
+            say(`= ${printable(id)}: the same bytes as ${printable(twin)}, its vector copied`);
+          } else {
+            summary.skipped++;
+            say(`- ${printable(id)}: unchanged, skipped`);
+          }
           progress?.finish();
           continue;
         }
@@ -262,7 +294,7 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
         progress?.start(path, declared);
         if (!embedder) {
           progress?.clear();
-          embedder = await createEmbedder(options, { ...prepared, gpu });
+          embedder = await createEmbedder(choice, { ...prepared, gpu });
           config = {
             ...numbers,
             weightsProvenance: embedder.model.provenance,
@@ -334,9 +366,23 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
   return summary;
 }
 
+/** Run `fn` on a store and close it, whatever happens. */
+function withStore<T>(store: Store, fn: (s: Store) => T): T {
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
+
 /** The summary in one line. */
 export function formatSummary(s: CollectionSummary): string {
-  const parts = [`${s.embedded} embedded`, `${s.skipped} skipped`, `${s.failed} failed`];
+  const parts = [
+    `${s.embedded} embedded`,
+    ...(s.copied ? [`${s.copied} copies stored`] : []),
+    `${s.skipped} skipped`,
+  ];
+  parts.push(`${s.failed} failed`);
   if (s.pruned) parts.push(`${s.pruned} pruned`);
   return `${parts.join(", ")} of ${s.total} files in ${s.seconds.toFixed(1)} s` +
     (s.audioSeconds > 0 ? ` (${(s.audioSeconds / s.seconds).toFixed(1)} s of audio per second)` : "") +

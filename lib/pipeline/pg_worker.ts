@@ -18,7 +18,16 @@ import { configKey, type ModelConfig } from "../store/model_config.ts";
 import { ConfigMismatchError, PgStore, PgStoreError, redactUrl, type RunStatus } from "../store/pg_store.ts";
 import { EMBED_DEFAULTS } from "./defaults.ts";
 import { findAudioFiles } from "./discovery.ts";
-import { createEmbedder, type Embedder, type EmbedderOptions, numbersOf, prepareModel } from "./embedder.ts";
+import {
+  createEmbedder,
+  type Embedder,
+  type EmbedderOptions,
+  numbersOf,
+  type PreparedModel,
+  prepareModel,
+} from "./embedder.ts";
+import { resolveEmbedderOptions } from "./embed_options.ts";
+import { adoptStoredConfig } from "./stored_config.ts";
 import { embedFileSong } from "./embed_song.ts";
 import { hashFile } from "./file_feed.ts";
 import { LeaseKeeper } from "./lease_keeper.ts";
@@ -131,10 +140,10 @@ export function underRoot(
 
 /** Run one worker until the run has no job left. */
 export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSummary> {
-  const pool = options.pool ?? EMBED_DEFAULTS.pool;
-  if (!POOLINGS.includes(pool)) {
-    throw new ArgumentError(`--pool must be one of ${POOLINGS.join(", ")}; got "${pool}"`);
+  if (options.pool !== undefined && !POOLINGS.includes(options.pool)) {
+    throw new ArgumentError(`--pool must be one of ${POOLINGS.join(", ")}; got "${options.pool}"`);
   }
+  resolveEmbedderOptions(options); // every model option checked before the database is touched
   const lease = options.leaseSeconds ?? 60;
   if (!(lease >= 1)) throw new ArgumentError(`--lease must be at least 1 second, got ${lease}`);
   const maxAttempts = options.maxAttempts ?? 3;
@@ -152,11 +161,25 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
     if (!options.quiet) line(l);
   };
   const warn = options.onLine ?? ((l: string) => console.error(l));
-  // the model first: its options are checked and its weights hashed before the database is touched
-  const prepared = await prepareModel({ ...options, verbose: options.verbose ?? !options.quiet });
+  const store = await PgStore.connect(options.url, { retryFor: options.retryFor, onRetry: warn });
+  // one configuration per database: what is unset comes from the stored songs (their weights found again by
+  // hash); a worker that differs is refused by claimRunConfig below, before it writes anything
+  let choice: PgWorkerOptions, prepared: PreparedModel;
+  try {
+    const existing = await store.storedConfigs();
+    choice = await adoptStoredConfig(
+      options,
+      existing.length === 1 ? existing[0] : undefined,
+      redactUrl(options.url),
+    );
+    prepared = await prepareModel({ ...choice, verbose: options.verbose ?? !options.quiet });
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const pool = choice.pool ?? EMBED_DEFAULTS.pool;
   const numbers = numbersOf(prepared, pool);
   const key = configKey(numbers);
-  const store = await PgStore.connect(options.url, { retryFor: options.retryFor, onRetry: warn });
   const worker = `${hostname()}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`;
   const summary: PgWorkerSummary = {
     worker,
@@ -176,14 +199,15 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
       const found = await findAudioFiles(options.inputs, options.extensions);
       const rows = [];
       for (const file of found.files) {
-        const where = underRoot(await Deno.realPath(file), roots);
+        const real = await Deno.realPath(file);
+        const where = underRoot(real, roots);
         if (!where) {
           throw new ArgumentError(
             `${printable(file)} is under no --root (${[...roots.values()].join(", ")})`,
           );
         }
         const h = await hashFile(file);
-        rows.push({ contentHash: h.sha256, size: h.size, ...where });
+        rows.push({ contentHash: h.sha256, size: h.size, ...where, path: real });
       }
       summary.registered = await store.registerJobs(rows);
     }
@@ -220,7 +244,7 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
             throw new OpenL3Error(`root "${job.root}" is not given to this worker (--root ${job.root}=PATH)`);
           }
           const path = resolve(rootPath, ...job.relPath.split("/"));
-          embedder ??= await createEmbedder(options, prepared);
+          embedder ??= await createEmbedder(choice, prepared);
           config ??= {
             ...numbers,
             weightsProvenance: embedder.model.provenance,

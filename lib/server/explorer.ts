@@ -23,7 +23,7 @@ import {
 } from "../analysis/collection_map.ts";
 import { ANN_THRESHOLD, QuantizedIndex } from "../analysis/ann_index.ts";
 import type { EmbedderOptions } from "../pipeline/embed_options.ts";
-import { modelOf, singleConfig } from "../pipeline/stored_config.ts";
+import { singleConfig } from "../pipeline/stored_config.ts";
 
 /** A song as the page lists it. */
 export interface SongInfo {
@@ -241,10 +241,8 @@ export class Explorer {
     if (this.#index.ids.length === 0) throw new OpenL3Error(`${this.db} holds no songs to compare with`);
     const cfg = this.#config;
     onStage?.("loading the model");
-    const { createEmbedder } = await import("../pipeline/embedder.ts");
-    const { embedFile } = await import("../pipeline/embed_song.ts");
-    const { FramePooler } = await import("../model/pooling.ts");
-    this.#embedder ??= createEmbedder({ ...this.options.model, verbose: false, ...modelOf(cfg) });
+    const { embedderLikeStored, queryVector } = await import("../pipeline/query_file.ts");
+    this.#embedder ??= embedderLikeStored({ ...this.options.model, verbose: false }, cfg, this.db);
     let embedder;
     try {
       embedder = await this.#embedder;
@@ -252,17 +250,8 @@ export class Explorer {
       this.#embedder = null;
       throw e;
     }
-    if (cfg && embedder.model.weightsHash !== cfg.weightsHash) {
-      throw new OpenL3Error(
-        `the stored songs were embedded with other weights (sha256 ${cfg.weightsHash.slice(0, 16)}…): ` +
-          `start serve with the same --weights`,
-      );
-    }
     onStage?.("embedding");
-    const e = await embedFile(embedder, file, this.options.maxUploadSeconds ?? 1200);
-    const pooler = new FramePooler(cfg?.pooling ?? "max", e.size);
-    pooler.add(e.embedding, e.windows);
-    const vector = pooler.result();
+    const vector = await queryVector(embedder, file, cfg, this.options.maxUploadSeconds ?? 1200);
     const hits = this.#search(vector, Math.max(10, PLACEMENT_NEIGHBOURS));
     const near = hits.slice(0, PLACEMENT_NEIGHBOURS).map((h) => this.#index.row(h.id));
     const { position } = placeAmong(this.#map, near);
@@ -288,15 +277,12 @@ export class Explorer {
     const target = join(dir, `${(await sha256(bytes)).slice(0, 16)}${ext}`);
     await Deno.writeFile(target, bytes);
     const { embedCollection } = await import("../pipeline/collection.ts");
-    const cfg = this.#config;
     await embedCollection({
       inputs: [target],
       db: this.db,
       ...this.options.model,
       quiet: true,
-      ...modelOf(cfg),
-      pool: cfg?.pooling,
-    });
+    }); // embedded as the stored songs were (their configuration is the database's)
     await this.refresh();
     return this.#songs.find((s) => s.path === target)?.id ?? target;
   }

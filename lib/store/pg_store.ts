@@ -10,7 +10,7 @@
  */
 
 import { hostname } from "node:os";
-import { OpenL3Error } from "../util/errors.ts";
+import { ConfigMismatchError, OpenL3Error } from "../util/errors.ts";
 import { configKey, type ModelConfig } from "./model_config.ts";
 import {
   assertFinite,
@@ -38,8 +38,7 @@ export function redactUrl(url: string): string {
 /** A database problem (connection, authentication, schema). */
 export class PgStoreError extends OpenL3Error {}
 
-/** The worker's model configuration is not the run's. */
-export class ConfigMismatchError extends OpenL3Error {}
+export { ConfigMismatchError } from "../util/errors.ts";
 
 /** Connection-level errors worth retrying (the server restarting, a dropped connection). */
 export function isTransient(e: unknown): boolean {
@@ -110,7 +109,8 @@ const MIGRATIONS: string[] = [
      BEGIN UPDATE openl3_meta SET value = (value::bigint + 1)::text WHERE key = 'vectors_version'; RETURN NULL; END $$;
    CREATE TRIGGER vectors_changed AFTER INSERT OR UPDATE OR DELETE ON songs_vectors
      FOR EACH STATEMENT EXECUTE FUNCTION openl3_bump_vectors();`,
-  // v2: a lapsed lease is not a failure of the file. `attempts` counts only errors raised by the file;
+  // v2: every path is a song (songs.content_hash no longer unique; job_paths lists each registered path of a
+  // job's content, and copies are stored from the one embedding). A lapsed lease is not a failure of the file. `attempts` counts only errors raised by the file;
   // `lapses` counts leases that ran out and were taken over (retried without limit); `leased_at` is when
   // the lease was last granted or renewed; `windows` of a done job give the run's windows per second.
   // Each worker records the worst gap between two renewals of its leases and the results it dropped.
@@ -118,7 +118,16 @@ const MIGRATIONS: string[] = [
    ALTER TABLE jobs ADD COLUMN leased_at timestamptz;
    ALTER TABLE jobs ADD COLUMN windows integer;
    ALTER TABLE workers ADD COLUMN worst_renewal_gap double precision NOT NULL DEFAULT 0;
-   ALTER TABLE workers ADD COLUMN lost integer NOT NULL DEFAULT 0;`,
+   ALTER TABLE workers ADD COLUMN lost integer NOT NULL DEFAULT 0;
+   ALTER TABLE songs DROP CONSTRAINT IF EXISTS songs_content_hash_key;
+   CREATE INDEX songs_content ON songs(content_hash);
+   CREATE TABLE job_paths(root text NOT NULL, rel_path text NOT NULL, content_hash text NOT NULL,
+     path text NOT NULL, PRIMARY KEY(root, rel_path));
+   CREATE INDEX job_paths_content ON job_paths(content_hash);
+   INSERT INTO job_paths(root, rel_path, content_hash, path)
+     SELECT j.root, j.rel_path, j.content_hash,
+       coalesce((SELECT s.path FROM songs s WHERE s.song_id = j.root || ':' || j.rel_path), j.root || ':' || j.rel_path)
+     FROM jobs j ON CONFLICT DO NOTHING;`,
 ];
 
 /** The schema version this code writes. */
@@ -294,36 +303,76 @@ export class PgStore {
     );
     if (rows[0].value !== key) {
       throw new ConfigMismatchError(
-        `${redactUrl(this.url)}: this database's run embeds with another model configuration ` +
-          `(${
-            rows[0].value
-          }); this worker's is ${key}: it will not write (same weights, variant, hop and pooling, ` +
-          `or another database)`,
+        `${redactUrl(this.url)}: this run embeds with another model configuration (${rows[0].value}); ` +
+          `this worker's is ${key}: it will not write (one configuration per database: use another --db, ` +
+          `or the same weights, variant, hop and pooling)`,
       );
     }
   }
 
-  /** Register files as jobs (a content already registered is left as it is); returns how many were new. */
+  /**
+   * Register files: one job per distinct content (a content already registered is left as it is), and every
+   * path as a song-to-be of its content. A path whose content is already stored under another path becomes a
+   * song at once, a copy of that song (copies are embedded once). Returns how many jobs were new.
+   */
   async registerJobs(
-    rows: { contentHash: string; size: number; root: string; relPath: string }[],
+    rows: { contentHash: string; size: number; root: string; relPath: string; path?: string }[],
   ): Promise<number> {
+    const byPath = new Map(rows.map((r) => [`${r.root}:${r.relPath}`, r]));
+    const unique = [...byPath.values()];
     let added = 0;
-    for (let i = 0; i < rows.length; i += 500) {
-      const chunk = rows.slice(i, i + 500).map((r) => ({
+    for (let i = 0; i < unique.length; i += 500) {
+      const chunk = unique.slice(i, i + 500);
+      const jobs = chunk.map((r) => ({
         content_hash: r.contentHash,
         size: r.size,
         root: r.root,
         rel_path: r.relPath,
       }));
-      const res = await this.retry(
-        "register",
-        () =>
-          this.sql`INSERT INTO jobs ${this.sql(chunk, "content_hash", "size", "root", "rel_path")}
-                 ON CONFLICT (content_hash) DO NOTHING RETURNING id`,
-      );
-      added += res.length;
+      const paths = chunk.map((r) => ({
+        root: r.root,
+        rel_path: r.relPath,
+        content_hash: r.contentHash,
+        path: r.path ?? `${r.root}:${r.relPath}`,
+      }));
+      const hashes = [...new Set(chunk.map((r) => r.contentHash))];
+      added += await this.retry("register", () =>
+        this.sql.begin(async (tx: Sql) => {
+          const res = await tx`INSERT INTO jobs ${tx(jobs, "content_hash", "size", "root", "rel_path")}
+                   ON CONFLICT (content_hash) DO NOTHING RETURNING id`;
+          // the jobs' rows locked: a completion commits wholly before or after the paths are added
+          const done = await tx`SELECT content_hash FROM jobs WHERE content_hash = ANY(${hashes})
+                                AND status = 'done' ORDER BY id FOR UPDATE`;
+          await tx`INSERT INTO job_paths ${tx(paths, "root", "rel_path", "content_hash", "path")}
+                   ON CONFLICT (root, rel_path) DO UPDATE SET content_hash = EXCLUDED.content_hash,
+                     path = EXCLUDED.path`;
+          for (const d of done) await this.#copySongs(tx, String(d.content_hash));
+          return res.length;
+        }));
     }
     return added;
+  }
+
+  /** Every registered path of a stored content without its song gets a copy of the stored one. */
+  async #copySongs(tx: Sql, contentHash: string): Promise<void> {
+    const [source] =
+      await tx`SELECT song_id FROM songs WHERE content_hash = ${contentHash} ORDER BY song_id LIMIT 1`;
+    if (!source) return;
+    const missing = await tx`SELECT p.root, p.rel_path, p.path FROM job_paths p
+        WHERE p.content_hash = ${contentHash} AND NOT EXISTS (SELECT 1 FROM songs s
+          WHERE s.song_id = p.root || ':' || p.rel_path AND s.content_hash = ${contentHash})`;
+    for (const m of missing) {
+      const id = `${m.root}:${m.rel_path}`;
+      await tx`DELETE FROM songs WHERE song_id = ${id}`; // a path whose content changed: its old song goes
+      await tx`INSERT INTO songs(song_id, root, rel_path, path, duration, sample_rate, channels, format, size,
+                 content_hash, tags, windows, config_id, worker, embedded_at)
+               SELECT ${id}, ${m.root}, ${m.rel_path}, ${m.path}, duration, sample_rate, channels, format, size,
+                 content_hash, tags, windows, config_id, worker, embedded_at FROM songs WHERE song_id = ${source.song_id}`;
+      await tx`INSERT INTO songs_vectors(song_id, vector)
+               SELECT ${id}, vector FROM songs_vectors WHERE song_id = ${source.song_id}`;
+      await tx`INSERT INTO frames(song_id, idx, timestamp, vector)
+               SELECT ${id}, idx, timestamp, vector FROM frames WHERE song_id = ${source.song_id}`;
+    }
   }
 
   /** Record a worker (and refresh its heartbeat). */
@@ -459,6 +508,7 @@ export class PgStore {
         }
         await tx`UPDATE jobs SET status = 'done', finished_at = now(), lease_owner = NULL, error = NULL,
                    windows = ${song.windows} WHERE id = ${job.id}`;
+        await this.#copySongs(tx, song.contentHash); // byte-identical copies under other paths
         await tx`UPDATE workers SET done = done + 1, heartbeat_at = now() WHERE id = ${worker}`;
         await tx`DELETE FROM failures WHERE path = ${`${song.root}:${song.relPath}`}`;
         return true;

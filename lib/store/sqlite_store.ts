@@ -124,7 +124,8 @@ function float32Blob(v: Float32Array): Uint8Array {
   return new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
 }
 
-const MIGRATIONS: string[] = [
+/** The schema's migrations: entry v takes a database from version v to v + 1 (older versions' fixtures in the tests are built from them). */
+export const MIGRATIONS: readonly string[] = [
   // v1: the original project's table
   `CREATE TABLE IF NOT EXISTS songs_vectors(song_id TEXT PRIMARY KEY, vector BLOB NOT NULL);`,
   // v2: songs, configurations, frames, failures
@@ -389,6 +390,39 @@ export class Store {
     });
   }
 
+  /** A stored song with this content made with this configuration (by key), other than `except`. */
+  songByContent(contentHash: string, key: string, except?: string): string | undefined {
+    const row = this.db.prepare(
+      `SELECT s.song_id FROM songs s JOIN model_configs c ON c.id = s.config_id
+       WHERE s.content_hash = ? AND c.key = ? AND s.song_id != ? ORDER BY s.song_id LIMIT 1`,
+    ).get(contentHash, key, except ?? "") as { song_id: string } | undefined;
+    return row ? String(row.song_id) : undefined;
+  }
+
+  /**
+   * Store song `to` (file `path`) as a copy of song `from`, whose file has the same bytes: its record,
+   * vector and frames, in one transaction (a byte-identical copy is embedded once).
+   */
+  copySong(from: string, to: string, path: string): void {
+    this.transaction(() => {
+      this.#removeSong(to);
+      this.db.prepare(
+        `INSERT INTO songs(song_id, path, duration, sample_rate, channels, format, size, content_hash, tags,
+           windows, config_id, embedded_at)
+         SELECT ?, ?, duration, sample_rate, channels, format, size, content_hash, tags, windows, config_id, ?
+         FROM songs WHERE song_id = ?`,
+      ).run(to, path, new Date().toISOString(), from);
+      this.db.prepare(
+        "INSERT INTO songs_vectors(song_id, vector) SELECT ?, vector FROM songs_vectors WHERE song_id = ?",
+      )
+        .run(to, from);
+      this.db.prepare(
+        "INSERT INTO frames(song_id, idx, timestamp, vector) SELECT ?, idx, timestamp, vector FROM frames WHERE song_id = ?",
+      ).run(to, from);
+      this.db.prepare("DELETE FROM failures WHERE path = ?").run(path);
+    });
+  }
+
   /**
    * Record a failure: one row per file, the latest error, and how many runs failed on it. With
    * `staleSongId`, that song's vector (made from content the file no longer has) is removed in the same
@@ -580,6 +614,7 @@ export class Store {
    * vectors by the original's scripts have no row here).
    */
   songSummaries(): { songId: string; path: string; duration: number; tags?: Record<string, string> }[] {
+    if (!this.hasTable("songs")) return []; // the original project's database: vectors only
     return (this.db.prepare("SELECT song_id, path, duration, tags FROM songs").all() as {
       song_id: string;
       path: string;

@@ -74,3 +74,6 @@ export function printable(name: string): string {
   // deno-lint-ignore no-control-regex
   return name.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
+
+/** A run's model configuration is not the one its database's songs were made with: nothing is written. */
+export class ConfigMismatchError extends OpenL3Error {}

@@ -269,9 +269,19 @@ async function select(i, centre = false) {
   document.getElementById("hint").hidden = true;
   document.getElementById("now").hidden = false;
   document.getElementById("now-title").textContent = s.title;
-  document.getElementById("now-meta").textContent = [describe(s), s.path].filter(Boolean).join(" — ");
-  player.src = `/api/audio/${encodeURIComponent(s.id)}`;
-  player.play().catch(() => {}); // a browser may wait for a gesture
+  document.getElementById("now-meta").textContent = [
+    describe(s),
+    s.path ?? "audio unavailable: the database stores no file for this song (vectors only)",
+  ].filter(Boolean).join(" — ");
+  if (s.path) {
+    player.hidden = false;
+    player.src = `/api/audio/${encodeURIComponent(s.id)}`;
+    player.play().catch(() => {}); // a browser may wait for a gesture
+  } else {
+    player.pause();
+    player.removeAttribute("src");
+    player.hidden = true;
+  }
   if (centre) {
     state.view.cx = state.x[i];
     state.view.cy = state.y[i];

@@ -1,0 +1,49 @@
+/**
+ * "Query by a new file": embed an audio file that is not stored the way a
+ * database's songs were (their configuration and weights), and give the
+ * vector to rank against them. What `similar FILE` and the explorer's
+ * uploads both do.
+ *
+ * @module
+ */
+
+import { OpenL3Error } from "../util/errors.ts";
+import type { StoredConfig } from "../store/sqlite_store.ts";
+import { EMBED_DEFAULTS } from "./defaults.ts";
+import { createEmbedder, type Embedder } from "./embedder.ts";
+import { embedFileSong } from "./embed_song.ts";
+import { adoptStoredConfig, type ModelChoice } from "./stored_config.ts";
+
+/** An embedder for files to compare with a database's songs: their configuration, their weights. */
+export async function embedderLikeStored(
+  options: ModelChoice,
+  cfg: StoredConfig | undefined,
+  label: string,
+): Promise<Embedder> {
+  const embedder = await createEmbedder(await adoptStoredConfig(options, cfg, label));
+  if (cfg && embedder.model.weightsHash !== cfg.weightsHash) {
+    await embedder.close();
+    throw new OpenL3Error(
+      `the stored songs were embedded with other weights (sha256 ${
+        cfg.weightsHash.slice(0, 16)
+      }…, these are ` +
+        `${embedder.model.weightsHash.slice(0, 16)}…): their similarities would mean nothing; ` +
+        `pass the same --weights`,
+    );
+  }
+  return embedder;
+}
+
+/** A file's song vector, pooled as the stored songs were. */
+export async function queryVector(
+  embedder: Embedder,
+  file: string,
+  cfg: StoredConfig | undefined,
+  maxDuration?: number,
+): Promise<Float64Array> {
+  const song = await embedFileSong(embedder, file, {
+    pool: cfg?.pooling ?? EMBED_DEFAULTS.pool,
+    maxDuration,
+  });
+  return song.vector!;
+}

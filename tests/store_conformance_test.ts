@@ -1,0 +1,253 @@
+/**
+ * One conformance suite, run against both stores (a SQLite file and a
+ * PostgreSQL database on a throwaway cluster): the same answers whichever
+ * store. Every file path is a song and byte-identical copies are embedded
+ * once; a second model configuration is refused before any work; the
+ * weights a database was made with are found again by their hash, and
+ * without them the message names `--weights` and `make-test-weights`;
+ * nothing non-finite is stored, and a non-finite row already there is
+ * never read as a vector.
+ */
+import { join } from "node:path";
+import postgres from "postgres";
+import { DatabaseSync } from "node:sqlite";
+import { assert } from "./helpers.ts";
+import { startCluster } from "./pg_cluster.ts";
+import { convertedTestWeights } from "./test_model.ts";
+import { encodeWav } from "../lib/audio/wav.ts";
+import { embedCollection } from "../lib/pipeline/collection.ts";
+import { runPgWorker } from "../lib/pipeline/pg_worker.ts";
+import { openReader } from "../lib/store/reader.ts";
+import { NonFiniteVectorError, Store, vectorToBlob } from "../lib/store/sqlite_store.ts";
+import { PgStore } from "../lib/store/pg_store.ts";
+import { run as similar } from "../similar.ts";
+
+const cluster = await startCluster();
+const root = await Deno.makeTempDir({ prefix: "openl3-conformance-" });
+const weights = join(root, "w.h5"), models = join(root, "models");
+await convertedTestWeights(weights, models, 5);
+const MODEL = { backend: "native" as const, device: "cpu" as const, modelsDir: models, quiet: true };
+
+function tone(f: number, seconds = 1, sr = 16000): Float32Array {
+  return Float32Array.from({ length: sr * seconds }, (_, t) => 0.3 * Math.sin(2 * Math.PI * f * t / sr));
+}
+
+/** A store under test: where its database is, and how files are embedded into it. */
+interface StoreKind {
+  name: string;
+  /** A new empty database. */
+  create(name: string): Promise<string>;
+  /** Embed files under the collection folder `music` (named root "c" on PostgreSQL). */
+  embed(db: string, music: string, inputs: string[], extra?: Record<string, unknown>): Promise<unknown>;
+  /** The song id of a file under `music`. */
+  idOf(music: string, rel: string): string;
+  /** Run SQL on the database (the tests' own access, to tamper with it). */
+  exec(db: string, sql: string, params?: unknown[]): Promise<void>;
+}
+
+const KINDS: StoreKind[] = [
+  {
+    name: "SQLite",
+    create: (name) => Promise.resolve(join(root, `${name}.db`)),
+    embed: (db, _music, inputs, extra = {}) => embedCollection({ inputs, db, ...MODEL, ...extra }),
+    idOf: (music, rel) => join(music, rel),
+    exec(db, sql, params = []) {
+      const raw = new DatabaseSync(db);
+      try {
+        raw.prepare(sql).run(...(params as never[]));
+      } finally {
+        raw.close();
+      }
+      return Promise.resolve();
+    },
+  },
+  {
+    name: "PostgreSQL",
+    create: (name) => cluster.createDatabase(name.toLowerCase()),
+    embed: (url, music, inputs, extra = {}) =>
+      runPgWorker({ url, roots: [`c=${music}`], inputs, ...MODEL, leaseSeconds: 30, ...extra }),
+    idOf: (_music, rel) => `c:${rel}`,
+    async exec(url, sql, params = []) {
+      const pg = postgres(url, { onnotice: () => {}, max: 1 });
+      try {
+        await pg.unsafe(
+          sql.replace(
+            /\?/g,
+            (() => {
+              let i = 0;
+              return () => `$${++i}`;
+            })(),
+          ),
+          params as never[],
+        );
+      } finally {
+        await pg.end();
+      }
+    },
+  },
+];
+
+async function songIds(db: string): Promise<string[]> {
+  const reader = await openReader(db);
+  try {
+    return (await reader.summaries()).map((s) => s.songId).sort();
+  } finally {
+    await reader.close();
+  }
+}
+
+async function vectors(db: string): Promise<Map<string, Float64Array>> {
+  const reader = await openReader(db);
+  try {
+    return (await reader.vectors()).vectors;
+  } finally {
+    await reader.close();
+  }
+}
+
+for (const kind of KINDS) {
+  Deno.test(`${kind.name}: every path is a song; byte-identical copies get the one vector, later copies too`, async () => {
+    const db = await kind.create(`copies_${kind.name}`);
+    const music = join(root, `copies-${kind.name}`);
+    await Deno.mkdir(join(music, "a"), { recursive: true });
+    await Deno.mkdir(join(music, "b"), { recursive: true });
+    const one = encodeWav([tone(440)], 16000);
+    await Deno.writeFile(join(music, "a", "one.wav"), one);
+    await Deno.writeFile(join(music, "b", "one.wav"), one);
+    await Deno.writeFile(join(music, "two.wav"), encodeWav([tone(1200)], 16000));
+    await kind.embed(db, music, [music], { weights, hopSize: 0.5 });
+    const ids = ["a/one.wav", "b/one.wav", "two.wav"].map((r) => kind.idOf(music, r));
+    assert.deepEqual(await songIds(db), [...ids].sort());
+    let v = await vectors(db);
+    assert.deepEqual(v.get(ids[0]), v.get(ids[1]), "copies share the vector");
+    assert.notDeepEqual(v.get(ids[0]), v.get(ids[2]));
+    // a copy added later is stored from the stored song, not embedded again
+    await Deno.mkdir(join(music, "c"));
+    await Deno.writeFile(join(music, "c", "one.wav"), one);
+    const summary = await kind.embed(db, music, [join(music, "c")], { weights, hopSize: 0.5 }) as {
+      copied?: number;
+      embedded: number;
+      registered?: number;
+    };
+    assert.equal(summary.embedded, 0, "nothing embedded for a copy");
+    if (kind.name === "SQLite") assert.equal(summary.copied, 1);
+    else assert.equal(summary.registered, 0, "no new job for known content");
+    v = await vectors(db);
+    assert.deepEqual(v.get(kind.idOf(music, "c/one.wav")), v.get(ids[0]));
+    const { hits } = await similar({ query: kind.idOf(music, "b/one.wav"), k: 3, db, verbose: false });
+    assert.ok(Math.abs(hits[0].score - 1) < 1e-12, "its copies are its nearest, at cosine 1");
+  });
+
+  Deno.test(`${kind.name}: one configuration per database; its weights found again by hash, or a clear line`, async () => {
+    const db = await kind.create(`config_${kind.name}`);
+    const music = join(root, `config-${kind.name}`);
+    await Deno.mkdir(music);
+    await Deno.writeFile(join(music, "low.wav"), encodeWav([tone(220)], 16000));
+    await Deno.writeFile(join(music, "high.wav"), encodeWav([tone(2000)], 16000));
+    await kind.embed(db, music, [join(music, "low.wav"), join(music, "high.wav")], { weights, hopSize: 0.5 });
+    const before = await songIds(db);
+
+    // another configuration: refused before any file is read, nothing written
+    await Deno.writeFile(join(music, "mid.wav"), encodeWav([tone(700)], 16000));
+    await assert.rejects(
+      () => kind.embed(db, music, [join(music, "mid.wav")], { weights, hopSize: 0.25 }),
+      /another model configuration.*one configuration per database: use another --db/,
+    );
+    assert.deepEqual(await songIds(db), before, "nothing written");
+
+    // a rerun without --weights, hop or pooling: the database's, its weights found by their hash
+    const summary = await kind.embed(db, music, [join(music, "mid.wav")]) as { embedded: number };
+    assert.equal(summary.embedded, 1);
+    assert.equal((await songIds(db)).length, 3);
+    const reader = await openReader(db);
+    assert.equal((await reader.storedConfigs()).length, 1, "still one configuration");
+    await reader.close();
+
+    // similar FILE without --weights ranks as with them
+    const query = join(root, `q-${kind.name}.wav`);
+    await Deno.writeFile(query, encodeWav([tone(230)], 16000));
+    const common = { query, db, k: 3, ...MODEL, verbose: false };
+    const found = await similar(common);
+    const given = await similar({ ...common, weights });
+    assert.deepEqual(found.hits, given.hits);
+    assert.equal(found.hits[0].id, kind.idOf(music, "low.wav"));
+
+    // offline, with a models folder that does not hold them: one line naming both ways out
+    await assert.rejects(
+      () => similar({ ...common, modelsDir: join(root, "empty-models") }),
+      /UNTRAINED test weights \(sha256 [0-9a-f]{16}…\), not found in .*: pass the same file with --weights PATH \(the seeded test weights: deno task make-test-weights/,
+    );
+  });
+
+  Deno.test(`${kind.name}: nothing non-finite is stored, and a non-finite row already there is never read`, async () => {
+    const db = await kind.create(`finite_${kind.name}`);
+    const music = join(root, `finite-${kind.name}`);
+    await Deno.mkdir(music);
+    await Deno.writeFile(join(music, "x.wav"), encodeWav([tone(330)], 16000));
+    await Deno.writeFile(join(music, "y.wav"), encodeWav([tone(990)], 16000));
+    await kind.embed(db, music, [music], { weights, hopSize: 0.5 });
+    const bad = new Float64Array(512).fill(0.1);
+    bad[7] = NaN;
+    if (kind.name === "SQLite") {
+      const store = Store.open(db);
+      assert.throws(() => store.putVector("nan", bad), NonFiniteVectorError);
+      store.close();
+    } else {
+      const pg = await PgStore.connect(db, { retryFor: 5 });
+      try {
+        const job = {
+          id: 1,
+          contentHash: "x",
+          size: 1,
+          root: "c",
+          relPath: "nan.wav",
+          attempts: 0,
+          lapses: 0,
+        };
+        const song = {
+          songId: "c:nan.wav",
+          root: "c",
+          relPath: "nan.wav",
+          path: "/nan.wav",
+          duration: 1,
+          sampleRate: 16000,
+          channels: 1,
+          format: "wav",
+          size: 1,
+          contentHash: "x",
+          windows: 1,
+        };
+        const cfg = (await pg.storedConfigs())[0];
+        await assert.rejects(
+          () =>
+            pg.complete(job, "w", song, bad, {
+              ...cfg,
+              frontend: "cpu",
+              backend: "native",
+              toolVersion: "t",
+            }),
+          NonFiniteVectorError,
+        );
+      } finally {
+        await pg.close();
+      }
+    }
+    // tamper: a stored vector made non-finite is left out by every reader, with the reason
+    const id = kind.idOf(music, "y.wav");
+    await kind.exec(db, "UPDATE songs_vectors SET vector = ? WHERE song_id = ?", [vectorToBlob(bad), id]);
+    const reader = await openReader(db);
+    try {
+      const { vectors, rejected } = await reader.vectors();
+      assert.ok(!vectors.has(id));
+      assert.equal(rejected.length, 1);
+      assert.match(rejected[0].problem, /1 NaN or infinite values/);
+    } finally {
+      await reader.close();
+    }
+  });
+}
+
+Deno.test("conformance: cleanup", async () => {
+  await cluster.destroy();
+  await Deno.remove(root, { recursive: true });
+});
