@@ -33,6 +33,7 @@ import { ArgumentError, OpenL3Error } from "./lib/util/errors.ts";
 import { heatmapSvg, renderPng, scatterSvg } from "./lib/analysis/plot.ts";
 import { describeRejected, type StoredConfig } from "./lib/store/sqlite_store.ts";
 import { openReader } from "./lib/store/reader.ts";
+import { describeMixed, listConfigs } from "./lib/pipeline/stored_config.ts";
 import { isPostgresUrl } from "./lib/store/pg_store.ts";
 import { PROVENANCE_LABELS } from "./lib/model/provenance.ts";
 import { tsneMap } from "./lib/analysis/tsne_map.ts";
@@ -57,6 +58,11 @@ export interface CompareOptions {
   seed?: number;
   /** Print the report on stdout; default true. */
   print?: boolean;
+  /**
+   * Which configuration of a database that mixes several (older versions wrote such databases), numbered
+   * from 1 as the error that lists them numbers them; required there, ignored elsewhere.
+   */
+  config?: number;
 }
 
 /** What {@linkcode run} produced. */
@@ -122,7 +128,22 @@ export async function run(options: CompareOptions = {}): Promise<CompareResult> 
     all = read.vectors;
     // a NaN or wrong-length vector is left out of every table, ranking and map, and said so
     if (options.print !== false) { for (const r of read.rejected) console.error(describeRejected(r)); }
-    model = describeConfigs(await reader.storedConfigs());
+    const configs = await reader.storedConfigs();
+    model = describeConfigs(configs);
+    if (configs.length > 1) {
+      // a mixed database: one configuration at a time (their vectors do not compare with each other)
+      const list = listConfigs(configs, await reader.songConfigKeys());
+      const chosen = list.find((c) => c.n === options.config);
+      if (!chosen) {
+        throw new OpenL3Error(
+          `${describeMixed(reader.label, list)}: choose one with --config N` +
+            (options.config !== undefined ? ` (there is no ${options.config})` : ""),
+        );
+      }
+      const keep = new Set(chosen.songs);
+      all = new Map([...all].filter(([id]) => keep.has(id)));
+      model = describeConfigs([chosen.config]);
+    }
   } finally {
     await reader.close();
   }
@@ -246,6 +267,8 @@ Usage: deno task compare [options]
   --clusters K      k-means groups for colouring (default: chosen from the count)
   -k N              neighbours listed per song (default: 3)
   --seed N          t-SNE seed (default: 42)
+  --config N        in a database that mixes model configurations (older versions wrote such
+                    databases), compare the songs of configuration N (the error lists them)
   -h, --help        this text`;
 
 /** The `compare` command: its command line and what it does with it. */
@@ -262,6 +285,7 @@ export const command: Command = defineCommand({
     clusters: { type: "string" },
     k: { type: "string", short: "k" },
     seed: { type: "string" },
+    config: { type: "string" },
   },
   body: async ({ values }) => {
     await run({
@@ -273,6 +297,7 @@ export const command: Command = defineCommand({
       clusters: values.clusters === undefined ? undefined : integerFlag(values.clusters, "clusters", 2),
       k: integerFlag(values.k, "k", 3),
       seed: integerFlag(values.seed, "seed", 42, 0),
+      config: values.config === undefined ? undefined : integerFlag(values.config, "config", 1, 1),
     });
     return 0;
   },

@@ -15,10 +15,10 @@ import { pathId } from "./lib/store/song_id.ts";
 import { DEVICE_CHOICES } from "./lib/gpu/device.ts";
 import { BACKENDS } from "./lib/model/inference.ts";
 import { type Hit, loadIndex, type Metric, METRICS, VectorIndex } from "./lib/analysis/vector_index.ts";
-import { describeRejected, type RejectedVector, Store, type StoredConfig } from "./lib/store/sqlite_store.ts";
+import { describeRejected, type RejectedVector, type StoredConfig } from "./lib/store/sqlite_store.ts";
 import { type EmbedderOptions, resolveEmbedderOptions } from "./lib/pipeline/embed_options.ts";
 import { MODEL_FLAGS, modelOptions } from "./lib/pipeline/model_flags.ts";
-import { singleConfig } from "./lib/pipeline/stored_config.ts";
+import { describeMixed, listConfigs } from "./lib/pipeline/stored_config.ts";
 import { isPostgresUrl } from "./lib/store/pg_store.ts";
 import { openReader } from "./lib/store/reader.ts";
 import { ANN_THRESHOLD, QuantizedIndex } from "./lib/analysis/ann_index.ts";
@@ -77,22 +77,33 @@ export async function run(
   }
   let cfg: StoredConfig | undefined;
   let fromPg: { index: VectorIndex; rejected: RejectedVector[]; label: string } | undefined;
-  if (pg) {
-    const reader = await openReader(db);
-    try {
-      cfg = singleConfig(await reader.storedConfigs(), reader.label);
+  const reader = await openReader(db);
+  let mixed: ReturnType<typeof listConfigs> | null = null;
+  try {
+    const configs = await reader.storedConfigs();
+    if (configs.length > 1) mixed = listConfigs(configs, await reader.songConfigKeys());
+    else cfg = configs[0];
+    if (pg || mixed) {
+      // a mixed database (written by an older version): the songs of the asked song's configuration only
       const { vectors, rejected } = await reader.vectors();
-      fromPg = { index: VectorIndex.from(vectors), rejected, label: reader.label };
-    } finally {
-      await reader.close();
+      let keep = vectors;
+      if (mixed) {
+        const mine = mixed.find((c) =>
+          c.songs.includes(options.query) || c.songs.includes(pathId(options.query))
+        );
+        if (!mine) {
+          throw new OpenL3Error(
+            `${describeMixed(reader.label, mixed)}: query by a stored song's id (its configuration is used)`,
+          );
+        }
+        cfg = mine.config;
+        const ids = new Set(mine.songs);
+        keep = new Map([...vectors].filter(([id]) => ids.has(id)));
+      }
+      fromPg = { index: VectorIndex.from(keep), rejected, label: reader.label };
     }
-  } else {
-    const store = Store.open(db, { readOnly: true });
-    try {
-      cfg = singleConfig(store.storedConfigs(), db);
-    } finally {
-      store.close();
-    }
+  } finally {
+    await reader.close();
   }
   const label = fromPg?.label ?? db;
   const isFile = await Deno.stat(options.query).then((s) => s.isFile, () => false);

@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { assert } from "./helpers.ts";
-import { MIGRATIONS, SCHEMA_VERSION, vectorToBlob } from "../lib/store/sqlite_store.ts";
+import { MIGRATIONS, SCHEMA_VERSION, Store, vectorToBlob } from "../lib/store/sqlite_store.ts";
 import { Rng } from "../lib/util/rng.ts";
 import { run as similar } from "../similar.ts";
 import { run as compare } from "../compare_embeddings.ts";
@@ -97,6 +97,59 @@ for (let v = 0; v <= SCHEMA_VERSION; v++) {
     }
   });
 }
+
+Deno.test("a database that mixes two configurations (older versions wrote them): similar stays within the asked song's, compare asks for --config", async () => {
+  const db = join(root, "mixed.db");
+  const store = Store.open(db);
+  const base = {
+    inputRepr: "mel256" as const,
+    contentType: "music" as const,
+    weightsHash: "f".repeat(64),
+    hopSize: 0.1,
+    center: true,
+    pooling: "max" as const,
+    weightsProvenance: "custom" as const,
+    frontend: "cpu" as const,
+    backend: "native" as const,
+    toolVersion: "0.0.1",
+  };
+  const small = { ...base, embeddingSize: 512 as const }, large = { ...base, embeddingSize: 6144 as const };
+  const r = new Rng(7);
+  const song = (id: string) => ({
+    songId: id,
+    path: `/m/${id}.wav`,
+    duration: 1,
+    sampleRate: 16000,
+    channels: 1,
+    format: "wav",
+    size: 1,
+    contentHash: id,
+    windows: 1,
+  });
+  const v512 = new Map<string, Float64Array>();
+  for (let i = 0; i < 4; i++) {
+    const v = Float64Array.from({ length: 512 }, () => r.normal());
+    v512.set(`s${i}`, v);
+    store.putSong(song(`s${i}`), v, small);
+  }
+  for (let i = 0; i < 3; i++) {
+    store.putSong(song(`L${i}`), Float64Array.from({ length: 6144 }, () => r.normal()), large);
+  }
+  store.close();
+  const { hits } = await similar({ query: "s0", k: 10, db, verbose: false });
+  const want = ["s1", "s2", "s3"].map((id) => ({ id, score: cosine(v512.get("s0")!, v512.get(id)!) }))
+    .sort((a, b) => b.score - a.score);
+  assert.deepEqual(hits.map((h) => h.id), want.map((w) => w.id), "only the songs of its configuration");
+  const big = await similar({ query: "L1", k: 10, db, verbose: false });
+  assert.deepEqual(big.hits.map((h) => h.id).sort(), ["L0", "L2"]);
+  const out = join(root, "compare-mixed");
+  await assert.rejects(
+    () => compare({ db, outDir: out, png: join(out, "map.png"), print: false }),
+    /mixes 2 model configurations .*1: mel256\/music\/512, .*, 4 songs; 2: mel256\/music\/6144, .*, 3 songs: choose one with --config N/,
+  );
+  const second = await compare({ db, outDir: out, png: join(out, "map.png"), print: false, config: 2 });
+  assert.deepEqual([...second.ids].sort(), ["L0", "L1", "L2"]);
+});
 
 Deno.test("legacy formats: cleanup", async () => {
   await Deno.remove(root, { recursive: true });

@@ -112,3 +112,21 @@ export function refuseOtherConfig(label: string, stored: NumbersConfig[], run: N
       `or the same options)`,
   );
 }
+
+/** A database's configurations, numbered from 1 (as `--config N` names them), with their songs. */
+export function listConfigs(
+  configs: StoredConfig[],
+  songKeys: Map<string, string>,
+): { n: number; config: StoredConfig; key: string; songs: string[] }[] {
+  const sorted = [...configs].sort((a, b) => configKey(a) < configKey(b) ? -1 : 1);
+  return sorted.map((config, i) => {
+    const key = configKey(config);
+    return { n: i + 1, config, key, songs: [...songKeys].filter(([, k]) => k === key).map(([id]) => id) };
+  });
+}
+
+/** The line that lists a mixed database's configurations. */
+export function describeMixed(label: string, list: ReturnType<typeof listConfigs>): string {
+  return `${label} mixes ${list.length} model configurations (written by an older version): ` +
+    list.map((c) => `${c.n}: ${describeConfig(c.config)}, ${c.songs.length} songs`).join("; ");
+}

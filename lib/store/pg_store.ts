@@ -709,6 +709,15 @@ export class PgStore {
     }));
   }
 
+  /** The configuration key of every stored song. */
+  async songConfigKeys(): Promise<Map<string, string>> {
+    const rows = await this.retry(
+      "read configurations",
+      () => this.sql`SELECT s.song_id, c.key FROM songs s JOIN model_configs c ON c.id = s.config_id`,
+    );
+    return new Map(rows.map((r: Record<string, unknown>) => [String(r.song_id), String(r.key)]));
+  }
+
   /** Close the connections. */
   async close(): Promise<void> {
     await this.sql.end({ timeout: 2 });

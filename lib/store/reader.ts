@@ -33,6 +33,8 @@ export interface CollectionReader {
   vectors(prefix?: string): Promise<{ vectors: Map<string, Float64Array>; rejected: RejectedVector[] }>;
   /** The model configurations of the stored songs. */
   storedConfigs(): Promise<StoredConfig[]>;
+  /** Each song's configuration, by key (see `configKey`); songs stored as bare vectors are absent. */
+  songConfigKeys(): Promise<Map<string, string>>;
   /** Identity and change counter (null: not cacheable). */
   identity(): Promise<{ databaseId: number; version: number; rows: number } | null>;
   /** Every song's listing facts. */
@@ -52,6 +54,7 @@ export async function openReader(db: string): Promise<CollectionReader> {
         return { vectors: new Map(rows.map((r) => [r.id, r.vector])), rejected };
       },
       storedConfigs: () => pg.storedConfigs(),
+      songConfigKeys: () => pg.songConfigKeys(),
       identity: () => pg.vectorsIdentity(),
       summaries: () => pg.songSummaries(),
       close: () => pg.close(),
@@ -65,6 +68,7 @@ export async function openReader(db: string): Promise<CollectionReader> {
     label: db,
     vectors: (prefix = "") => Promise.resolve(store.readVectors(prefix)),
     storedConfigs: () => Promise.resolve(store.storedConfigs()),
+    songConfigKeys: () => Promise.resolve(store.songConfigKeys()),
     identity: () => Promise.resolve(store.vectorsIdentity()),
     summaries: () => Promise.resolve(store.songSummaries()),
     close: () => Promise.resolve(store.close()),

@@ -506,6 +506,15 @@ export class Store {
     }));
   }
 
+  /** The configuration key of every song stored with one (the original's bare vectors have none). */
+  songConfigKeys(): Map<string, string> {
+    if (!this.hasTable("songs") || !this.hasTable("model_configs")) return new Map();
+    const rows = this.db.prepare(
+      "SELECT s.song_id, c.key FROM songs s JOIN model_configs c ON c.id = s.config_id",
+    ).all() as { song_id: string; key: string }[];
+    return new Map(rows.map((r) => [String(r.song_id), String(r.key)]));
+  }
+
   /**
    * What a cache of this database's vectors must match: a random id the database was given (schema ≥ 4),
    * the counter every change to the vectors bumps, and the row count. Null for a database without them
