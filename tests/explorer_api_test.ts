@@ -5,6 +5,7 @@
  * are answered, errors carry no stack trace.
  */
 import { dirname, join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { assert } from "./helpers.ts";
 import { explorerFixture } from "./explorer_fixture.ts";
 import { run as similar } from "../similar.ts";
@@ -114,6 +115,40 @@ Deno.test("nothing outside the database is served: other paths, traversal, a lin
     await Deno.remove(victim).catch(() => {});
     await Deno.rename(`${victim}.bak`, victim);
     await Deno.remove(inside);
+  }
+});
+
+Deno.test("audio only from inside the collection's folders, whatever a database row says (a path elsewhere, a parent folder linked out)", async () => {
+  const copy = join(fx.root, "tampered.db");
+  await Deno.copyFile(fx.db, copy);
+  const outside = join(fx.root, "outside");
+  await Deno.mkdir(outside, { recursive: true });
+  await Deno.copyFile(fx.files[0], join(outside, "secret.wav"));
+  const linked = join(dirname(fx.files[0]), "linkdir");
+  await Deno.symlink(outside, linked);
+  const raw = new DatabaseSync(copy);
+  const set = raw.prepare("UPDATE songs SET path = ? WHERE song_id = ?");
+  set.run("/etc/passwd", fx.files[1]);
+  set.run(join(linked, "secret.wav"), fx.files[2]);
+  raw.close();
+  const refused: string[] = [];
+  const tampered = await Explorer.open(copy, { model, onRefused: (l) => refused.push(l) });
+  try {
+    const h = createHandler(tampered, { log: () => {} });
+    for (const id of [fx.files[1], fx.files[2]]) {
+      const r = await h(new Request(`http://127.0.0.1/api/audio/${enc(id)}`));
+      assert.equal(r.status, 404, id);
+      const body = await r.text();
+      assert.ok(!body.includes("root:") && !body.startsWith("RIFF"), "nothing of the file leaked");
+    }
+    assert.equal(refused.length, 2, refused.join("\n"));
+    assert.match(refused[0], /outside the collection's folders/);
+    const fine = await h(new Request(`http://127.0.0.1/api/audio/${enc(fx.files[0])}`));
+    assert.equal(fine.status, 200, "a song inside the folder is still served");
+    await fine.body?.cancel();
+  } finally {
+    await tampered.close();
+    await Deno.remove(linked);
   }
 });
 

@@ -212,6 +212,24 @@ Deno.test("similar, compare and serve read a PostgreSQL run (the explorer plays 
     assert.equal(new TextDecoder().decode((await audio.arrayBuffer()).slice(0, 4)), "RIFF");
     const near = await (await fetch(`${running.url}api/similar/${encodeURIComponent(query)}?k=5`)).json();
     assert.deepEqual(near.neighbours.map((n: { id: string }) => n.id), exact.map((e) => e.id));
+    // a row pointing out of its root (any worker holds the credentials to write one) is refused
+    const tamper = postgres(url, { onnotice: () => {}, max: 1 });
+    const victim = "music:disc1/track01.wav";
+    await tamper`UPDATE songs SET rel_path = '../../../../../../../../etc/passwd', path = '/etc/passwd'
+                 WHERE song_id = ${victim}`;
+    await tamper`UPDATE songs_vectors SET vector = vector WHERE song_id = ${victim}`; // the explorer reloads
+    try {
+      await running.explorer.refresh();
+      const r = await fetch(`${running.url}api/audio/${encodeURIComponent(victim)}`);
+      assert.equal(r.status, 404);
+      assert.ok(!(await r.text()).includes("root:"), "/etc/passwd not served");
+    } finally {
+      await tamper`UPDATE songs SET rel_path = 'disc1/track01.wav', path = ${
+        join(music, "disc1", "track01.wav")
+      }
+                   WHERE song_id = ${victim}`;
+      await tamper.end();
+    }
   } finally {
     await running.shutdown();
   }

@@ -212,6 +212,12 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
     throw new ArgumentError(`--workers must be a whole number ≥ 0, got ${workers}`);
   }
   const store = Store.open(options.db);
+  // the collection's roots: the explorer serves audio only from inside the folders (and files) given here
+  store.addRoots(
+    (await Promise.all(options.inputs.map((i) => Deno.realPath(i).catch(() => null)))).filter((p) =>
+      p !== null
+    ),
+  );
   let embedder: Embedder | undefined;
   let config: ModelConfig | undefined;
   let closeFeed: (() => void) | undefined;

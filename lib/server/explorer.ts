@@ -57,8 +57,13 @@ export interface ExplorerOptions {
    * @default {1200}
    */
   maxUploadSeconds?: number;
-  /** Named roots (PostgreSQL runs): where this machine mounts each, to find the songs' files. */
+  /**
+   * Named roots: where this machine mounts each root of a PostgreSQL run, to find the songs' files; for
+   * SQLite, folders added to those the database recorded. Audio is served only from inside the roots.
+   */
   roots?: Map<string, string>;
+  /** Told each refused audio request whose stored path lies outside the roots (default: stderr). */
+  onRefused?: (line: string) => void;
   /**
    * Songs from which neighbours come from the int8 scan, re-ranked exactly.
    * @default {50000}
@@ -90,6 +95,7 @@ export class Explorer {
   #map!: CollectionMap;
   #songs: SongInfo[] = [];
   #paths = new Map<string, string>();
+  #allowed: string[] = [];
   #identity: string | null = null;
   #config: StoredConfig | undefined;
   #embedder: Promise<import("../pipeline/embedder.ts").Embedder> | null = null;
@@ -139,13 +145,22 @@ export class Explorer {
     this.#identity = key;
     this.#paths = new Map();
     const roots = this.options.roots ?? new Map<string, string>();
+    // audio only from inside the collection: the folders the database recorded and the given roots, as
+    // real paths (every link resolved)
+    const allowed = await Promise.all(
+      [...(await reader.roots()), ...roots.values()].map((r) => Deno.realPath(r).catch(() => null)),
+    );
+    this.#allowed = allowed.filter((r) => r !== null);
     this.#songs = this.#index.ids.map((id) => {
       const s = summaries.get(id);
       if (s) {
-        const local = s.root && s.relPath && roots.has(s.root)
+        // a shared run's song is played only through this machine's mount of its root
+        const local = !pg
+          ? s.path
+          : s.root && s.relPath && roots.has(s.root)
           ? join(roots.get(s.root)!, ...s.relPath.split("/"))
-          : s.path;
-        this.#paths.set(id, local);
+          : undefined;
+        if (local) this.#paths.set(id, local);
       }
       const tag = (name: string) => s?.tags?.[name] || undefined;
       return {
@@ -203,21 +218,31 @@ export class Explorer {
   }
 
   /**
-   * The file of a stored song, or null: only paths the database holds, only regular files, and a
-   * symbolic link only when it resolves inside its own folder.
+   * The file of a stored song, or null: only a regular file whose real path (every link resolved) lies
+   * inside one of the collection's roots; a stored path or `rel_path` that leads elsewhere is refused and
+   * logged, whatever the database row says.
    */
   async audioPath(id: string): Promise<string | null> {
     const path = this.#paths.get(id);
     if (!path) return null;
+    let real: string;
     try {
-      const info = await Deno.lstat(path);
-      if (info.isSymlink) {
-        const real = await Deno.realPath(path);
-        const folder = await Deno.realPath(dirname(path));
-        if (!real.startsWith(folder + SEPARATOR)) return null;
-      }
-      const target = await Deno.stat(path);
-      return target.isFile ? resolve(path) : null;
+      real = await Deno.realPath(path);
+    } catch {
+      return null;
+    }
+    if (
+      !this.#allowed.some((r) => real === r || real.startsWith(r.endsWith(SEPARATOR) ? r : r + SEPARATOR))
+    ) {
+      (this.options.onRefused ?? ((l: string) => console.error(l)))(
+        `serve: refused the audio of ${JSON.stringify(id)}: ${
+          JSON.stringify(real)
+        } is outside the collection's folders`,
+      );
+      return null;
+    }
+    try {
+      return (await Deno.stat(real)).isFile ? real : null;
     } catch {
       return null;
     }

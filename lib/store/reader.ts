@@ -33,6 +33,8 @@ export interface CollectionReader {
   vectors(prefix?: string): Promise<{ vectors: Map<string, Float64Array>; rejected: RejectedVector[] }>;
   /** The model configurations of the stored songs. */
   storedConfigs(): Promise<StoredConfig[]>;
+  /** Folders (or files) the collection was embedded from: audio is served only from inside them. */
+  roots(): Promise<string[]>;
   /** Each song's configuration, by key (see `configKey`); songs stored as bare vectors are absent. */
   songConfigKeys(): Promise<Map<string, string>>;
   /** Identity and change counter (null: not cacheable). */
@@ -55,6 +57,7 @@ export async function openReader(db: string): Promise<CollectionReader> {
       },
       storedConfigs: () => pg.storedConfigs(),
       songConfigKeys: () => pg.songConfigKeys(),
+      roots: () => Promise.resolve([]), // a shared run's roots are mounted anywhere: serve --root names them
       identity: () => pg.vectorsIdentity(),
       summaries: () => pg.songSummaries(),
       close: () => pg.close(),
@@ -69,6 +72,7 @@ export async function openReader(db: string): Promise<CollectionReader> {
     vectors: (prefix = "") => Promise.resolve(store.readVectors(prefix)),
     storedConfigs: () => Promise.resolve(store.storedConfigs()),
     songConfigKeys: () => Promise.resolve(store.songConfigKeys()),
+    roots: () => Promise.resolve(store.roots()),
     identity: () => Promise.resolve(store.vectorsIdentity()),
     summaries: () => Promise.resolve(store.songSummaries()),
     close: () => Promise.resolve(store.close()),

@@ -19,7 +19,7 @@ import { configKey, type ModelConfig, type NumbersConfig } from "./model_config.
 export { configKey, type ModelConfig } from "./model_config.ts";
 
 /** Current schema version (PRAGMA user_version). */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** A store error (full disk, read-only file, locked too long, …), naming the database. */
 export class StoreError extends OpenL3Error {}
@@ -164,6 +164,9 @@ export const MIGRATIONS: readonly string[] = [
    UPDATE failures SET attempts = (SELECT count(*) FROM failures f WHERE f.path = failures.path);
    DELETE FROM failures WHERE id NOT IN (SELECT max(id) FROM failures GROUP BY path);
    CREATE UNIQUE INDEX IF NOT EXISTS failures_path ON failures(path);`,
+  // v5: the folders (and single files) given to embed: the explorer serves audio only from inside them
+  `CREATE TABLE IF NOT EXISTS roots(path TEXT PRIMARY KEY, added_at TEXT NOT NULL);
+   INSERT OR IGNORE INTO roots(path, added_at) SELECT DISTINCT path, datetime('now') FROM songs;`,
 ];
 
 /** Run `fn` again (after a short sleep) while SQLite says the database is locked, up to `timeoutMs`. */
@@ -388,6 +391,22 @@ export class Store {
       }
       this.db.prepare("DELETE FROM failures WHERE path = ?").run(song.path);
     });
+  }
+
+  /** Record folders (or single files) given to embed, as real absolute paths: the collection's roots. */
+  addRoots(paths: string[]): void {
+    this.transaction(() => {
+      const ins = this.db.prepare("INSERT OR IGNORE INTO roots(path, added_at) VALUES (?, ?)");
+      for (const p of paths) ins.run(p, new Date().toISOString());
+    });
+  }
+
+  /** The collection's roots (none in a database written before schema version 5). */
+  roots(): string[] {
+    if (!this.hasTable("roots")) return [];
+    return (this.db.prepare("SELECT path FROM roots ORDER BY path").all() as { path: string }[]).map((r) =>
+      String(r.path)
+    );
   }
 
   /** A stored song with this content made with this configuration (by key), other than `except`. */
