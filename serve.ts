@@ -108,7 +108,9 @@ const HELP = `Explore the collection in the browser: the map, playback, neighbou
 Usage: deno task serve [options]
 
   --db PATH|URL       SQLite database (default: ${DB_PATH}) or postgres://user:pw@host:port/db
-  --root NAME=PATH    where this machine mounts a PostgreSQL run's root (to play its songs)
+  --root NAME=PATH    where this machine mounts a PostgreSQL run's root (to play its songs); with
+                      SQLite, one more folder audio may be served from (songs are played only
+                      from inside the folders given to embed, which the database records)
   --port N            port, 0 for any free one (default: 8000)
   --host ADDR         address to listen on (default: 127.0.0.1, this machine only)
   --store             keep dropped files: copied beside the database and stored

@@ -96,6 +96,7 @@ export class Explorer {
   #songs: SongInfo[] = [];
   #paths = new Map<string, string>();
   #allowed: string[] = [];
+  #warnedRoots = false;
   #identity: string | null = null;
   #config: StoredConfig | undefined;
   #embedder: Promise<import("../pipeline/embedder.ts").Embedder> | null = null;
@@ -151,6 +152,16 @@ export class Explorer {
       [...(await reader.roots()), ...roots.values()].map((r) => Deno.realPath(r).catch(() => null)),
     );
     this.#allowed = allowed.filter((r) => r !== null);
+    if (this.#allowed.length === 0 && summaries.size > 0 && !this.#warnedRoots) {
+      this.#warnedRoots = true;
+      (this.options.onRefused ?? ((l: string) => console.error(l)))(
+        pg
+          ? `note: no --root NAME=PATH given: the songs of ${reader.label} are listed, not played`
+          : `note: ${reader.label} records no collection folders (written by an older version): its songs ` +
+            `are not played until \`deno task embed <folder>\` runs once more (it records the folder; unchanged ` +
+            `songs are skipped) or serve gets --root music=<folder>`,
+      );
+    }
     this.#songs = this.#index.ids.map((id) => {
       const s = summaries.get(id);
       if (s) {
