@@ -19,7 +19,7 @@ import { isGpuBackend } from "../model/inference.ts";
 import { type Pooling, POOLINGS } from "../model/pooling.ts";
 import { configKey, type ModelConfig } from "../store/model_config.ts";
 import { pathId } from "../store/song_id.ts";
-import { Store, StoreError } from "../store/sqlite_store.ts";
+import { Store, type StoredConfig, StoreError } from "../store/sqlite_store.ts";
 import { ArgumentError, AudioDecodeError, OpenL3Error, printable } from "../util/errors.ts";
 import { InputFileError } from "../util/input_file.ts";
 import { TOOL_VERSION } from "../util/version.ts";
@@ -181,9 +181,7 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
   };
   // one configuration per database: what the caller left unset comes from the stored songs (their weights
   // found again by hash), and a run that differs is refused before any file is read
-  const existing = await Deno.stat(options.db).then((s) => s.isFile, () => false)
-    ? withStore(Store.open(options.db, { readOnly: true }), (s) => s.storedConfigs())
-    : [];
+  const existing = await storedConfigsOf(options.db);
   const choice = await adoptStoredConfig(
     { ...options, pool: options.pool },
     existing.length === 1 ? existing[0] : undefined,
@@ -370,6 +368,20 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
   }
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
+}
+
+/**
+ * The configurations of an existing database's songs (none for a new one). Read-only first, so that a bad
+ * option refused later leaves the file untouched; another process creating the same database at this very
+ * moment can make a read-only open fail, and then it is read through a writing connection, which waits.
+ */
+async function storedConfigsOf(db: string): Promise<StoredConfig[]> {
+  if (!(await Deno.stat(db).then((s) => s.isFile, () => false))) return [];
+  try {
+    return withStore(Store.open(db, { readOnly: true }), (s) => s.storedConfigs());
+  } catch {
+    return withStore(Store.open(db), (s) => s.storedConfigs());
+  }
 }
 
 /** Run `fn` on a store and close it, whatever happens. */
