@@ -11,10 +11,10 @@
 
 import { isPostgresUrl } from "./lib/store/pg_store.ts";
 import { DB_PATH } from "./files.ts";
-import { choiceFlag, type Command, defineCommand, numberFlag, runCommand } from "./lib/util/cli.ts";
+import { type Command, defineCommand, numberFlag, runCommand } from "./lib/util/cli.ts";
 import { EMBED_DEFAULTS } from "./lib/pipeline/defaults.ts";
 import { ArgumentError } from "./lib/util/errors.ts";
-import { POOLINGS } from "./lib/model/pooling.ts";
+import { checkPooling, POOLINGS } from "./lib/model/pooling.ts";
 import {
   type CollectionOptions,
   type CollectionSummary,
@@ -115,7 +115,7 @@ export const command: Command = defineCommand({
       ...modelOptions(values),
       inputs: positionals,
       db,
-      pool: choiceFlag(values.pool, "pool", POOLINGS), // unset: the database's, else max
+      pool: checkPooling(values.pool), // unset: the database's, else max
       frames: values.frames,
       outputDir: values["output-dir"],
       suffix: values.suffix,
@@ -158,7 +158,7 @@ async function postgresBody(
     url,
     roots: values.root ?? [],
     inputs: positionals,
-    pool: choiceFlag(values.pool, "pool", POOLINGS), // unset: the database's, else max
+    pool: checkPooling(values.pool), // unset: the database's, else max
     frames: values.frames,
     maxDuration: numberFlag(values["max-duration"], "max-duration"),
     leaseSeconds: numberFlag(values.lease, "lease"),

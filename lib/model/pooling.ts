@@ -14,6 +14,25 @@ export const POOLINGS = ["max", "mean"] as const;
 export type Pooling = typeof POOLINGS[number];
 
 /**
+ * Check a pooling (unset stays unset: the database's, or max); the one place `--pool` is checked.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkPooling } from "./pooling.ts";
+ * assert.equal(checkPooling("mean"), "mean");
+ * assert.equal(checkPooling(undefined), undefined);
+ * assert.throws(() => checkPooling("avg"), /--pool must be one of max, mean; got "avg"/);
+ * ```
+ */
+export function checkPooling(kind: string | undefined): Pooling | undefined {
+  if (kind !== undefined && !(POOLINGS as readonly string[]).includes(kind)) {
+    throw new ArgumentError(`--pool must be one of ${POOLINGS.join(", ")}; got "${kind}"`);
+  }
+  return kind as Pooling | undefined;
+}
+
+/**
  * Pools frames as they come.
  *
  * @example
@@ -42,10 +61,7 @@ export class FramePooler {
    * @param size Values per frame.
    */
   constructor(kind: Pooling, size: number) {
-    if (!POOLINGS.includes(kind)) {
-      throw new ArgumentError(`--pool must be one of ${POOLINGS.join(", ")}; got "${kind}"`);
-    }
-    this.kind = kind;
+    this.kind = checkPooling(kind) ?? "max";
     this.size = size;
     this.#acc = new Float64Array(size).fill(kind === "max" ? -Infinity : 0);
   }

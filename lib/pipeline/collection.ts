@@ -16,12 +16,11 @@
 import { join } from "node:path";
 import { gpuDecision, openGpu } from "../gpu/device.ts";
 import { isGpuBackend } from "../model/inference.ts";
-import { type Pooling, POOLINGS } from "../model/pooling.ts";
+import { checkPooling, type Pooling } from "../model/pooling.ts";
 import { configKey, type ModelConfig } from "../store/model_config.ts";
 import { pathId } from "../store/song_id.ts";
 import { Store, type StoredConfig, StoreError } from "../store/sqlite_store.ts";
-import { ArgumentError, AudioDecodeError, OpenL3Error, printable } from "../util/errors.ts";
-import { InputFileError } from "../util/input_file.ts";
+import { ArgumentError, FileError, OpenL3Error, printable } from "../util/errors.ts";
 import { TOOL_VERSION } from "../util/version.ts";
 import { EMBED_DEFAULTS } from "./defaults.ts";
 import { AUDIO_EXTENSIONS, describePassedOver, findAudioFiles } from "./discovery.ts";
@@ -111,7 +110,7 @@ function isInputError(e: unknown): boolean {
 
 /** What a failure line says about a file (the error without the file name, which the line already gives). */
 function problemOf(e: unknown): string {
-  return e instanceof AudioDecodeError || e instanceof InputFileError ? e.problem : (e as Error).message;
+  return e instanceof FileError ? e.problem : (e as Error).message;
 }
 
 /**
@@ -138,9 +137,7 @@ export function defaultWorkers(cores = navigator.hardwareConcurrency ?? 2): numb
  */
 export async function embedCollection(options: CollectionOptions): Promise<CollectionSummary> {
   const started = performance.now();
-  if (options.pool !== undefined && !POOLINGS.includes(options.pool)) {
-    throw new ArgumentError(`--pool must be one of ${POOLINGS.join(", ")}; got "${options.pool}"`);
-  }
+  checkPooling(options.pool);
   const quiet = options.quiet ?? false;
   const maxDuration = options.maxDuration ?? EMBED_DEFAULTS.maxDuration;
   if (!(maxDuration > 0)) {

@@ -13,7 +13,7 @@ import { relative, resolve, sep } from "node:path";
 import { hostname } from "node:os";
 import { ArgumentError, OpenL3Error, printable } from "../util/errors.ts";
 import { TOOL_VERSION } from "../util/version.ts";
-import { type Pooling, POOLINGS } from "../model/pooling.ts";
+import { checkPooling, type Pooling } from "../model/pooling.ts";
 import { configKey, type ModelConfig } from "../store/model_config.ts";
 import { ConfigMismatchError, PgStore, PgStoreError, redactUrl, type RunStatus } from "../store/pg_store.ts";
 import { EMBED_DEFAULTS } from "./defaults.ts";
@@ -140,9 +140,7 @@ export function underRoot(
 
 /** Run one worker until the run has no job left. */
 export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSummary> {
-  if (options.pool !== undefined && !POOLINGS.includes(options.pool)) {
-    throw new ArgumentError(`--pool must be one of ${POOLINGS.join(", ")}; got "${options.pool}"`);
-  }
+  checkPooling(options.pool);
   resolveEmbedderOptions(options); // every model option checked before the database is touched
   const lease = options.leaseSeconds ?? 60;
   if (!(lease >= 1)) throw new ArgumentError(`--lease must be at least 1 second, got ${lease}`);

@@ -188,19 +188,7 @@ export function choiceFlag<T extends string>(
   flag: string,
   choices: readonly T[],
   fallback: T,
-): T;
-/** A choice flag without a default: undefined when not given. */
-export function choiceFlag<T extends string>(
-  value: string | undefined,
-  flag: string,
-  choices: readonly T[],
-): T | undefined;
-export function choiceFlag<T extends string>(
-  value: string | undefined,
-  flag: string,
-  choices: readonly T[],
-  fallback?: T,
-): T | undefined {
+): T {
   if (value === undefined) return fallback;
   if (!choices.includes(value as T)) {
     throw new ArgumentError(`--${flag} must be one of ${choices.join(", ")}; got "${value}"`);

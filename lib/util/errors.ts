@@ -24,6 +24,26 @@ export class OpenL3Error extends Error {
   }
 }
 
+/** A problem of one file: its message is `<file>: <problem>`, and both parts are kept. */
+export class FileError extends OpenL3Error {
+  /** The file (or label). */
+  readonly file: string;
+  /** The problem, without the file name. */
+  readonly problem: string;
+
+  /**
+   * The error.
+   * @param file The file.
+   * @param problem What is wrong with it.
+   * @param options `cause`: the underlying error.
+   */
+  constructor(file: string, problem: string, options?: { cause?: unknown }) {
+    super(`${file}: ${problem}`, options);
+    this.file = file;
+    this.problem = problem;
+  }
+}
+
 /**
  * An audio file could not be turned into samples: empty, truncated, garbage,
  * an unsupported format, or no audio in it.
@@ -36,24 +56,7 @@ export class OpenL3Error extends Error {
  * assert.equal(e.message, "song.mp3: file is empty");
  * ```
  */
-export class AudioDecodeError extends OpenL3Error {
-  /** The file (or label) that could not be decoded. */
-  readonly file: string;
-  /** The problem, without the file name. */
-  readonly problem: string;
-
-  /**
-   * The error.
-   * @param file The file that could not be decoded.
-   * @param problem What is wrong with it.
-   * @param options `cause`: the underlying error.
-   */
-  constructor(file: string, problem: string, options?: { cause?: unknown }) {
-    super(`${file}: ${problem}`, options);
-    this.file = file;
-    this.problem = problem;
-  }
-}
+export class AudioDecodeError extends FileError {}
 
 /** A function or command was called with an argument it cannot accept. */
 export class ArgumentError extends OpenL3Error {}

@@ -6,27 +6,10 @@
  * @module
  */
 
-import { OpenL3Error } from "./errors.ts";
+import { FileError } from "./errors.ts";
 
 /** An input file that cannot be read: missing, a folder, not a regular file, too large, unreadable. */
-export class InputFileError extends OpenL3Error {
-  /** The file. */
-  readonly file: string;
-  /** The problem, without the file name. */
-  readonly problem: string;
-
-  /**
-   * The error.
-   * @param file The file.
-   * @param problem What is wrong with it.
-   * @param options `cause`: the underlying error.
-   */
-  constructor(file: string, problem: string, options?: { cause?: unknown }) {
-    super(`${file}: ${problem}`, options);
-    this.file = file;
-    this.problem = problem;
-  }
-}
+export class InputFileError extends FileError {}
 
 /** Options of {@linkcode readInputFile}. */
 export interface ReadInputOptions {
