@@ -259,7 +259,7 @@ const HELP = `Compare stored song embeddings: similarity tables, neighbours, val
 
 Usage: deno task compare [options]
 
-  --db PATH         SQLite database (default: ${DB_PATH})
+  --db PATH|URL     SQLite database (default: ${DB_PATH}), or postgres://user:pw@host:port/db
   --ids A,B,...     only these song ids
   --prefix P        only song ids starting with P (e.g. a folder)
   --out-dir DIR     CSVs and the heatmap (default: ${ANALYSIS_DIR})

@@ -10,7 +10,7 @@
 
 import { DB_PATH, MODELS_DIR } from "./files.ts";
 import { type Command, defineCommand, integerFlag, runCommand } from "./lib/util/cli.ts";
-import { ArgumentError } from "./lib/util/errors.ts";
+import { ArgumentError, OpenL3Error } from "./lib/util/errors.ts";
 import { DEVICE_CHOICES } from "./lib/gpu/device.ts";
 import { BACKENDS } from "./lib/model/inference.ts";
 import { resolveEmbedderOptions } from "./lib/pipeline/embed_options.ts";
@@ -70,6 +70,7 @@ export async function run(options: ServeOptions = {}): Promise<RunningExplorer> 
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new ArgumentError(`--port must be 0–65535, got ${port}`);
   }
+  if (host.trim() === "") throw new ArgumentError(`--host must name an address, got ""`);
   const maxMiB = options.maxUploadMiB ?? 200;
   if (!(maxMiB > 0)) throw new ArgumentError(`--max-upload-mb must be positive, got ${maxMiB}`);
   resolveEmbedderOptions({ ...options.model }); // a bad --backend or --device is a usage error now, not at upload
@@ -87,7 +88,23 @@ export async function run(options: ServeOptions = {}): Promise<RunningExplorer> 
     }),
   });
   const handler = createHandler(explorer, { maxUploadBytes: maxMiB * 1024 * 1024 });
-  const server = Deno.serve({ port, hostname: host, onListen: () => {} }, handler);
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({ port, hostname: host, onListen: () => {} }, handler);
+  } catch (e) {
+    await explorer.close();
+    if (e instanceof Deno.errors.AddrInUse) {
+      throw new OpenL3Error(`${host}:${port} is already in use (another serve?): choose another --port`, {
+        cause: e,
+      });
+    }
+    if (e instanceof Deno.errors.AddrNotAvailable || e instanceof TypeError) {
+      throw new OpenL3Error(`--host ${JSON.stringify(host)}: cannot listen there (${(e as Error).message})`, {
+        cause: e,
+      });
+    }
+    throw e;
+  }
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${server.addr.port}/`;
   if (verbose) {
     console.error(`explorer: ${explorer.songs.length} songs from ${redactUrl(db)} at ${url} (Ctrl-C stops)`);

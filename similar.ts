@@ -173,7 +173,7 @@ is not stored is embedded the way the stored songs were and compared (stored onl
 
   -k N              how many (default: 10)
   --metric M        ${METRICS.join(" | ")} (default: cosine)
-  --db PATH         SQLite database (default: ${DB_PATH})
+  --db PATH|URL     SQLite database (default: ${DB_PATH}), or postgres://user:pw@host:port/db
   --store           store a new file's vector too (otherwise it is only compared)
   --weights PATH    weights for embedding a new file (default: official, in ${MODELS_DIR}/)
   --models-dir DIR  (default: ${MODELS_DIR})

@@ -12,7 +12,8 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { type Command, defineCommand, runCommand } from "../lib/util/cli.ts";
+import { OpenL3Error } from "../lib/util/errors.ts";
 import { join, relative } from "node:path";
 
 /** A `deno compile --target`, with what it needs from the npm packages. */
@@ -273,20 +274,51 @@ export async function compile(
   return { report, payload: payloadBytes(report) };
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({ options: { target: { type: "string" }, output: { type: "string" } } });
-  const target = values.target ?? hostTarget();
-  const output = values.output ?? "dist/openl3";
-  const root = new URL("..", import.meta.url).pathname;
-  try {
-    const { payload } = await compile(root, target, output);
-    console.error(
-      `compile: ${output} for ${target}, embedded files ${
-        payload ? (payload / 2 ** 20).toFixed(1) : "?"
-      } MiB`,
-    );
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
-    Deno.exit(1);
-  }
-}
+const HELP = `Compile the one openl3 binary (every command as a subcommand: openl3 embed …, openl3 serve …).
+
+Usage: deno task compile [--target T] [--output PATH]
+
+  --target T        a deno compile target (default: this machine's, e.g. x86_64-unknown-linux-gnu)
+  --output PATH     the binary (default: dist/openl3)
+  --version         the tool's and the runtime's versions
+  -h, --help        this text
+
+deno compile downloads its runtime (denort) for the target on first use. Offline, give it one:
+DENORT_BIN=/path/to/denort deno task compile (the denort of Deno ${Deno.version.deno}, for the target).
+The binary runs every command with the native (onnxruntime-node) and WASM backends and the explorer;
+it needs no Deno, no npm and no network, except to download the official weights once (or --weights).`;
+
+/** The `compile` command. */
+export const command: Command = defineCommand({
+  name: "compile",
+  summary: "the one openl3 binary, lean",
+  help: HELP,
+  options: { target: { type: "string" }, output: { type: "string" } },
+  body: async ({ values }) => {
+    const target = values.target ?? hostTarget();
+    const output = values.output ?? "dist/openl3";
+    const root = new URL("..", import.meta.url).pathname;
+    try {
+      const { payload } = await compile(root, target, output);
+      console.error(
+        `compile: ${output} for ${target}, embedded files ${
+          payload ? (payload / 2 ** 20).toFixed(1) : "?"
+        } MiB`,
+      );
+    } catch (e) {
+      const message = (e as Error).message;
+      const offline = /denort|download|dns|network|connect|resolve/i.test(message) &&
+        !Deno.env.get("DENORT_BIN");
+      throw new OpenL3Error(
+        message.split("\n").filter((l) => l.trim()).slice(-1)[0] +
+          (offline
+            ? " — deno compile could not fetch its runtime: offline, set DENORT_BIN=/path/to/denort (see --help)"
+            : ""),
+        { cause: e },
+      );
+    }
+    return 0;
+  },
+});
+
+if (import.meta.main) await runCommand(command);

@@ -10,6 +10,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { ArgumentError, OpenL3Error } from "./errors.ts";
 import { TOOL_VERSION } from "./version.ts";
+import { isStandalone } from "./standalone.ts";
 
 /** Options of a command: parseArgs' option config. */
 export type CliOptions = NonNullable<ParseArgsConfig["options"]>;
@@ -77,6 +78,34 @@ function applyAliases(args: string[], aliases: Record<string, string>): string[]
   return out;
 }
 
+/**
+ * `--hop -1` and `-k -3`: a negative number after a flag that takes a value is that flag's value (parseArgs
+ * would take it for a flag and say the value is missing), so the value's own check can name it.
+ */
+function negativeValues(args: string[], options: CliOptions): string[] {
+  const shorts = new Map(
+    Object.entries(options).filter(([, o]) => o.short).map(([name, o]) => [o.short!, name]),
+  );
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    const name = /^--[^=]+$/.test(a) ? a.slice(2) : /^-[A-Za-z]$/.test(a) ? shorts.get(a[1]) : undefined;
+    if (name && options[name]?.type === "string" && /^-(\d|\.\d|Infinity)/.test(args[i + 1] ?? "")) {
+      out.push(`--${name}=${args[++i]}`);
+    } else out.push(a);
+  }
+  return out;
+}
+
+/** How a flag is written on the command line: `-k` for a one-letter flag, `--hop` otherwise. */
+export function flagName(flag: string): string {
+  return flag.length === 1 ? `-${flag}` : `--${flag}`;
+}
+
 /** parseArgs' messages, said our way: the flag, the problem, and the nearest flag when it is a typo. */
 function explain(e: Error, options: CliOptions, aliases: Record<string, string>): ArgumentError {
   const known = [...Object.keys(options), ...Object.keys(aliases)];
@@ -128,7 +157,7 @@ export function parseCli<O extends CliOptions>(
       version: { type: "boolean" },
     } as WithCommon<O>;
     const parsed = parseArgs({
-      args: applyAliases(args, aliases),
+      args: negativeValues(applyAliases(args, aliases), options),
       options,
       allowPositionals: spec.positionals ?? false,
       strict: true,
@@ -158,7 +187,7 @@ export function numberFlag(value: string | undefined, flag: string, fallback?: n
   if (value === undefined) return fallback;
   const n = Number(value);
   if (value.trim() === "" || !Number.isFinite(n)) {
-    throw new ArgumentError(`--${flag} must be a number, got "${value}"`);
+    throw new ArgumentError(`${flagName(flag)} must be a number, got "${value}"`);
   }
   return n;
 }
@@ -167,7 +196,7 @@ export function numberFlag(value: string | undefined, flag: string, fallback?: n
 export function integerFlag(value: string | undefined, flag: string, fallback: number, min = 1): number {
   const n = numberFlag(value, flag, fallback);
   if (!Number.isInteger(n) || n < min) {
-    throw new ArgumentError(`--${flag} must be a whole number ≥ ${min}, got "${value ?? n}"`);
+    throw new ArgumentError(`${flagName(flag)} must be a whole number ≥ ${min}, got "${value ?? n}"`);
   }
   return n;
 }
@@ -191,7 +220,7 @@ export function choiceFlag<T extends string>(
 ): T {
   if (value === undefined) return fallback;
   if (!choices.includes(value as T)) {
-    throw new ArgumentError(`--${flag} must be one of ${choices.join(", ")}; got "${value}"`);
+    throw new ArgumentError(`${flagName(flag)} must be one of ${choices.join(", ")}; got "${value}"`);
   }
   return value as T;
 }
@@ -238,6 +267,30 @@ export interface Parsed<O extends CliOptions> {
 }
 
 /**
+ * A command's `--help` as the user runs it: `openl3 <command>` in the compiled binary (`deno task <command>`
+ * otherwise), and always a line for `--version`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { commandHelp } from "./cli.ts";
+ * const help = "Usage: deno task compare [options]\n\n  -h, --help        this text";
+ * assert.match(commandHelp(help, true), /^Usage: openl3 compare/);
+ * assert.match(commandHelp(help, false), /--version .*\n  -h, --help/);
+ * ```
+ */
+export function commandHelp(help: string, standalone = isStandalone()): string {
+  let text = standalone ? help.replaceAll("deno task ", "openl3 ") : help;
+  if (!text.includes("--version")) {
+    text = text.replace(/^( *)-h, --help( +)/m, (line, indent: string, gap: string) => {
+      const pad = " ".repeat(Math.max(1, "-h, --help".length + gap.length - "--version".length));
+      return `${indent}--version${pad}the tool's and the runtime's versions\n${line}`;
+    });
+  }
+  return text;
+}
+
+/**
  * Run a command: parse its command line (answering `--help` and `--version`),
  * call its body, and exit with its status. Our errors print as one line on
  * stderr (exit 1, or 2 for usage errors); anything else is a bug and keeps
@@ -249,7 +302,7 @@ export async function runCommand(command: Command, args: string[] = Deno.args): 
     const { values, positionals } = parseCli(args, command);
     const flags = values as Record<string, unknown>;
     if (flags.help) {
-      console.log(command.help);
+      console.log(commandHelp(command.help));
       code = 0;
     } else if (flags.version) {
       console.log(versionLine());
