@@ -409,3 +409,36 @@ Deno.test("store: writing to a read-only database is a clear StoreError and keep
 });
 
 globalThis.addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));
+
+Deno.test("embed -o: an .npz always holds its own song's frames, across runs (another song of the same name, a missing or stale file)", async () => {
+  const a = await folder("npz_a", { "x.wav": encodeWav([tone(300, 1.2)], 16000) });
+  const b = await folder("npz_b", { "x.wav": encodeWav([tone(900, 0.6)], 16000) });
+  const db = `${root}/npz_runs.db`, out = `${root}/npz_runs_out`;
+  const opts = { ...base, db, outputDir: out, hopSize: 0.5 };
+  await embed({ ...opts, inputs: [a] });
+  const first = await Deno.readFile(`${out}/x.npz`);
+  const second = await embed({ ...opts, inputs: [b] });
+  assert.equal(second.embedded, 1);
+  assert.deepEqual(await Deno.readFile(`${out}/x.npz`), first, "a's x.npz is not replaced by b's");
+  const bNames = [...Deno.readDirSync(out)].map((e) => e.name).filter((n) => /^x-[0-9a-f]{8}\.npz$/.test(n));
+  assert.equal(bNames.length, 1, "b's frames under a name of their own");
+  const rerun = await embed({ ...opts, inputs: [a] });
+  assert.deepEqual([rerun.embedded, rerun.skipped], [0, 1], "a is unchanged and its file holds it");
+  assert.deepEqual(await Deno.readFile(`${out}/x.npz`), first);
+  // a missing file, or one overwritten by something else, is written again
+  await Deno.writeFile(`${out}/x.npz`, await Deno.readFile(`${out}/${bNames[0]}`));
+  await Deno.writeTextFile(
+    `${out}/openl3_npz_manifest.json`,
+    (await Deno.readTextFile(`${out}/openl3_npz_manifest.json`)).replace(
+      /"x\.npz": \{[^}]*\}/,
+      '"x.npz": {}',
+    ),
+  );
+  const stale = await embed({ ...opts, inputs: [a] });
+  assert.equal(stale.embedded, 1);
+  assert.deepEqual(await Deno.readFile(`${out}/x.npz`), first, "rewritten with a's frames");
+  await Deno.remove(`${out}/x.npz`);
+  const missing = await embed({ ...opts, inputs: [a] });
+  assert.equal(missing.embedded, 1);
+  assert.deepEqual(await Deno.readFile(`${out}/x.npz`), first);
+});

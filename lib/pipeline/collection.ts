@@ -27,7 +27,7 @@ import { AUDIO_EXTENSIONS, describePassedOver, findAudioFiles } from "./discover
 import { EmbedInterrupted, embedSong } from "./embed_song.ts";
 import { createEmbedder, type Embedder, type EmbedderOptions, numbersOf, prepareModel } from "./embedder.ts";
 import { type FeedJob, FeedPool } from "./feed_pool.ts";
-import { npzNames, writeEmbeddingNpz } from "./npz_export.ts";
+import { npzNames, readNpzManifest, writeEmbeddingNpz, writeNpzManifest } from "./npz_export.ts";
 import { Progress } from "./progress.ts";
 import { adoptStoredConfig, refuseOtherConfig } from "./stored_config.ts";
 
@@ -190,7 +190,9 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
   refuseOtherConfig(options.db, existing, numbers);
   const key = configKey(numbers);
   const ids = files.map(idOf);
-  const npz = options.outputDir ? await npzNames(ids, options.suffix ?? "") : undefined;
+  // the .npz names: a name an earlier run gave another song stays that song's (the folder's manifest says)
+  const manifest = options.outputDir ? await readNpzManifest(options.outputDir) : {};
+  const npz = options.outputDir ? await npzNames(ids, options.suffix ?? "", manifest) : undefined;
   for (const stem of npz?.clashes ?? []) {
     say(`note: several files are named ${stem}: their .npz names carry a hash`);
   }
@@ -234,8 +236,14 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
     }
     if (options.outputDir) await Deno.mkdir(options.outputDir, { recursive: true });
     const npzOf = (id: string) => join(options.outputDir!, npz!.names.get(id)!);
-    const npzMissing = async (id: string) =>
-      options.outputDir !== undefined && !(await Deno.stat(npzOf(id)).then(() => true, () => false));
+    // an .npz is up to date when it is there and the manifest says it holds this song, this content, this
+    // configuration; otherwise the song is embedded again and the file rewritten
+    const npzStale = async (id: string, sha256: string) => {
+      if (options.outputDir === undefined) return false;
+      const entry = manifest[npz!.names.get(id)!];
+      return !(await Deno.stat(npzOf(id)).then(() => true, () => false)) || entry?.song !== id ||
+        entry.sha256 !== sha256 || entry.config !== key;
+    };
 
     const twins = new Map<number, string>(); // file index → stored song with the same bytes
     // the feed: workers hash, decode, resample, frame and (on the CPU) compute the patches, a few files
@@ -250,7 +258,7 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
     }, async (i, hash) => {
       const stored = store.song(ids[i]);
       const unchanged = !options.force && stored?.contentHash === hash.sha256 && stored?.configKey === key;
-      if (unchanged && !(await npzMissing(ids[i]))) return false;
+      if (unchanged && !(await npzStale(ids[i], hash.sha256))) return false;
       // a byte-identical copy of a stored song (same configuration) is not embedded again: its vector is
       // copied (unless frames are wanted in files, which only an embedding gives)
       if (!options.force && !options.outputDir) {
@@ -330,7 +338,11 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
           config!,
           options.frames ? song.frames : undefined,
         );
-        if (options.outputDir) await writeEmbeddingNpz(npzOf(id), song.frames!);
+        if (options.outputDir) {
+          await writeEmbeddingNpz(npzOf(id), song.frames!);
+          manifest[npz!.names.get(id)!] = { song: id, sha256: hash!.sha256, config: key };
+          await writeNpzManifest(options.outputDir, manifest);
+        }
         summary.embedded++;
         summary.audioSeconds += duration;
         say(

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { basename, extname } from "node:path";
+import { basename, extname, join } from "node:path";
 import { encodeNpz } from "../util/npz.ts";
 
 /** Frame embeddings of one file. */
@@ -44,10 +44,17 @@ export interface FrameEmbeddings {
 export async function npzNames(
   ids: string[],
   suffix: string,
+  manifest: NpzManifest = {},
 ): Promise<{ names: Map<string, string>; clashes: string[] }> {
   const stem = (id: string) => basename(id, extname(id));
+  const plain = (s: string) => `${s}${suffix ? `_${suffix}` : ""}.npz`;
   const count = new Map<string, number>();
   for (const id of ids) count.set(stem(id), (count.get(stem(id)) ?? 0) + 1);
+  // a name an earlier run gave another song stays that song's: this one gets the hashed name
+  for (const id of ids) {
+    const owner = manifest[plain(stem(id))]?.song;
+    if (owner !== undefined && owner !== id) count.set(stem(id), Math.max(2, count.get(stem(id))! + 1));
+  }
   const names = new Map<string, string>();
   for (const id of ids) {
     let s = stem(id);
@@ -55,9 +62,33 @@ export async function npzNames(
       const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(id)));
       s += "-" + Array.from(digest.subarray(0, 4), (b) => b.toString(16).padStart(2, "0")).join("");
     }
-    names.set(id, `${s}${suffix ? `_${suffix}` : ""}.npz`);
+    names.set(id, plain(s));
   }
   return { names, clashes: [...count].filter(([, n]) => n > 1).map(([s]) => s) };
+}
+
+/** Which song each `.npz` of an output folder holds, across runs: name → song id, its content, its configuration. */
+export type NpzManifest = Record<string, { song: string; sha256: string; config: string }>;
+
+/** The manifest's file in an output folder. */
+export const NPZ_MANIFEST = "openl3_npz_manifest.json";
+
+/** The manifest of an output folder (empty when there is none, or it is unreadable). */
+export async function readNpzManifest(dir: string): Promise<NpzManifest> {
+  try {
+    const m = JSON.parse(await Deno.readTextFile(join(dir, NPZ_MANIFEST)));
+    return m && typeof m === "object" && !Array.isArray(m) ? m : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Write the manifest atomically. */
+export async function writeNpzManifest(dir: string, manifest: NpzManifest): Promise<void> {
+  const path = join(dir, NPZ_MANIFEST);
+  const tmp = `${path}.part-${crypto.randomUUID()}`;
+  await Deno.writeTextFile(tmp, JSON.stringify(manifest, null, 1) + "\n");
+  await Deno.rename(tmp, path);
 }
 
 /** Write frame embeddings as an OpenL3-style `.npz` (atomically: a reader never sees half a file). */
