@@ -9,7 +9,7 @@
  */
 
 import { DB_PATH, MODELS_DIR } from "./files.ts";
-import { choiceFlag, type Command, defineCommand, integerFlag, runCommand } from "./lib/util/cli.ts";
+import { choiceFlag, type Command, defineCommand, editDistance, integerFlag, runCommand } from "./lib/util/cli.ts";
 import { ArgumentError, OpenL3Error, printable } from "./lib/util/errors.ts";
 import { pathId } from "./lib/store/song_id.ts";
 import { DEVICE_CHOICES } from "./lib/gpu/device.ts";
@@ -142,7 +142,17 @@ export async function run(
     return { queryId: asId, hits: search(index.vector(index.row(asId)), asId), search: how };
   }
   if (!isFile) {
-    throw new OpenL3Error(`"${options.query}" is neither a stored song id in ${label} nor an audio file`);
+    // a file name for a stored id (`similar noise.wav` where the song is stored as "noise"): say so
+    const stem = options.query.replace(/^.*[\\/]/, "").replace(/\.[^.]+$/, "");
+    const near = index.row(stem) >= 0
+      ? stem
+      : index.ids.length <= 100_000
+      ? index.ids.find((id) => editDistance(id, options.query) <= Math.max(1, Math.floor(options.query.length / 5)))
+      : undefined;
+    throw new OpenL3Error(
+      `"${options.query}" is neither a stored song id in ${label} nor an audio file` +
+        (near !== undefined ? ` (did you mean the stored song "${near}"?)` : ""),
+    );
   }
   const { embedderLikeStored, queryVector } = await import("./lib/pipeline/query_file.ts");
   const embedder = await embedderLikeStored(

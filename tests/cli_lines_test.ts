@@ -74,3 +74,28 @@ Deno.test("serve on a busy port, or with an empty --host: one line, exit 1 or 2"
     await Deno.remove(fx.root, { recursive: true });
   }
 });
+
+Deno.test("similar names the stored song a file name stands for; compare --png wants a .png", async () => {
+  const { run: similar } = await import("../similar.ts");
+  const { run: compare } = await import("../compare_embeddings.ts");
+  const { Store } = await import("../lib/store/sqlite_store.ts");
+  const dir = await Deno.makeTempDir({ prefix: "openl3-cli-lines-" });
+  try {
+    const db = `${dir}/songs.db`;
+    const store = Store.open(db);
+    store.putVector("noise", Float64Array.from({ length: 512 }, (_, i) => Math.sin(i)));
+    store.putVector("bell", Float64Array.from({ length: 512 }, (_, i) => Math.cos(i)));
+    store.close();
+    await assert.rejects(
+      () => similar({ query: "noise.wav", db, verbose: false }),
+      /"noise\.wav" is neither a stored song id .* nor an audio file \(did you mean the stored song "noise"\?\)/,
+    );
+    await assert.rejects(
+      () => compare({ db, png: `${dir}/x.jpg`, outDir: dir, print: false }),
+      /--png must name a \.png file .*got ".*x\.jpg"/,
+    );
+    assert.equal(await Deno.stat(`${dir}/x.jpg.svg`).then(() => true, () => false), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,51 @@
+/**
+ * The README names what is there: every file path it mentions exists, every
+ * picture it shows is committed (not just present on the machine that made
+ * it), and every top-level script is in its layout.
+ */
+import { assert } from "./helpers.ts";
+
+const repo = new URL("..", import.meta.url).pathname;
+const readme = await Deno.readTextFile(`${repo}/README.md`);
+
+Deno.test("README: every path it names exists", () => {
+  const paths = new Set(
+    readme.match(/\b(?:lib|tests|bench|tools|docs)\/[\w./-]+\.(?:ts|md|png|sh|js)\b/g) ?? [],
+  );
+  assert.ok(paths.size > 10);
+  assert.deepEqual([...paths].filter((p) => !exists(p)), []);
+});
+
+function exists(p: string): boolean {
+  try {
+    Deno.statSync(`${repo}/${p}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("README: every picture it shows is committed", async () => {
+  const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]);
+  assert.ok(images.length >= 1);
+  const out = await new Deno.Command("git", {
+    args: ["ls-files", "--", ...images],
+    cwd: repo,
+    stdout: "piped",
+  })
+    .output();
+  const tracked = new Set(new TextDecoder().decode(out.stdout).trim().split("\n"));
+  assert.deepEqual(
+    images.filter((i) => !tracked.has(i)),
+    [],
+    "pictures the README shows but git does not hold",
+  );
+});
+
+Deno.test("README: every top-level script is in its layout", () => {
+  const layout = readme.slice(readme.indexOf("## Layout"));
+  const scripts = [...Deno.readDirSync(repo)].filter((e) => e.isFile && e.name.endsWith(".ts")).map((e) =>
+    e.name
+  );
+  assert.deepEqual(scripts.filter((s) => !layout.includes(s)), []);
+});
