@@ -161,7 +161,7 @@ Deno.test("embed: a bad file is recorded in failures and the run goes on; frames
   const vec = store.vectors().get(id)!;
   for (let d = 0; d < 512; d++) assert.equal(vec[d], Math.max(...frames.vectors.map((f) => f[d])));
   store.close();
-  const npzFiles = [...Deno.readDirSync(out)].map((e) => e.name);
+  const npzFiles = [...Deno.readDirSync(out)].map((e) => e.name).filter((n) => n.endsWith(".npz"));
   assert.equal(npzFiles.length, 2);
   const npz = await decodeNpz(await Deno.readFile(`${out}/${npzFiles.find((f) => f.includes("good"))}`));
   assert.deepEqual(npz.embedding.shape, [6, 512]);
@@ -177,7 +177,7 @@ Deno.test("embed --output-dir: <stem>.npz as openl3 names it, a hash where stems
   const db = `${root}/npz_names.db`;
   const out = `${root}/npz_names`;
   await embed({ ...base, inputs: [a, b], db, outputDir: out });
-  const names = [...Deno.readDirSync(out)].map((e) => e.name).sort();
+  const names = [...Deno.readDirSync(out)].map((e) => e.name).filter((n) => n.endsWith(".npz")).sort();
   assert.equal(names.length, 3);
   assert.ok(names.includes("outro.npz"), names.join(", "));
   const clashing = names.filter((n) => n.startsWith("intro-"));
@@ -192,10 +192,13 @@ Deno.test("embed --output-dir: <stem>.npz as openl3 names it, a hash where stems
   // openl3's --suffix
   const suffixed = `${root}/npz_suffix`;
   await embed({ ...base, inputs: [b], db, outputDir: suffixed, suffix: "mel256", force: true });
-  assert.deepEqual([...Deno.readDirSync(suffixed)].map((e) => e.name).sort(), [
-    "intro_mel256.npz",
-    "outro_mel256.npz",
-  ]);
+  assert.deepEqual(
+    [...Deno.readDirSync(suffixed)].map((e) => e.name).filter((n) => n.endsWith(".npz")).sort(),
+    [
+      "intro_mel256.npz",
+      "outro_mel256.npz",
+    ],
+  );
 });
 
 const cli = (args: string[]) =>
@@ -385,7 +388,15 @@ Deno.test("store: an original-project database (songs_vectors only) is migrated 
     (store.db.prepare("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name").all() as {
       name: string;
     }[]).map((t) => t.name);
-  assert.deepEqual(tables, ["failures", "frames", "meta", "model_configs", "songs", "songs_vectors"]);
+  assert.deepEqual(tables, [
+    "failures",
+    "frames",
+    "meta",
+    "model_configs",
+    "roots",
+    "songs",
+    "songs_vectors",
+  ]);
   // the v3 triggers count changes to the vectors
   const before = store.vectorsVersion();
   store.putVector("new_song", new Float64Array([0, 1]));
@@ -411,8 +422,8 @@ Deno.test("store: writing to a read-only database is a clear StoreError and keep
 globalThis.addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));
 
 Deno.test("embed -o: an .npz always holds its own song's frames, across runs (another song of the same name, a missing or stale file)", async () => {
-  const a = await folder("npz_a", { "x.wav": encodeWav([tone(300, 1.2)], 16000) });
-  const b = await folder("npz_b", { "x.wav": encodeWav([tone(900, 0.6)], 16000) });
+  const a = await folder("npzrun_a", { "x.wav": encodeWav([tone(300, 1.2)], 16000) });
+  const b = await folder("npzrun_b", { "x.wav": encodeWav([tone(900, 0.6)], 16000) });
   const db = `${root}/npz_runs.db`, out = `${root}/npz_runs_out`;
   const opts = { ...base, db, outputDir: out, hopSize: 0.5 };
   await embed({ ...opts, inputs: [a] });
@@ -428,8 +439,8 @@ Deno.test("embed -o: an .npz always holds its own song's frames, across runs (an
   // a missing file, or one overwritten by something else, is written again
   await Deno.writeFile(`${out}/x.npz`, await Deno.readFile(`${out}/${bNames[0]}`));
   await Deno.writeTextFile(
-    `${out}/openl3_npz_manifest.json`,
-    (await Deno.readTextFile(`${out}/openl3_npz_manifest.json`)).replace(
+    `${out}/.openl3-npz-manifest.json`,
+    (await Deno.readTextFile(`${out}/.openl3-npz-manifest.json`)).replace(
       /"x\.npz": \{[^}]*\}/,
       '"x.npz": {}',
     ),

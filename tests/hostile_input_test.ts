@@ -281,7 +281,7 @@ Deno.test("compare: an --out-dir that is a file and -k 0 are clear errors", asyn
   assert.match(r1.stderr, /^error: .*a_file \(--out-dir\): is a file, not a folder\n$/);
   const r2 = await cli("compare_embeddings.ts", ["--db", db, "-k", "0"]);
   assert.equal(r2.code, 2);
-  assert.match(r2.stderr, /^error: --k must be a whole number ≥ 1, got "0"/);
+  assert.match(r2.stderr, /^error: -k must be a whole number ≥ 1, got "0"/);
 });
 
 Deno.test("a damaged cached model is rebuilt from the weights, with a message, and gives the same numbers", async () => {

@@ -49,3 +49,10 @@ Deno.test("README: every top-level script is in its layout", () => {
   );
   assert.deepEqual(scripts.filter((s) => !layout.includes(s)), []);
 });
+
+Deno.test("deno.json: the test task type-checks each file once (deno check --doc, then deno test --no-check)", async () => {
+  const tasks = JSON.parse(await Deno.readTextFile(`${repo}/deno.json`)).tasks as Record<string, string>;
+  assert.match(tasks.test, /deno check (--quiet )?--doc \./);
+  assert.match(tasks.test, /deno test [^&]*--no-check/);
+  assert.match(tasks["test-quick"], /deno test [^&]*--no-check/);
+});

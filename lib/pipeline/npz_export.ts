@@ -71,7 +71,7 @@ export async function npzNames(
 export type NpzManifest = Record<string, { song: string; sha256: string; config: string }>;
 
 /** The manifest's file in an output folder. */
-export const NPZ_MANIFEST = "openl3_npz_manifest.json";
+export const NPZ_MANIFEST = ".openl3-npz-manifest.json";
 
 /** The manifest of an output folder (empty when there is none, or it is unreadable). */
 export async function readNpzManifest(dir: string): Promise<NpzManifest> {
