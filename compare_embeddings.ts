@@ -115,7 +115,9 @@ async function ensureFolder(path: string, what: string): Promise<void> {
 export async function run(options: CompareOptions = {}): Promise<CompareResult> {
   const dbPath = options.db ?? DB_PATH;
   if (options.png !== undefined && !/\.png$/i.test(options.png)) {
-    throw new ArgumentError(`--png must name a .png file (the SVG is written beside it), got "${options.png}"`);
+    throw new ArgumentError(
+      `--png must name a .png file (the SVG is written beside it), got "${options.png}"`,
+    );
   }
   if (!isPostgresUrl(dbPath) && !(await Deno.stat(dbPath).then(() => true, () => false))) {
     throw new OpenL3Error(

@@ -9,7 +9,14 @@
  */
 
 import { DB_PATH, MODELS_DIR } from "./files.ts";
-import { choiceFlag, type Command, defineCommand, editDistance, integerFlag, runCommand } from "./lib/util/cli.ts";
+import {
+  choiceFlag,
+  type Command,
+  defineCommand,
+  editDistance,
+  integerFlag,
+  runCommand,
+} from "./lib/util/cli.ts";
 import { ArgumentError, OpenL3Error, printable } from "./lib/util/errors.ts";
 import { pathId } from "./lib/store/song_id.ts";
 import { DEVICE_CHOICES } from "./lib/gpu/device.ts";
@@ -147,7 +154,9 @@ export async function run(
     const near = index.row(stem) >= 0
       ? stem
       : index.ids.length <= 100_000
-      ? index.ids.find((id) => editDistance(id, options.query) <= Math.max(1, Math.floor(options.query.length / 5)))
+      ? index.ids.find((id) =>
+        editDistance(id, options.query) <= Math.max(1, Math.floor(options.query.length / 5))
+      )
       : undefined;
     throw new OpenL3Error(
       `"${options.query}" is neither a stored song id in ${label} nor an audio file` +
