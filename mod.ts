@@ -36,6 +36,14 @@ import { OpenL3Error } from "./lib/util/errors.ts";
 import type { BackendChoice } from "./lib/model/inference.ts";
 
 export { OpenL3Error } from "./lib/util/errors.ts";
+export {
+  CONTENT_TYPES,
+  type ContentType,
+  EMBEDDING_SIZES,
+  type EmbeddingSize,
+} from "./lib/model/architecture.ts";
+export { INPUT_REPRS, type InputRepr } from "./lib/frontend/spec.ts";
+export { type BackendChoice, BACKENDS } from "./lib/model/inference.ts";
 export { TOOL_VERSION as VERSION } from "./lib/util/version.ts";
 
 /** A warning where openl3 warns (`OpenL3Warning`): audio shorter than a window, audio that is all zeros. */

@@ -56,3 +56,12 @@ Deno.test("deno.json: the test task type-checks each file once (deno check --doc
   assert.match(tasks.test, /deno test [^&]*--no-check/);
   assert.match(tasks["test-quick"], /deno test [^&]*--no-check/);
 });
+
+Deno.test("deno.json: the library's name, version (the tool's) and exports (mod.ts)", async () => {
+  const config = JSON.parse(await Deno.readTextFile(`${repo}/deno.json`));
+  const { TOOL_VERSION } = await import("../lib/util/version.ts");
+  assert.equal(config.version, TOOL_VERSION);
+  assert.equal(config.exports, "./mod.ts");
+  assert.match(config.name, /^@[a-z0-9-]+\/[a-z0-9-]+$/);
+  assert.ok(exists("mod.ts"));
+});
