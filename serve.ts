@@ -16,7 +16,7 @@ import { BACKENDS } from "./lib/model/inference.ts";
 import { resolveEmbedderOptions } from "./lib/pipeline/embed_options.ts";
 import { MODEL_FLAGS, modelOptions } from "./lib/pipeline/model_flags.ts";
 import { Explorer, type ExplorerOptions } from "./lib/server/explorer.ts";
-import { createHandler } from "./lib/server/routes.ts";
+import { createHandler, LOOPBACK_HOSTS } from "./lib/server/routes.ts";
 import { parseRoots } from "./lib/pipeline/pg_worker.ts";
 import { redactUrl } from "./lib/store/pg_store.ts";
 
@@ -87,7 +87,13 @@ export async function run(options: ServeOptions = {}): Promise<RunningExplorer> 
       console.error(`map: ${stage} ${(fraction * 100).toFixed(0)}% · ${elapsed.toFixed(1)} s${eta}`);
     }),
   });
-  const handler = createHandler(explorer, { maxUploadBytes: maxMiB * 1024 * 1024 });
+  // requests addressed to the loopback names, or to the address given with --host; every name when it
+  // listens on every interface (0.0.0.0 or ::), which the user asked for
+  const everywhere = host === "0.0.0.0" || host === "::";
+  const handler = createHandler(explorer, {
+    maxUploadBytes: maxMiB * 1024 * 1024,
+    allowedHosts: everywhere ? null : [...LOOPBACK_HOSTS, host, `[${host}]`],
+  });
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve({ port, hostname: host, onListen: () => {} }, handler);

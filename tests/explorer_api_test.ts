@@ -152,6 +152,50 @@ Deno.test("audio only from inside the collection's folders, whatever a database 
   }
 });
 
+Deno.test("requests to another host name are refused (DNS rebinding); writes from another site are refused (CSRF)", async () => {
+  const songs = await handle(new Request("http://evil.example/api/songs"));
+  assert.equal(songs.status, 403);
+  assert.match((await songs.json()).error, /answers to 127\.0\.0\.1, localhost.*not to evil\.example/);
+  const body = new TextEncoder().encode("not audio at all");
+  for (
+    const headers of [
+      { origin: "http://evil.example" } as Record<string, string>,
+      { origin: "null" },
+      { origin: "http://127.0.0.1:1234" },
+      { "sec-fetch-site": "cross-site" },
+    ]
+  ) {
+    const r = await handle(
+      new Request("http://127.0.0.1:8000/api/embed", {
+        method: "POST",
+        headers: { "x-filename": "x.wav", ...headers },
+        body,
+      }),
+    );
+    assert.equal(r.status, 403, JSON.stringify(headers));
+    assert.match((await r.json()).error, /another site may not write/);
+  }
+  // the page's own origin, and clients that send none (curl), are answered
+  const own: Record<string, string>[] = [
+    { origin: "http://127.0.0.1:8000", "sec-fetch-site": "same-origin" },
+    {},
+  ];
+  for (const headers of own) {
+    const r = await handle(
+      new Request("http://127.0.0.1:8000/api/embed", {
+        method: "POST",
+        headers: { "x-filename": "x.wav", ...headers },
+        body,
+      }),
+    );
+    assert.equal(r.status, 200, JSON.stringify(headers));
+    await r.body?.cancel();
+  }
+  const ipv6 = await handle(new Request("http://[::1]:8000/api/songs"));
+  assert.equal(ipv6.status, 200);
+  await ipv6.body?.cancel();
+});
+
 Deno.test("POST /api/embed: a file is embedded as the stored songs were; caps, empty and bad files are refused in one line", async () => {
   const lines = async (r: Response) => (await r.text()).trim().split("\n").map((l) => JSON.parse(l));
   const copy = await Deno.readFile(fx.files[2]);

@@ -30,7 +30,17 @@ export interface HandlerOptions {
   maxUploadBytes?: number;
   /** Called with a line for the server's log (errors that were answered with 500). */
   log?: (line: string) => void;
+  /**
+   * Host names a request may be addressed to (its Host header), against DNS rebinding: a page of another
+   * site whose name is made to resolve to this machine is refused; null accepts any (listening on every
+   * interface). Writes are refused from any other origin (a page of another site posting to the API).
+   * @default {LOOPBACK_HOSTS}
+   */
+  allowedHosts?: readonly string[] | null;
 }
+
+/** The names of this machine that a local browser uses. */
+export const LOOPBACK_HOSTS: readonly string[] = ["127.0.0.1", "localhost", "[::1]", "::1"];
 
 const STATIC: Record<string, { file: string; type: string }> = {
   "/": { file: "index.html", type: "text/html; charset=utf-8" },
@@ -179,8 +189,30 @@ export function createHandler(
   const staticDir = new URL("./static/", import.meta.url);
   const log = options.log ?? ((line: string) => console.error(line));
 
+  const hosts = options.allowedHosts === undefined ? LOOPBACK_HOSTS : options.allowedHosts;
+
+  /** The request is addressed to this explorer, and a write comes from its own page. */
+  function checkOrigin(req: Request, url: URL): void {
+    if (hosts && !hosts.includes(url.hostname)) {
+      throw new HttpError(403, `this explorer answers to ${hosts.join(", ")}, not to ${url.hostname}`);
+    }
+    if (req.method === "GET" || req.method === "HEAD") return;
+    const origin = req.headers.get("origin");
+    const site = req.headers.get("sec-fetch-site");
+    let sameOrigin = origin === null || origin === url.origin;
+    if (origin !== null && !sameOrigin) {
+      try {
+        sameOrigin = new URL(origin).host === url.host;
+      } catch { /* "null" or garbage: another origin */ }
+    }
+    if (!sameOrigin || site === "cross-site" || site === "same-site") {
+      throw new HttpError(403, "a page of another site may not write to this explorer");
+    }
+  }
+
   async function route(req: Request): Promise<Response> {
     const url = new URL(req.url);
+    checkOrigin(req, url);
     const path = url.pathname;
     const page = STATIC[path];
     if (page && (req.method === "GET" || req.method === "HEAD")) {
