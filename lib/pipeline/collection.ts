@@ -147,10 +147,16 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
   const found = await findAudioFiles(options.inputs, options.extensions);
   const files = found.files;
   const passedOver = describePassedOver(found.passedOver);
+  // an unreadable folder or a missing input: one line each (always), the rest is embedded, the exit says 1
+  for (const u of found.unreadable) console.error(`✗ ${printable(u.path)}: ${u.problem}`);
   if (files.length === 0) {
     throw new OpenL3Error(
       `no audio files to embed in ${options.inputs.join(", ")}` +
-        (passedOver ? ` (passed over: ${passedOver})` : " (the folders are empty)") +
+        (found.unreadable.length
+          ? ` (${found.unreadable.length} unreadable: ${found.unreadable.map((u) => printable(u.path)).join(", ")})`
+          : passedOver
+          ? ` (passed over: ${passedOver})`
+          : " (the folders are empty)") +
         `; this tool reads ${(options.extensions ?? AUDIO_EXTENSIONS).join(" ")}`,
     );
   }
@@ -169,7 +175,7 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
     embedded: 0,
     skipped: 0,
     copied: 0,
-    failed: 0,
+    failed: found.unreadable.length,
     pruned: 0,
     passedOver,
     interrupted: false,

@@ -20,6 +20,8 @@ export interface Discovery {
   passedOver: Map<string, number>;
   /** Entries that are neither files nor folders (FIFOs, sockets, devices, broken links). */
   special: string[];
+  /** Folders that could not be read and inputs that are not there: the walk went on without them. */
+  unreadable: { path: string; problem: string }[];
 }
 
 /**
@@ -27,7 +29,7 @@ export interface Discovery {
  *
  * @param inputs Files and folders.
  * @param extensions Extensions picked up in folders (lower case, with the dot).
- * @throws {ArgumentError} when an input does not exist.
+ * @throws {ArgumentError} when no input exists (some missing among others are listed in `unreadable`).
  */
 export async function findAudioFiles(inputs: string[], extensions = AUDIO_EXTENSIONS): Promise<Discovery> {
   const found = new Map<string, string>(); // real path → the first path that reached it
@@ -41,12 +43,19 @@ export async function findAudioFiles(inputs: string[], extensions = AUDIO_EXTENS
   const passedOver = new Map<string, number>();
   const special: string[] = [];
   const seenDirs = new Set<string>();
+  const unreadable: { path: string; problem: string }[] = [];
   const walk = async (dir: string) => {
-    const real = await Deno.realPath(dir);
-    if (seenDirs.has(real)) return; // a link back up the tree: each folder once
-    seenDirs.add(real);
     const entries: Deno.DirEntry[] = [];
-    for await (const e of Deno.readDir(dir)) entries.push(e);
+    try {
+      const real = await Deno.realPath(dir);
+      if (seenDirs.has(real)) return; // a link back up the tree: each folder once
+      seenDirs.add(real);
+      for await (const e of Deno.readDir(dir)) entries.push(e);
+    } catch (e) {
+      // an unreadable folder is said and passed over: the rest of the collection is still embedded
+      unreadable.push({ path: dir, problem: `folder cannot be read (${(e as Error).message.split(":")[0]})` });
+      return;
+    }
     entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
     for (const e of entries) {
       const p = join(dir, e.name);
@@ -69,17 +78,24 @@ export async function findAudioFiles(inputs: string[], extensions = AUDIO_EXTENS
       }
     }
   };
+  const missing: string[] = [];
   for (const input of inputs) {
     let info: Deno.FileInfo;
     try {
       info = await Deno.stat(input);
-    } catch {
-      throw new ArgumentError(`input not found: ${input}`);
+    } catch (e) {
+      missing.push(input);
+      const why = e instanceof Deno.errors.NotFound ? "not found" : (e as Error).message.split(":")[0];
+      unreadable.push({ path: input, problem: `input ${why}` });
+      continue;
     }
     if (info.isDirectory) await walk(input);
     else await add(input); // regular or not: the file reader says what is wrong with it
   }
-  return { files: [...found.values()], passedOver, special };
+  if (missing.length === inputs.length && inputs.length > 0) {
+    throw new ArgumentError(`input not found: ${missing.join(", ")}`);
+  }
+  return { files: [...found.values()], passedOver, special, unreadable };
 }
 
 /**

@@ -100,6 +100,8 @@ export interface PgWorkerSummary {
   lost: number;
   /** The worst gap between two renewals of its leases, in seconds. */
   worstRenewalGap: number;
+  /** Its inputs that could not be read (folders, missing paths): registered nothing, said once each. */
+  unreadable: number;
   /** The run as this worker left it: null when it was interrupted before the run was over. */
   run: { done: number; failed: number } | null;
 }
@@ -186,6 +188,7 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
     failed: 0,
     lost: 0,
     worstRenewalGap: 0,
+    unreadable: 0,
     run: null,
   };
   let embedder: Embedder | undefined;
@@ -195,6 +198,8 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
     await store.registerWorker(worker, key);
     if (options.inputs.length) {
       const found = await findAudioFiles(options.inputs, options.extensions);
+      for (const u of found.unreadable) warn(`✗ ${printable(u.path)}: ${u.problem}`);
+      summary.unreadable = found.unreadable.length;
       const rows = [];
       for (const file of found.files) {
         const real = await Deno.realPath(file);
@@ -341,6 +346,13 @@ stopped before the run was over: the rest stays queued`,
       line: `${mine}
 run finished with failed files: ${s.run.done} stored, ${s.run.failed} failed ` +
         `(deno task embed --status --db … lists them)`,
+      code: 1,
+    };
+  }
+  if (s.unreadable > 0) {
+    return {
+      line: `${mine}
+run finished: all ${s.run.done} files stored, but ${s.unreadable} of this worker's inputs could not be read`,
       code: 1,
     };
   }
