@@ -9,6 +9,8 @@
  */
 
 import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { OpenL3Error } from "./errors.ts";
 import { TOOL_VERSION } from "./version.ts";
 
 /** True inside a `deno compile` binary. */
@@ -16,13 +18,43 @@ export function isStandalone(): boolean {
   return Deno.build.standalone === true;
 }
 
-/** Where embedded files are copied: `$XDG_CACHE_HOME/openl3/<version>` (else `~/.cache`, else the temp folder). */
+/**
+ * Where embedded files are copied: `$XDG_CACHE_HOME/openl3/<version>` (else `~/.cache/...`); without a
+ * home, a private folder of this user in the temp folder, `openl3-<uid>/<version>`, never a shared one.
+ */
 export function runtimeCacheDir(): string {
-  const base = Deno.env.get("XDG_CACHE_HOME") ??
-    (Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE")
-      ? join(Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE")!, ".cache")
-      : Deno.env.get("TMPDIR") ?? "/tmp");
-  return join(base, "openl3", TOOL_VERSION);
+  const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE");
+  const xdg = Deno.env.get("XDG_CACHE_HOME");
+  if (xdg) return join(xdg, "openl3", TOOL_VERSION);
+  if (home) return join(home, ".cache", "openl3", TOOL_VERSION);
+  return join(Deno.env.get("TMPDIR") ?? "/tmp", `openl3-${currentUid() ?? "user"}`, TOOL_VERSION);
+}
+
+function currentUid(): number | null {
+  try {
+    return Deno.uid();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Make `dir` (and its missing parents) and check it is this user's own and private: not a link, owned by
+ * this user, no access for group or others (tightened when it is ours but open).
+ *
+ * @throws {OpenL3Error} when it belongs to another user or is not a folder.
+ */
+export function privateDir(dir: string): void {
+  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const info = Deno.lstatSync(dir);
+  const uid = currentUid();
+  if (!info.isDirectory) throw new OpenL3Error(`${dir} is not a folder: native code is not copied there`);
+  if (uid !== null && info.uid !== null && info.uid !== uid) {
+    throw new OpenL3Error(
+      `${dir} belongs to another user (uid ${info.uid}): native code is not loaded from it (set XDG_CACHE_HOME)`,
+    );
+  }
+  if (info.mode !== null && (info.mode & 0o077) !== 0) Deno.chmodSync(dir, 0o700);
 }
 
 /** Options of {@linkcode realFile}. */
@@ -40,9 +72,10 @@ export interface RealFileOptions {
 }
 
 /**
- * A path native code can open: `path` itself when running from source; in a
- * compiled binary, a copy on disk (kept and reused while its size matches), with
- * the same file name so a system loader finds it by name.
+ * A path native code can open: `path` itself when running from source; in a compiled binary, a copy on
+ * disk with the same file name (so a system loader finds it by name), in a folder named by the SHA-256 of
+ * the embedded bytes inside this user's private cache ({@linkcode privateDir}), reused only when its bytes
+ * hash to the same value — a file planted or changed there is replaced, never loaded.
  *
  * @example
  * ```ts
@@ -54,14 +87,23 @@ export interface RealFileOptions {
 export function realFile(path: string, options: RealFileOptions = {}): string {
   if (!(options.standalone ?? isStandalone())) return path;
   const bytes = Deno.readFileSync(path);
-  const dir = join(options.cacheDir ?? runtimeCacheDir(), `${bytes.length}`);
+  const digest = sha256(bytes);
+  const cache = options.cacheDir ?? runtimeCacheDir();
+  privateDir(cache);
+  const dir = join(cache, digest.slice(0, 32));
+  privateDir(dir);
   const out = join(dir, path.split(/[\\/]/).pop()!);
   try {
-    if (Deno.statSync(out).size === bytes.length) return out;
+    const info = Deno.lstatSync(out);
+    if (info.isFile && sha256(Deno.readFileSync(out)) === digest) return out;
+    Deno.removeSync(out); // not what is embedded (or a link): replaced
   } catch { /* not there yet */ }
-  Deno.mkdirSync(dir, { recursive: true });
-  const tmp = `${out}.${Deno.pid}.tmp`;
-  Deno.writeFileSync(tmp, bytes);
+  const tmp = `${out}.${Deno.pid}.${crypto.randomUUID()}.tmp`;
+  Deno.writeFileSync(tmp, bytes, { mode: 0o700, createNew: true });
   Deno.renameSync(tmp, out);
   return out;
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
 }
