@@ -16,7 +16,7 @@ import { BACKENDS } from "./lib/model/inference.ts";
 import { resolveEmbedderOptions } from "./lib/pipeline/embed_options.ts";
 import { MODEL_FLAGS, modelOptions } from "./lib/pipeline/model_flags.ts";
 import { Explorer, type ExplorerOptions } from "./lib/server/explorer.ts";
-import { createHandler, LOOPBACK_HOSTS } from "./lib/server/routes.ts";
+import { createHandler, LOOPBACK_HOSTS, removeUploadDirs } from "./lib/server/routes.ts";
 import { parseRoots } from "./lib/pipeline/pg_worker.ts";
 import { redactUrl } from "./lib/store/pg_store.ts";
 
@@ -185,9 +185,13 @@ export const command: Command = defineCommand({
       },
       roots: values.root ? await parseRoots(values.root) : undefined,
     });
-    Deno.addSignalListener("SIGINT", () => {
-      running.shutdown().finally(() => Deno.exit(0));
-    });
+    // Ctrl-C or SIGTERM: upload folders removed at once, then the server stops (2 s for requests in flight)
+    const stop = () => {
+      removeUploadDirs();
+      Promise.race([running.shutdown(), new Promise((r) => setTimeout(r, 2000))]).finally(() => Deno.exit(0));
+    };
+    Deno.addSignalListener("SIGINT", stop);
+    Deno.addSignalListener("SIGTERM", stop);
     await running.finished;
   },
 });

@@ -12,6 +12,7 @@
  */
 
 import { OpenL3Error } from "../util/errors.ts";
+import { privateDir } from "../util/standalone.ts";
 
 /** Where the frontend may run. */
 export const DEVICE_CHOICES = ["auto", "webgpu", "cpu"] as const;
@@ -49,14 +50,18 @@ export function isSoftwareAdapter(adapter: GPUAdapter): boolean {
 
 /**
  * Some GL/EGL drivers that the WebGPU runtime probes print "XDG_RUNTIME_DIR is
- * invalid or not set" to stderr on every probe. Give them a private folder
- * when the variable is missing (best effort: without --allow-env nothing changes).
+ * invalid or not set" to stderr on every probe. Give them this user's private
+ * folder when the variable is missing (best effort: without --allow-env nothing changes).
  */
 function quietDriverProbe(): void {
   try {
     const dir = Deno.env.get("XDG_RUNTIME_DIR");
     if (dir && Deno.statSync(dir).isDirectory) return;
-    Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync({ prefix: "openl3-xdg-" }));
+    // one private folder per user, reused by every run (no folder left behind per run)
+    const tmp = Deno.env.get("TMPDIR") ?? "/tmp";
+    const mine = `${tmp}/openl3-xdg-${Deno.uid()}`;
+    privateDir(mine);
+    Deno.env.set("XDG_RUNTIME_DIR", mine);
   } catch { /* no permission: leave it */ }
 }
 

@@ -93,6 +93,17 @@ export function loadNativeOrt(): Promise<OrtModule | Error> {
   return nodeOrt;
 }
 
+/**
+ * onnxruntime-node 1.30 leaves an empty `mat-debug-<pid>.log` in the temp folder for every process that
+ * creates a session: removed once the session exists (only when empty: a log with something in it stays).
+ */
+export function removeEmptyDebugLog(dir = Deno.env.get("TMPDIR") ?? "/tmp"): void {
+  try {
+    const path = `${dir}/mat-debug-${Deno.pid}.log`;
+    if (Deno.statSync(path).size === 0) Deno.removeSync(path);
+  } catch { /* not there, or not ours to remove */ }
+}
+
 /** onnxruntime-node's shared library for this platform, inside its npm package. */
 export function onnxruntimeLibraryPath(): string {
   const os = Deno.build.os === "windows" ? "win32" : Deno.build.os;
@@ -181,6 +192,7 @@ async function session(
   } catch (e) {
     throw new OpenL3Error(`cannot load the model on ${backend}: ${(e as Error).message}`, { cause: e });
   }
+  if (backend === "native") removeEmptyDebugLog();
   const check = (count: number) => {
     if (!Number.isInteger(count) || count < 1) {
       throw new ArgumentError(`patch count must be ≥ 1, got ${count}`);

@@ -25,8 +25,8 @@
  * @module
  */
 
+import { OpenL3Error } from "../util/errors.ts";
 import type { GpuContext } from "../gpu/device.ts";
-import { type GpuContext } from "../gpu/device.ts";
 import { getPipeline, type ShaderSource } from "../gpu/pipeline.ts";
 import { type Architecture, BN_EPSILON } from "./architecture.ts";
 import type { BnWeights, ConvWeights, OpenL3Weights } from "./onnx_graph.ts";

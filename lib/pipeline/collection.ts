@@ -153,7 +153,9 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
     throw new OpenL3Error(
       `no audio files to embed in ${options.inputs.join(", ")}` +
         (found.unreadable.length
-          ? ` (${found.unreadable.length} unreadable: ${found.unreadable.map((u) => printable(u.path)).join(", ")})`
+          ? ` (${found.unreadable.length} unreadable: ${
+            found.unreadable.map((u) => printable(u.path)).join(", ")
+          })`
           : passedOver
           ? ` (passed over: ${passedOver})`
           : " (the folders are empty)") +

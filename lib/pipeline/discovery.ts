@@ -53,7 +53,10 @@ export async function findAudioFiles(inputs: string[], extensions = AUDIO_EXTENS
       for await (const e of Deno.readDir(dir)) entries.push(e);
     } catch (e) {
       // an unreadable folder is said and passed over: the rest of the collection is still embedded
-      unreadable.push({ path: dir, problem: `folder cannot be read (${(e as Error).message.split(":")[0]})` });
+      unreadable.push({
+        path: dir,
+        problem: `folder cannot be read (${(e as Error).message.split(":")[0]})`,
+      });
       return;
     }
     entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);

@@ -180,6 +180,19 @@ async function receive(req: Request, file: string, max: number): Promise<number>
   return total;
 }
 
+/** Upload folders in use (received, or being embedded). */
+const UPLOAD_DIRS = new Set<string>();
+
+/** Remove every upload folder in use now (the server is stopping: Ctrl-C, SIGTERM). */
+export function removeUploadDirs(): void {
+  for (const dir of UPLOAD_DIRS) {
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch { /* gone already */ }
+  }
+  UPLOAD_DIRS.clear();
+}
+
 /** The request handler for an explorer. */
 export function createHandler(
   explorer: Explorer,
@@ -271,11 +284,13 @@ export function createHandler(
   async function embed(req: Request): Promise<Response> {
     const name = (req.headers.get("x-filename") ?? "upload").slice(0, 200);
     const dir = await Deno.makeTempDir({ prefix: "openl3-upload-" });
+    UPLOAD_DIRS.add(dir);
     const file = join(dir, `upload${extname(name).toLowerCase().replace(/[^.a-z0-9]/g, "").slice(0, 6)}`);
     try {
       await receive(req, file, maxUpload);
     } catch (e) {
       await Deno.remove(dir, { recursive: true }).catch(() => {});
+      UPLOAD_DIRS.delete(dir);
       throw e;
     }
     const encoder = new TextEncoder();
@@ -290,6 +305,7 @@ export function createHandler(
           send({ error: `${name}: ${oneLine(e)}` });
         } finally {
           await Deno.remove(dir, { recursive: true }).catch(() => {});
+          UPLOAD_DIRS.delete(dir);
           controller.close();
         }
       },
