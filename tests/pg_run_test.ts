@@ -455,8 +455,23 @@ Deno.test("simple-embed --db postgres://: each mp3 once as previews:<file>, the 
   }
 });
 
-Deno.test("a wrong password, an unreachable server, a missing database: one clear line each", async () => {
+Deno.test("a wrong password, an unreachable server, a missing database, a peer that is not PostgreSQL: one clear line each", async () => {
+  // a peer on 127.0.0.1 that accepts connections and answers something else
+  const fake = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const fakePort = (fake.addr as Deno.NetAddr).port;
+  let peerConnections = 0;
+  const serving = (async () => {
+    for await (const c of fake) {
+      peerConnections++;
+      c.write(new TextEncoder().encode("HTTP/1.1 400 Bad Request\r\n\r\nnot postgres")).catch(() => {});
+      setTimeout(() => c.close(), 100);
+    }
+  })().catch(() => {});
   const cases: [string, RegExp][] = [
+    [
+      `postgres://openl3:secret@127.0.0.1:${fakePort}/x`,
+      /does not speak PostgreSQL \(it answered "HTTP\/1\.1 400 Bad Request"\)/,
+    ],
     [
       cluster.url.replace(cluster.password, "wrong-password"),
       /password authentication failed for user "openl3"/,
@@ -476,6 +491,9 @@ Deno.test("a wrong password, an unreachable server, a missing database: one clea
     );
     assert.ok(!/\n\s+at /.test(r.stderr), "no stack trace");
   }
+  fake.close();
+  await serving;
+  assert.equal(peerConnections, 1, "one connection to the fake peer, no retries");
 });
 
 /** A `deno task` as users run it: the permissions written in deno.json, from the repository's root. */

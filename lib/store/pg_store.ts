@@ -213,6 +213,57 @@ export interface PgConnectOptions {
   retryFor?: number;
   /** Told about each retry. */
   onRetry?: (message: string) => void;
+  /**
+   * Seconds the first query may take: a peer that does not speak PostgreSQL is an error then.
+   * @default {15}
+   */
+  answerWithin?: number;
+}
+
+class NoAnswerError extends Error {}
+
+/**
+ * Ask the peer of a URL whether it speaks PostgreSQL, on one connection: a PostgreSQL server answers an
+ * SSLRequest with one byte, `S` or `N` (or `E`, an error message). Returns what is wrong, or null when it
+ * answered so — or when it could not be asked (refused, unresolved: the client's own error says that better).
+ */
+async function probePeer(url: string): Promise<string | null> {
+  let hostname: string, port: number;
+  try {
+    const u = new URL(url);
+    hostname = decodeURIComponent(u.hostname).replace(/^\[|\]$/g, "") || "localhost";
+    port = u.port ? Number(u.port) : 5432;
+    if (hostname.startsWith("/") || hostname.includes(",")) return null; // a socket folder, several hosts
+  } catch {
+    return null;
+  }
+  let conn: Deno.TcpConn;
+  try {
+    conn = await Deno.connect({ hostname, port });
+  } catch {
+    return null;
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await conn.write(new Uint8Array([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f])); // SSLRequest: 80877103
+    const buf = new Uint8Array(64);
+    const n = await Promise.race([
+      conn.read(buf),
+      new Promise<"late">((r) => timer = setTimeout(() => r("late"), 10_000)),
+    ]);
+    if (n === "late") return "no PostgreSQL answer within 10 s (is a PostgreSQL server listening there?)";
+    if (n === null || n < 1) return "the peer closed the connection without a PostgreSQL answer";
+    if ([0x53, 0x4e, 0x45].includes(buf[0])) return null; // S, N, E
+    const text = new TextDecoder().decode(buf.subarray(0, n)).split(/\r?\n/)[0].replace(/[^\x20-\x7e]/g, "?");
+    return `this peer does not speak PostgreSQL (it answered "${text.slice(0, 40)}")`;
+  } catch {
+    return null;
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn.close();
+    } catch { /* closed */ }
+  }
 }
 
 /** A PostgreSQL store. */
@@ -238,11 +289,33 @@ export class PgStore {
       connect_timeout: 10,
       connection: { application_name: "openl3" },
     });
+    const peer = await probePeer(url);
+    if (peer) {
+      await sql.end({ timeout: 0 }).catch(() => {});
+      throw new PgStoreError(`${redactUrl(url)}: ${peer}`);
+    }
+    // a peer that accepts the connection but does not speak PostgreSQL never answers: give up in time
+    const seconds = options.answerWithin ?? 15;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      await sql`SELECT 1`;
+      await Promise.race([
+        sql`SELECT 1`,
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new NoAnswerError()), seconds * 1000);
+        }),
+      ]);
     } catch (e) {
-      await sql.end({ timeout: 1 }).catch(() => {});
+      await sql.end({ timeout: 0 }).catch(() => {});
+      if (e instanceof NoAnswerError) {
+        throw new PgStoreError(
+          `${
+            redactUrl(url)
+          }: no PostgreSQL answer within ${seconds} s (is a PostgreSQL server listening there?)`,
+        );
+      }
       throw new PgStoreError(describeConnectError(url, e));
+    } finally {
+      clearTimeout(timer);
     }
     const store = new PgStore(url, sql, options);
     await store.#migrate();
