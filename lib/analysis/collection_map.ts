@@ -229,6 +229,9 @@ export function decodeMap(bytes: Uint8Array): { map: CollectionMap; key: MapKey 
     if (!Number.isInteger(n) || body.length !== n * 12) return null;
     const xy = new Float32Array(body.buffer, 0, n * 2);
     const clusters = new Int32Array(body.buffer, n * 8, n);
+    // a position that is not a finite number (a damaged or tampered cache) means the map is made again
+    if (!xy.every(Number.isFinite) || !clusters.every((c) => c >= -1)) return null;
+    if (typeof h.method !== "string") return null;
     return {
       map: { xy, clusters, method: h.method, placed: Number.isInteger(h.placed) ? h.placed : 0 },
       key: { databaseId: h.databaseId, version: h.version, rows: n },

@@ -238,6 +238,14 @@ export function decodeIndexCache(bytes: Uint8Array): { index: VectorIndex; key: 
     // views on the file's bytes: no copy
     const norms = new Float32Array(bytes.buffer, bytes.byteOffset + start, count);
     const unit = new Float32Array(bytes.buffer, bytes.byteOffset + start + count * 4, count * dim);
+    // the numbers are checked too: finite, positive norms and unit rows (a tampered cache is rebuilt, never
+    // ranked: a row scaled by 1e31 would otherwise rank first against everything)
+    for (let r = 0; r < count; r++) {
+      if (!(Number.isFinite(norms[r]) && norms[r] >= 0)) return null;
+      let sum = 0;
+      for (let d = 0; d < dim; d++) sum += unit[r * dim + d] * unit[r * dim + d];
+      if (!(Math.abs(sum - 1) < 1e-3 || (sum === 0 && norms[r] === 0))) return null;
+    }
     const { ids, ...key } = meta;
     return { index: VectorIndex.fromParts(ids, dim, unit, norms), key };
   } catch {

@@ -274,13 +274,14 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
           `but ${repr}/${embeddingSize} was asked for`,
       );
     }
+    const weightsHash = meta.weights_sha256 ?? await sha256(bytes);
     return {
       onnx: bytes,
       repr,
       embeddingSize,
       content,
-      weightsHash: meta.weights_sha256 ?? await sha256(bytes),
-      provenance: provenanceOf(meta.weights_provenance),
+      weightsHash,
+      provenance: await onnxProvenance(meta.weights_provenance, weightsHash, dir, repr, content, blobIds),
       source: path,
     };
   }
@@ -299,7 +300,11 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
   const weightsHash = await sha256(bytes);
   if (!atOfficialPath) await rememberWeights(dir, weightsHash, path);
   const cached = cachedModelPath(dir, { inputRepr: repr, contentType: content, embeddingSize, weightsHash });
-  const hit = await readVerifiedCache(cached);
+  let hit = await readVerifiedCache(cached);
+  // the cached model must be the one made from these weights (their hash inside it), whatever its sidecar says
+  if (hit && "onnx" in hit && readOnnxMetadata(hit.onnx, cached).weights_sha256 !== weightsHash) {
+    hit = { damaged: `it was made from other weights than ${basename(path)}` };
+  }
   if (hit && "onnx" in hit) {
     const meta = readOnnxMetadata(hit.onnx, cached);
     return {
@@ -339,6 +344,29 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
     return model;
   }
   return { ...model, cached };
+}
+
+/**
+ * The provenance of a converted model given by path: what its metadata says, except that `official` is
+ * believed only when the published weights of its variant are in the models folder, pass their git blob
+ * id, and are the very weights the model says it was made from (a crafted `.onnx` can say anything).
+ */
+async function onnxProvenance(
+  claimed: string | undefined,
+  weightsHash: string,
+  dir: string,
+  repr: InputRepr,
+  content: ContentType,
+  blobIds: Record<string, string>,
+): Promise<WeightsProvenance> {
+  const said = provenanceOf(claimed);
+  if (said !== "official") return said;
+  const name = officialWeightsName(repr, content);
+  try {
+    const bytes = await Deno.readFile(join(dir, name));
+    if (await gitBlobId(bytes) === blobIds[name] && await sha256(bytes) === weightsHash) return "official";
+  } catch { /* not here: not provable */ }
+  return "custom";
 }
 
 /** A progress line on stderr: bytes, percent, rate, ETA. */
