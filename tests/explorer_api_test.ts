@@ -6,6 +6,7 @@
  */
 import { dirname, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { encodeWav } from "../lib/audio/wav.ts";
 import { assert } from "./helpers.ts";
 import { explorerFixture } from "./explorer_fixture.ts";
 import { run as similar } from "../similar.ts";
@@ -247,6 +248,30 @@ Deno.test("POST /api/embed: a file is embedded as the stored songs were; caps, e
   assert.match(error, /^notes\.mp3: /);
   assert.ok(!error.includes("\n") && !/\bat .*\.ts:\d+/.test(error), `no stack trace: ${error}`);
   assert.equal((await get("/api/embed")).status, 405);
+});
+
+Deno.test("an upload whose client goes away is not embedded to the end", async () => {
+  const sr = 16000;
+  const long = Float32Array.from({ length: sr * 60 }, (_, i) => 0.3 * Math.sin(i / 11));
+  const r = await handle(
+    new Request("http://127.0.0.1/api/embed", {
+      method: "POST",
+      headers: { "x-filename": "long.wav" },
+      body: encodeWav([long], sr) as Uint8Array<ArrayBuffer>,
+    }),
+  );
+  assert.equal(r.status, 200);
+  const reader = r.body!.getReader();
+  const first = new TextDecoder().decode((await reader.read()).value);
+  assert.match(first, /"stage":"received"/);
+  const before = explorer.uploadsAbandoned;
+  await reader.cancel(); // the client goes away
+  const until = Date.now() + 120_000;
+  while (explorer.uploadsAbandoned === before) {
+    if (Date.now() > until) throw new Error("the abandoned upload was embedded to the end");
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  assert.equal(explorer.uploadsAbandoned, before + 1);
 });
 
 Deno.test("--store keeps an upload: copied beside the database, stored, listed and mapped", async () => {

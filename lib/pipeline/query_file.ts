@@ -34,16 +34,18 @@ export async function embedderLikeStored(
   return embedder;
 }
 
-/** A file's song vector, pooled as the stored songs were. */
+/** A file's song vector, pooled as the stored songs were (stopped between batches when `signal` aborts). */
 export async function queryVector(
   embedder: Embedder,
   file: string,
   cfg: StoredConfig | undefined,
   maxDuration?: number,
+  signal?: AbortSignal,
 ): Promise<Float64Array> {
   const song = await embedFileSong(embedder, file, {
     pool: cfg?.pooling ?? EMBED_DEFAULTS.pool,
     maxDuration,
+    signal,
   });
   return song.vector!;
 }

@@ -263,17 +263,34 @@ export class Explorer {
    * Embed an uploaded file (already on disk) as the stored songs were, rank its neighbours and place it on
    * the map (the mean position of its nearest stored songs); store it with `store`. One at a time.
    */
-  embedUpload(file: string, originalName: string, onStage?: (stage: string) => void): Promise<UploadResult> {
-    const run = this.#queue.then(() => this.#embedUpload(file, originalName, onStage));
+  embedUpload(
+    file: string,
+    originalName: string,
+    onStage?: (stage: string) => void,
+    signal?: AbortSignal,
+  ): Promise<UploadResult> {
+    const run = this.#queue.then(() => this.#embedUpload(file, originalName, onStage, signal));
     this.#queue = run.catch(() => {});
     return run;
   }
+
+  /** Uploads given up because their client went away (before or while they were embedded). */
+  get uploadsAbandoned(): number {
+    return this.#abandoned;
+  }
+
+  #abandoned = 0;
 
   async #embedUpload(
     file: string,
     originalName: string,
     onStage?: (stage: string) => void,
+    signal?: AbortSignal,
   ): Promise<UploadResult> {
+    if (signal?.aborted) {
+      this.#abandoned++;
+      throw new OpenL3Error("the client went away: not embedded");
+    }
     if (this.#index.ids.length === 0) throw new OpenL3Error(`${this.db} holds no songs to compare with`);
     const cfg = this.#config;
     onStage?.("loading the model");
@@ -287,7 +304,13 @@ export class Explorer {
       throw e;
     }
     onStage?.("embedding");
-    const vector = await queryVector(embedder, file, cfg, this.options.maxUploadSeconds ?? 1200);
+    let vector: Float64Array;
+    try {
+      vector = await queryVector(embedder, file, cfg, this.options.maxUploadSeconds ?? 1200, signal);
+    } catch (e) {
+      if (signal?.aborted) this.#abandoned++;
+      throw e;
+    }
     const hits = this.#search(vector, Math.max(10, PLACEMENT_NEIGHBOURS));
     const near = hits.slice(0, PLACEMENT_NEIGHBOURS).map((h) => this.#index.row(h.id));
     const { position } = placeAmong(this.#map, near);

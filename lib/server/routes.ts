@@ -294,20 +294,35 @@ export function createHandler(
       throw e;
     }
     const encoder = new TextEncoder();
+    // a client that goes away (its request aborted, or the answer cancelled) stops its upload's embedding
+    const gone = new AbortController();
+    req.signal?.addEventListener("abort", () => gone.abort());
     const body = new ReadableStream<Uint8Array>({
       async start(controller) {
-        const send = (v: unknown) => controller.enqueue(encoder.encode(JSON.stringify(v) + "\n"));
+        const send = (v: unknown) => {
+          if (gone.signal.aborted) return;
+          try {
+            controller.enqueue(encoder.encode(JSON.stringify(v) + "\n"));
+          } catch {
+            gone.abort();
+          }
+        };
         send({ stage: "received" });
         try {
-          const result = await explorer.embedUpload(file, name, (stage) => send({ stage }));
+          const result = await explorer.embedUpload(file, name, (stage) => send({ stage }), gone.signal);
           send({ result });
         } catch (e) {
           send({ error: `${name}: ${oneLine(e)}` });
         } finally {
           await Deno.remove(dir, { recursive: true }).catch(() => {});
           UPLOAD_DIRS.delete(dir);
-          controller.close();
+          try {
+            controller.close();
+          } catch { /* cancelled by the client */ }
         }
+      },
+      cancel() {
+        gone.abort();
       },
     });
     return new Response(body, {
