@@ -14,12 +14,12 @@ import { ConfigMismatchError, OpenL3Error } from "../util/errors.ts";
 import { configKey, type ModelConfig } from "./model_config.ts";
 import {
   assertFinite,
+  blobToVector,
   type RejectedVector,
-  type SongRecord,
-  type StoredConfig,
   vectorProblem,
   vectorToBlob,
-} from "./sqlite_store.ts";
+} from "./vector_codec.ts";
+import type { SongRecord, StoredConfig } from "./song_record.ts";
 
 /** The postgres.js client (typed loosely: its tagged-template results are rows of any shape). */
 // deno-lint-ignore no-explicit-any
@@ -715,9 +715,7 @@ export class PgStore {
         rejected.push({ db: redactUrl(this.url), songId: r.song_id, problem });
         continue;
       }
-      const v = new Float64Array(blob.length / 8);
-      const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
-      for (let i = 0; i < v.length; i++) v[i] = view.getFloat64(i * 8, true);
+      const v = blobToVector(blob);
       size ??= v.length;
       rows.push({ id: r.song_id, vector: v });
     }

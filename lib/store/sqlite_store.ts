@@ -24,105 +24,25 @@ export const SCHEMA_VERSION = 5;
 /** A store error (full disk, read-only file, locked too long, …), naming the database. */
 export class StoreError extends OpenL3Error {}
 
-/** A stored vector left out of every analysis, and why. */
-export interface RejectedVector {
-  /** The database. */
-  db: string;
-  /** The song. */
-  songId: string;
-  /** What is wrong with its vector. */
-  problem: string;
-}
-
-/** The warning line for a vector left out. */
-export function describeRejected(r: RejectedVector): string {
-  return `warning: ${r.db}: the vector of ${printable(r.songId)} ${r.problem}: left out`;
-}
-
-/** What is wrong with a stored vector BLOB, or null when it is sound. */
-export function vectorProblem(blob: Uint8Array | null, expectedSize?: number): string | null {
-  if (!(blob instanceof Uint8Array)) return "is not a BLOB";
-  if (blob.length === 0 || blob.length % 8 !== 0) {
-    return `is ${blob.length} bytes, not a whole number of float64 values`;
-  }
-  if (expectedSize !== undefined && blob.length !== expectedSize * 8) {
-    return `has ${blob.length / 8} values, its configuration says ${expectedSize}`;
-  }
-  const bad = countNonFinite(blobToVector(blob));
-  return bad > 0 ? `holds ${bad} NaN or infinite values` : null;
-}
-
-/** A vector that must not be stored: it holds NaN or infinite values. */
-export class NonFiniteVectorError extends OpenL3Error {}
-
-/** Throw {@linkcode NonFiniteVectorError} when `v` holds NaN or infinite values. */
-export function assertFinite(what: string, v: ArrayLike<number>): void {
-  const bad = countNonFinite(v);
-  if (bad > 0) {
-    throw new NonFiniteVectorError(`${what}: ${bad} of ${v.length} values are NaN or infinite: not stored`);
-  }
-}
-
-/** A configuration the stored songs were made with: what decides the numbers, and the weights' provenance. */
-export type StoredConfig = NumbersConfig & Pick<ModelConfig, "weightsProvenance">;
-
-/** A song's file and decoding facts. */
-export interface SongRecord {
-  /** The song's id (its path, or its file stem for the original's previews). */
-  songId: string;
-  /** Absolute path of its file. */
-  path: string;
-  /** Seconds of audio. */
-  duration: number;
-  /** The file's sample rate. */
-  sampleRate: number;
-  /** The file's channels. */
-  channels: number;
-  /** Detected format (`wav`, `mp3`, `flac`, `ogg-vorbis`, `ogg-opus`). */
-  format: string;
-  /** File size in bytes. */
-  size: number;
-  /** SHA-256 of the file's bytes. */
-  contentHash: string;
-  /** Title, artist, album, … where the file carries them. */
-  tags?: Record<string, string>;
-  /** Windows embedded. */
-  windows: number;
-}
-
-/** A song as stored. */
-export interface StoredSong extends SongRecord {
-  /** Key of the configuration of its vector (null for a bare vector). */
-  configKey: string | null;
-  /** When it was stored (ISO 8601). */
-  embeddedAt: string;
-}
-
-/** Encode a vector as the original's BLOB: float64 little-endian. */
-export function vectorToBlob(v: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array(v.length * 8);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < v.length; i++) view.setFloat64(i * 8, v[i], true);
-  return out;
-}
-
-/** Decode a float64 little-endian BLOB. */
-export function blobToVector(blob: Uint8Array): Float64Array {
-  if (blob.length % 8 !== 0) {
-    throw new StoreError(`vector BLOB of ${blob.length} bytes is not a float64 array`);
-  }
-  if (LITTLE_ENDIAN) {
-    return new Float64Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
-  }
-  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
-  return Float64Array.from({ length: blob.length / 8 }, (_, i) => view.getFloat64(i * 8, true));
-}
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-function float32Blob(v: Float32Array): Uint8Array {
-  return new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
-}
+export {
+  assertFinite,
+  blobToVector,
+  describeRejected,
+  NonFiniteVectorError,
+  type RejectedVector,
+  vectorProblem,
+  vectorToBlob,
+} from "./vector_codec.ts";
+export type { SongRecord, StoredConfig, StoredSong } from "./song_record.ts";
+import {
+  assertFinite,
+  blobToVector,
+  float32Blob,
+  type RejectedVector,
+  vectorProblem,
+  vectorToBlob,
+} from "./vector_codec.ts";
+import type { SongRecord, StoredConfig, StoredSong } from "./song_record.ts";
 
 /** The schema's migrations: entry v takes a database from version v to v + 1 (older versions' fixtures in the tests are built from them). */
 export const MIGRATIONS: readonly string[] = [
