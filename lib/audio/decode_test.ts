@@ -219,3 +219,103 @@ Deno.test("decode: WAV LIST/INFO tags are read; a file without tags has none", a
   assert.deepEqual((await decodeAudioBytes(bytes, "tagged.wav")).tags, { title: "Song", artist: "Band" });
   assert.deepEqual((await decodeAudioBytes(wav, "plain.wav")).tags, {});
 });
+
+/** Ogg's page CRC (polynomial 0x04c11db7, no reflection), as libogg computes it. */
+function oggCrc(page: Uint8Array): number {
+  let crc = 0;
+  for (const byte of page) {
+    crc ^= byte << 24;
+    for (let k = 0; k < 8; k++) crc = (crc & 0x80000000) ? ((crc << 1) ^ 0x04c11db7) >>> 0 : (crc << 1) >>> 0;
+  }
+  return crc >>> 0;
+}
+
+/** One Ogg page holding one packet of at most 255 × 254 bytes. */
+function oggPage(
+  serial: number,
+  seq: number,
+  flags: number,
+  granule: number,
+  packet: Uint8Array,
+): Uint8Array {
+  const lacing: number[] = [];
+  let left = packet.length;
+  while (left >= 255) {
+    lacing.push(255);
+    left -= 255;
+  }
+  lacing.push(left);
+  const page = new Uint8Array(27 + lacing.length + packet.length);
+  const v = new DataView(page.buffer);
+  page.set(new TextEncoder().encode("OggS"));
+  page[5] = flags;
+  v.setUint32(6, granule >>> 0, true);
+  v.setUint32(10, Math.floor(granule / 2 ** 32), true);
+  v.setUint32(14, serial, true);
+  v.setUint32(18, seq, true);
+  page[26] = lacing.length;
+  page.set(lacing, 27);
+  page.set(packet, 27 + lacing.length);
+  v.setUint32(22, oggCrc(page), true);
+  return page;
+}
+
+/** The whole pages of an Ogg file. */
+function oggPages(bytes: Uint8Array): Uint8Array[] {
+  const pages: Uint8Array[] = [];
+  for (let at = 0; at + 27 <= bytes.length;) {
+    let end = at + 27 + bytes[at + 26];
+    for (let i = 0; i < bytes[at + 26]; i++) end += bytes[at + 27 + i];
+    pages.push(bytes.subarray(at, end));
+    at = end;
+  }
+  return pages;
+}
+
+Deno.test("decode: an Ogg file whose first stream is a cover's Theora video decodes its Vorbis stream, the same samples", async () => {
+  const ogg = await Deno.readFile(fixture("tone440_22k_mono.ogg"));
+  const vorbis = oggPages(ogg);
+  const theora = 0x74686f72;
+  const id = new Uint8Array(42);
+  id.set([0x80, ...new TextEncoder().encode("theora"), 3, 2, 1]);
+  const cover = [
+    oggPage(theora, 0, 0x02, 0, id), // its BOS page first, as FFmpeg writes a converted MP3's cover
+    oggPage(theora, 1, 0x00, 0, new Uint8Array(300).fill(7)),
+    oggPage(theora, 2, 0x04, 2 ** 40, new Uint8Array(50).fill(9)), // its EOS page last, a huge granule
+  ];
+  const muxed = concatAll([
+    vorbis[0],
+    cover[0],
+    ...vorbis.slice(1, 3),
+    cover[1],
+    ...vorbis.slice(3),
+    cover[2],
+  ]);
+  const theoraFirst = concatAll([
+    cover[0],
+    vorbis[0],
+    ...vorbis.slice(1, 3),
+    cover[1],
+    ...vorbis.slice(3),
+    cover[2],
+  ]);
+  const plain = await decodeAudioBytes(ogg, "plain.ogg");
+  assert.equal(detectFormat(theoraFirst), "ogg-vorbis");
+  for (const [name, bytes] of [["theora_first.ogg", theoraFirst], ["vorbis_first.ogg", muxed]] as const) {
+    const d = await decodeAudioBytes(bytes, name);
+    assert.equal(d.format, "ogg-vorbis", name);
+    assert.equal(d.sampleRate, 22050);
+    assert.equal(d.channels[0].length, plain.channels[0].length, name);
+    assert.deepEqual(d.channels[0], plain.channels[0], name);
+  }
+});
+
+function concatAll(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
