@@ -102,12 +102,12 @@ Deno.test("an empty folder, or one without audio, says what it found and exits 1
   assert.match(r1.stderr, /^error: no audio files to embed in .*empty \(the folders are empty\)/);
   const other = `${root}/other`;
   await Deno.mkdir(other);
-  for (const f of ["a.m4a", "b.m4a", "notes.txt"]) await Deno.writeFile(`${other}/${f}`, new Uint8Array(10));
+  for (const f of ["a.wma", "b.wma", "notes.txt"]) await Deno.writeFile(`${other}/${f}`, new Uint8Array(10));
   const r2 = await cli("embed.ts", [other, "--db", `${root}/e.db`]);
   assert.equal(r2.code, 1);
   assert.match(
     r2.stderr,
-    /no audio files to embed in .*other \(passed over: 2 \.m4a, 1 \.txt\); this tool reads \.mp3/,
+    /no audio files to embed in .*other \(passed over: 2 \.wma, 1 \.txt\); this tool reads \.mp3/,
   );
 });
 

@@ -25,12 +25,21 @@ import { type ByteSource, FileByteSource } from "./byte_source.ts";
 import { findFirstFrame, type Mp3FrameHeader, parseFrameHeader, skipId3v2 } from "./mp3.ts";
 import { readId3v2, readOggTags, readRiffInfoList, readVorbisComment, type Tags } from "./tags.ts";
 import { encodingOf, isWav, readSamples, type WavEncoding } from "./wav.ts";
+import { decodeWithFfmpeg, type FfmpegFormat, probeAudio } from "./ffmpeg.ts";
 
 /** Container/codec pairs this module decodes. */
-export type AudioFormat = "wav" | "mp3" | "flac" | "ogg-vorbis" | "ogg-opus";
+export type AudioFormat = "wav" | "mp3" | "flac" | "ogg-vorbis" | "ogg-opus" | "m4a" | "aac";
 
 /** Every format name, for messages and help texts. */
-export const AUDIO_FORMATS: readonly AudioFormat[] = ["wav", "mp3", "flac", "ogg-vorbis", "ogg-opus"];
+export const AUDIO_FORMATS: readonly AudioFormat[] = [
+  "wav",
+  "mp3",
+  "flac",
+  "ogg-vorbis",
+  "ogg-opus",
+  "m4a",
+  "aac",
+];
 
 /**
  * Samples of one channel: float32 where that is exact (16- and 24-bit integers, float32 files, the
@@ -214,8 +223,12 @@ export function detectFormat(bytes: Uint8Array, afterTag?: Uint8Array, tagged?: 
   }
   if (isWav(bytes)) return "wav";
   if (startsWith(bytes, 0, "OggS") && bytes.length > 27) return oggAudioStream(bytes)?.format ?? null;
+  // an MP4 container (M4A: AAC or ALAC): its first box is "ftyp"
+  if (bytes.length >= 12 && startsWith(bytes, 4, "ftyp")) return "m4a";
   const body = afterTag ?? bytes;
   if (startsWith(body, 0, "fLaC")) return "flac";
+  // ADTS AAC: 12 sync bits, then layer 00 (an MPEG audio frame's layer is never 00)
+  if (!tagged && body.length > 7 && body[0] === 0xff && (body[1] & 0xf6) === 0xf0) return "aac";
   if (tagged) return "mp3"; // an ID3v2 tag announces MP3 (checked when decoding)
   if (findFirstFrame(body, 0)) return "mp3";
   return null;
@@ -237,8 +250,13 @@ async function id3End(src: ByteSource): Promise<number> {
   return at;
 }
 
-/** Something that turns bytes into samples: fed the data front to back, then finished. */
+/**
+ * Something that turns bytes into samples: fed the data front to back, then finished; or one that reads
+ * the file itself (ffmpeg) and is pulled until it says null.
+ */
 interface Codec {
+  /** The next samples of a decoder that reads the file itself; null at the end. */
+  pull?(): Promise<Pcm[] | null>;
   /** Samples decoded from the next piece of data (one array per channel, possibly empty). */
   decode(bytes: Uint8Array): Promise<Pcm[]>;
   /** The last samples, after every end-of-stream check. */
@@ -506,6 +524,66 @@ async function openFlac(src: ByteSource, file: string, tagEnd: number, maxDurati
   };
 }
 
+// ------------------------------------------------------------------------------------ through ffmpeg
+
+async function openWithFfmpeg(
+  src: ByteSource,
+  file: string,
+  format: FfmpegFormat,
+  maxDuration: number,
+): Promise<Opened> {
+  // ffmpeg reads the file itself (an MP4's index may sit at its end): a file on disk, or a private copy
+  let path = file, copy: string | undefined;
+  if (!(src instanceof FileByteSource)) {
+    copy = await Deno.makeTempFile({ prefix: "openl3-ffmpeg-", suffix: `.${format}` });
+    await Deno.writeFile(copy, await src.readAt(0, src.size));
+    path = copy;
+  }
+  const removeCopy = () => {
+    if (copy) Deno.remove(copy).catch(() => {});
+    copy = undefined;
+  };
+  try {
+    const probed = await probeAudio(path, file, format);
+    const declaredFrames = probed.duration === undefined
+      ? undefined
+      : Math.round(probed.duration * probed.sampleRate);
+    checkAudioBounds(file, probed.sampleRate, declaredFrames ?? 0, maxDuration);
+    if (!(probed.channelCount >= 1 && probed.channelCount <= 64)) {
+      throw new AudioDecodeError(file, `${probed.channelCount} channels: not a file this tool reads`);
+    }
+    const decode = decodeWithFfmpeg(path, file, format, probed.channelCount);
+    return {
+      info: {
+        format,
+        sampleRate: probed.sampleRate,
+        channelCount: probed.channelCount,
+        declaredFrames,
+        tags: probed.tags,
+      },
+      dataStart: 0,
+      dataEnd: 0,
+      codec: {
+        warnings: [],
+        pull: async () => {
+          const out = await decode.pull();
+          if (out === null) removeCopy();
+          return out;
+        },
+        decode: () => Promise.resolve([]),
+        finish: () => Promise.resolve([]),
+        free: () => {
+          decode.kill();
+          removeCopy();
+        },
+      },
+    };
+  } catch (e) {
+    removeCopy();
+    throw e;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------- Ogg
 
 /** The granule position of the stream's last page in the file's tail, if a page header is found there. */
@@ -679,6 +757,8 @@ async function openStream(src: ByteSource, file: string, options: OpenAudioOptio
     ? await openMp3(src, file, tagEnd, maxDuration)
     : format === "flac"
     ? await openFlac(src, file, tagEnd, maxDuration)
+    : format === "m4a" || format === "aac"
+    ? await openWithFfmpeg(src, file, format, maxDuration)
     : await openOgg(src, file, format, maxDuration);
   const { info, codec } = opened;
   let at = opened.dataStart, frames = 0, nonFinite = 0, channels = 0, finished = false;
@@ -700,6 +780,12 @@ async function openStream(src: ByteSource, file: string, options: OpenAudioOptio
             if (bytes.length === 0) throw new AudioDecodeError(file, "truncated: the file ended early");
             at += bytes.length;
             out = await codec.decode(bytes);
+          } else if (codec.pull) {
+            const pulled = await codec.pull();
+            if (pulled === null) {
+              out = [];
+              finished = true;
+            } else out = pulled;
           } else {
             out = await codec.finish();
             finished = true;

@@ -92,7 +92,7 @@ export interface CollectionSummary {
   failed: number;
   /** Stored songs removed because their files are gone. */
   pruned: number;
-  /** Files in the folders that were not audio this tool reads, e.g. "3 .m4a, 1 .txt". */
+  /** Files in the folders that were not audio this tool reads, e.g. "3 .wma, 1 .txt". */
   passedOver: string;
   /** Stopped by Ctrl-C (or the signal) before the end. */
   interrupted: boolean;

@@ -10,7 +10,7 @@ import { extname, join } from "node:path";
 import { ArgumentError } from "../util/errors.ts";
 
 /** File extensions picked up when walking folders (files named on the command line are always tried). */
-export const AUDIO_EXTENSIONS = [".mp3", ".wav", ".wave", ".flac", ".ogg", ".oga", ".opus"];
+export const AUDIO_EXTENSIONS = [".mp3", ".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac"];
 
 /** What a walk found. */
 export interface Discovery {
