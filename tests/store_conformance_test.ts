@@ -19,7 +19,8 @@ import { embedCollection } from "../lib/pipeline/collection.ts";
 import { runPgWorker } from "../lib/pipeline/pg_worker.ts";
 import { openReader } from "../lib/store/reader.ts";
 import { NonFiniteVectorError, Store, vectorToBlob } from "../lib/store/sqlite_store.ts";
-import { PgStore } from "../lib/store/pg_store.ts";
+import { PG_MIGRATIONS, PgStore } from "../lib/store/pg_store.ts";
+import { Rng } from "../lib/util/rng.ts";
 import { run as similar } from "../similar.ts";
 
 const cluster = await startCluster();
@@ -246,6 +247,55 @@ for (const kind of KINDS) {
     }
   });
 }
+
+Deno.test("PostgreSQL: a run written by schema version 1 is migrated in place and read (songs, jobs, status)", async () => {
+  const url = await cluster.createDatabase("legacy_v1");
+  const raw = postgres(url, { onnotice: () => {}, max: 1 });
+  const rng = new Rng(21);
+  const stored = [0, 1].map(() => Float64Array.from({ length: 512 }, () => rng.normal()));
+  try {
+    await raw`CREATE TABLE openl3_meta(key text PRIMARY KEY, value text NOT NULL)`;
+    await raw.unsafe(PG_MIGRATIONS[0]);
+    await raw`INSERT INTO openl3_meta(key, value) VALUES ('schema_version', '1')`;
+    await raw`INSERT INTO model_configs(id, key, input_repr, content_type, embedding_size, weights_hash, hop_size,
+                center, pooling, frontend, backend, tool_version, weights_provenance)
+              VALUES (1, 'k', 'mel256', 'music', 512, 'h', 0.1, true, 'max', 'cpu', 'native', '0.1.0', 'custom')`;
+    for (const [i, name] of ["a.wav", "b.wav"].entries()) {
+      await raw`INSERT INTO songs(song_id, root, rel_path, path, duration, sample_rate, channels, format, size,
+                  content_hash, windows, config_id)
+                VALUES (${`m:${name}`}, 'm', ${name}, ${`/music/${name}`}, 1, 16000, 1, 'wav', 10, ${`hash${i}`}, 1, 1)`;
+      await raw`INSERT INTO songs_vectors(song_id, vector) VALUES (${`m:${name}`}, ${
+        vectorToBlob(stored[i])
+      })`;
+      await raw`INSERT INTO jobs(content_hash, size, root, rel_path, status, attempts, finished_at)
+                VALUES (${`hash${i}`}, 10, 'm', ${name}, 'done', 1, now())`;
+    }
+    await raw`INSERT INTO jobs(content_hash, size, root, rel_path) VALUES ('hash2', 10, 'm', 'c.wav')`;
+  } finally {
+    await raw.end();
+  }
+  const store = await PgStore.connect(url, { retryFor: 5 });
+  try {
+    const c = await store.counts();
+    assert.deepEqual([c.done, c.pending, c.running, c.failed], [2, 1, 0, 0]);
+    // a byte-identical copy of a stored song registered now is stored from it (v2's job_paths)
+    await store.registerJobs([{
+      contentHash: "hash0",
+      size: 10,
+      root: "m",
+      relPath: "copy/a.wav",
+      path: "/m/copy/a.wav",
+    }]);
+  } finally {
+    await store.close();
+  }
+  assert.deepEqual(await songIds(url), ["m:a.wav", "m:b.wav", "m:copy/a.wav"]);
+  const v = await vectors(url);
+  assert.deepEqual(v.get("m:copy/a.wav"), stored[0]);
+  const { hits } = await similar({ query: "m:copy/a.wav", db: url, k: 2, verbose: false });
+  assert.equal(hits[0].id, "m:a.wav");
+  assert.ok(Math.abs(hits[0].score - 1) < 1e-9);
+});
 
 Deno.test("conformance: cleanup", async () => {
   await cluster.destroy();

@@ -74,7 +74,8 @@ function describeConnectError(url: string, e: unknown): string {
   return `${redactUrl(url)}: ${msg}`;
 }
 
-const MIGRATIONS: string[] = [
+/** The schema's migrations: entry v takes a database from version v to v + 1 (the tests build older versions from them). */
+export const PG_MIGRATIONS: readonly string[] = [
   // v1
   `CREATE TABLE model_configs(
      id serial PRIMARY KEY, key text NOT NULL, input_repr text NOT NULL, content_type text NOT NULL,
@@ -131,7 +132,7 @@ const MIGRATIONS: string[] = [
 ];
 
 /** The schema version this code writes. */
-export const PG_SCHEMA_VERSION: number = MIGRATIONS.length;
+export const PG_SCHEMA_VERSION: number = PG_MIGRATIONS.length;
 
 /** A claimed job. */
 export interface Job {
@@ -357,7 +358,7 @@ export class PgStore {
             } has schema version ${version}; this tool knows up to ${PG_SCHEMA_VERSION}: upgrade it`,
           );
         }
-        for (let v = version; v < PG_SCHEMA_VERSION; v++) await tx.unsafe(MIGRATIONS[v]);
+        for (let v = version; v < PG_SCHEMA_VERSION; v++) await tx.unsafe(PG_MIGRATIONS[v]);
         await tx`INSERT INTO openl3_meta(key, value) VALUES ('schema_version', ${String(PG_SCHEMA_VERSION)})
                  ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`;
       }));
