@@ -12,9 +12,8 @@
 
 import { DatabaseSync } from "node:sqlite";
 import { dirname } from "node:path";
-import { OpenL3Error, printable } from "../util/errors.ts";
-import { countNonFinite } from "../util/vector_math.ts";
-import { configKey, type ModelConfig, type NumbersConfig } from "./model_config.ts";
+import { OpenL3Error } from "../util/errors.ts";
+import { configKey, type ModelConfig } from "./model_config.ts";
 
 export { configKey, type ModelConfig } from "./model_config.ts";
 
