@@ -120,9 +120,9 @@ export interface GpuDecision {
 
 /**
  * The one rule: may a stage asked for `choice` run on `gpu`?
- * `auto` takes only a hardware adapter; a CPU choice (`cpu`, `native`,
- * `wasm`) never; a GPU choice (`webgpu`, `wgsl`) any adapter, and fails
- * without one.
+ * `auto` takes only a hardware adapter; `cpu` never; a GPU choice
+ * (`webgpu`, `wgsl`) any adapter, and fails without one. (A CPU backend
+ * never asks: its row in the backend table says where it runs.)
  *
  * @param choice The stage's choice (`auto`, `webgpu`, or a CPU choice).
  * @param gpu The device found, or null.
@@ -156,5 +156,5 @@ export function gpuDecision(choice: string, gpu: GpuContext | null, flag: string
   };
 }
 
-/** The choices that never run on the GPU. */
-const CPU_CHOICES = new Set(["cpu", "native", "wasm"]);
+/** The choice that never runs on the GPU. */
+const CPU_CHOICES = new Set(["cpu"]);

@@ -15,19 +15,18 @@ import { INPUT_NAME, OUTPUT_NAME } from "./onnx_graph.ts";
 import { Rng } from "../util/rng.ts";
 import { isStandalone, realFile } from "../util/standalone.ts";
 
-/**
- * Inference backends: `wgsl` is this project's own WebGPU engine, `webgpu` onnxruntime-web on WebGPU,
- * `wasm` onnxruntime-web on the CPU, `native` onnxruntime-node.
- */
-export const BACKENDS = ["auto", "wgsl", "webgpu", "wasm", "native"] as const;
+/** The concrete backends, in the order `auto` tries the GPU ones; each has its row in the backend table. */
+export const BACKEND_NAMES = ["wgsl", "webgpu", "wasm", "native"] as const;
+/** A concrete backend. */
+export type Backend = typeof BACKEND_NAMES[number];
+/** Every `--backend` choice: `auto`, or a concrete backend. */
+export const BACKENDS = ["auto", ...BACKEND_NAMES] as const;
 /** One of {@linkcode BACKENDS}. */
 export type BackendChoice = typeof BACKENDS[number];
-/** A concrete backend. */
-export type Backend = Exclude<BackendChoice, "auto">;
 
-/** True for the backends that run on WebGPU. */
-export function isGpuBackend(b: string): b is "wgsl" | "webgpu" {
-  return b === "wgsl" || b === "webgpu";
+/** True for the backends that run on WebGPU (their row in the backend table says so). */
+export function isGpuBackend(b: string): b is Backend {
+  return (BACKEND_NAMES as readonly string[]).includes(b) && BACKEND_TABLE[b as Backend].gpu;
 }
 
 /** Below this cosine similarity to the CPU, a GPU backend is not trusted. */
@@ -284,16 +283,8 @@ export async function createEmbeddingSession(
   options: SessionOptions,
 ): Promise<EmbeddingSession> {
   const choice = options.backend ?? "auto";
-  if (choice === "wasm") {
-    return await session(await loadWasmOrt(), model, "wasm", options, wasmDescription());
-  }
-  if (choice === "native") {
-    const native = await loadNativeOrt();
-    if (native instanceof Error) {
-      throw new OpenL3Error(`--backend native: onnxruntime-node does not load here: ${native.message}`);
-    }
-    return await session(native, model, "native", options, nativeDescription(options));
-  }
+  const row = choice === "auto" ? undefined : BACKEND_TABLE[choice];
+  if (row && !row.gpu) return await row.open(model, options, null);
   // wgsl, webgpu, or auto: the shared device, or one of our own
   const owns = options.gpu === undefined;
   const gpu = options.gpu !== undefined ? options.gpu : await openGpu();
@@ -305,13 +296,12 @@ export async function createEmbeddingSession(
   const withGpu = { ...options, gpu };
   const verified = async (s: EmbeddingSession) =>
     options.skipGpuCheck ? s : await trustedOrCpu(s, model, withGpu);
-  if (choice === "wgsl") return await verified(await wgslSession(model, withGpu, gpu));
-  if (choice === "webgpu") return await verified(await ortWebGpuSession(model, withGpu, gpu));
-  // auto on a hardware GPU: both engines, each checked against the CPU; the faster one that passed runs
+  if (row) return await verified(await row.open(model, withGpu, gpu));
+  // auto on a hardware GPU: every GPU engine, each checked against the CPU; the faster one that passed runs
   const candidates: EmbeddingSession[] = [];
-  for (const make of [wgslSession, ortWebGpuSession]) {
+  for (const name of BACKEND_NAMES.filter((b) => BACKEND_TABLE[b].gpu)) {
     try {
-      const s = await verified(await make(model, withGpu, gpu));
+      const s = await verified(await BACKEND_TABLE[name].open(model, withGpu, gpu));
       if (isGpuBackend(s.backend)) candidates.push(s);
       else await s.release();
     } catch { /* an engine that does not load here is not a candidate */ }
@@ -415,4 +405,50 @@ export async function trustedOrCpu(
   const why = `${gpu.description.split(" (")[0]} disagreed with the CPU on a probe batch (cosine ` +
     `${agreement.toFixed(6)} < ${GPU_AGREEMENT}), so the CPU runs instead`;
   return await cpuSession(model, options, ` (${why})`);
+}
+
+/** A backend's row: where it runs, what it is, and how its session is opened. */
+interface BackendRow {
+  /** Runs on WebGPU (else on the CPU). */
+  gpu: boolean;
+  /** What it is, in words. */
+  what: string;
+  /** Open a session (a GPU row is given the device). */
+  open(model: Uint8Array, options: SessionOptions, gpu: GpuContext | null): Promise<EmbeddingSession>;
+}
+
+/** The backend table: adding a backend is one row here and its name in {@linkcode BACKEND_NAMES}. */
+const BACKEND_TABLE: Record<Backend, BackendRow> = {
+  wgsl: {
+    gpu: true,
+    what: "this project's WGSL engine on WebGPU",
+    open: (model, options, gpu) => wgslSession(model, options, gpu!),
+  },
+  webgpu: {
+    gpu: true,
+    what: "onnxruntime-web on WebGPU",
+    open: (model, options, gpu) => ortWebGpuSession(model, options, gpu!),
+  },
+  wasm: {
+    gpu: false,
+    what: "onnxruntime-web (WASM) on the CPU",
+    open: async (model, options) =>
+      await session(await loadWasmOrt(), model, "wasm", options, wasmDescription()),
+  },
+  native: {
+    gpu: false,
+    what: "onnxruntime-node on the CPU",
+    open: async (model, options) => {
+      const native = await loadNativeOrt();
+      if (native instanceof Error) {
+        throw new OpenL3Error(`--backend native: onnxruntime-node does not load here: ${native.message}`);
+      }
+      return await session(native, model, "native", options, nativeDescription(options));
+    },
+  },
+};
+
+/** What each backend is, for help texts: `name: what it is`. */
+export function describeBackends(): string[] {
+  return BACKEND_NAMES.map((b) => `${b}: ${BACKEND_TABLE[b].what}`);
 }

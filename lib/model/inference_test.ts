@@ -355,3 +355,11 @@ Deno.test({
     }
   },
 });
+
+Deno.test("the backend table: every --backend choice but auto has one row, the CPU rows never open a GPU", async () => {
+  const { BACKENDS, BACKEND_NAMES, describeBackends, isGpuBackend } = await import("./inference.ts");
+  assert.deepEqual([...BACKENDS], ["auto", ...BACKEND_NAMES]);
+  assert.equal(describeBackends().length, BACKEND_NAMES.length);
+  assert.deepEqual(BACKEND_NAMES.filter(isGpuBackend), ["wgsl", "webgpu"]);
+  assert.ok(!isGpuBackend("auto") && !isGpuBackend("cuda"));
+});
