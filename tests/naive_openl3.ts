@@ -1,13 +1,14 @@
 /**
  * A direct, slow, float64 implementation of the OpenL3 network from spec §3,
- * written independently of the ONNX builder: channels-last (H, W, C) arrays,
+ * written independently of the ONNX builder (it shares only the topology,
+ * `networkSteps`; every operation is its own code): channels-last (H, W, C) arrays,
  * Keras-order kernels (3, 3, in, out), 'same' zero padding, BN with epsilon
  * 1e-3, valid max pools, and a (row, column, channel) flatten.
  *
  * @module
  */
 
-import { BN_EPSILON } from "../lib/model/architecture.ts";
+import { BN_EPSILON, networkSteps } from "../lib/model/architecture.ts";
 import type { BnWeights, ConvWeights, OpenL3Weights } from "../lib/model/onnx_graph.ts";
 
 /** A feature map, channels last. */
@@ -79,14 +80,13 @@ export function naiveOpenL3(patch: ArrayLike<number>, weights: OpenL3Weights): F
 export function naiveFeatureMap(patch: ArrayLike<number>, weights: OpenL3Weights): Map3 {
   const { arch, layers } = weights;
   let x: Map3 = { h: arch.input[0], w: arch.input[1], c: 1, d: Float64Array.from(patch) };
-  x = bn(x, layers[0] as BnWeights);
-  let li = 1;
-  for (let block = 0; block < 4; block++) {
-    for (let k = 0; k < 2; k++) {
-      x = conv(x, layers[li++] as ConvWeights, arch.widths[block]);
-      if (!(block === 3 && k === 1)) x = relu(bn(x, layers[li++] as BnWeights));
-    }
-    if (block < 3) x = maxPool(x, 2, 2);
+  for (const step of networkSteps(arch)) {
+    if (step.op === "bn") x = bn(x, layers[step.layer] as BnWeights);
+    else if (step.op === "conv") {
+      x = conv(x, layers[step.layer] as ConvWeights, step.outChannels);
+      if (step.bn !== null) x = bn(x, layers[step.bn] as BnWeights);
+      if (step.relu) x = relu(x);
+    } else if (!step.embedding) x = maxPool(x, step.size[0], step.size[1]); // the embedding pool comes after
   }
   return x;
 }

@@ -105,6 +105,68 @@ export function openl3Architecture(
   };
 }
 
+/**
+ * One step of the network, in order: the input's batch normalisation, a 3×3 'same' convolution (with the
+ * batch normalisation and ReLU that follow it, except after the last one), a 2×2 max pool after each of the
+ * first three blocks, and the embedding max pool. `layer` and `bn` index {@linkcode Architecture.layers}.
+ */
+export type NetworkStep =
+  | { op: "bn"; layer: number }
+  | {
+    op: "conv";
+    layer: number;
+    bn: number | null;
+    relu: boolean;
+    inChannels: number;
+    outChannels: number;
+    /** The first convolution (it reads the normalised input). */
+    first: boolean;
+  }
+  | { op: "pool"; size: [number, number]; embedding: boolean };
+
+/**
+ * The network's topology as one list of steps: what the ONNX export, the WGSL engine and the tests' naive
+ * network all walk.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { networkSteps, openl3Architecture } from "./architecture.ts";
+ * const steps = networkSteps(openl3Architecture("mel256", 512));
+ * assert.equal(steps.filter((s) => s.op === "conv").length, 8);
+ * assert.deepEqual(steps.at(-1), { op: "pool", size: [32, 24], embedding: true });
+ * ```
+ */
+export function networkSteps(arch: Architecture): NetworkStep[] {
+  const steps: NetworkStep[] = [{ op: "bn", layer: 0 }];
+  let li = 1;
+  for (let block = 0; block < 4; block++) {
+    for (let k = 0; k < 2; k++) {
+      const spec = arch.layers[li];
+      if (spec.kind !== "conv") throw new ArgumentError(`architecture out of order at layer ${li}`);
+      const last = block === 3 && k === 1; // the embedding layer: no BN, no ReLU
+      steps.push({
+        op: "conv",
+        layer: li,
+        bn: last ? null : li + 1,
+        relu: !last,
+        inChannels: spec.inChannels,
+        outChannels: spec.outChannels,
+        first: block === 0 && k === 0,
+      });
+      li += last ? 1 : 2;
+    }
+    steps.push(
+      block < 3 ? { op: "pool", size: [2, 2], embedding: false } : {
+        op: "pool",
+        size: arch.pool,
+        embedding: true,
+      },
+    );
+  }
+  return steps;
+}
+
 /** Shapes of a layer's weights in Keras order (conv: kernel HWIO, bias; BN: gamma, beta, mean, variance). */
 export function weightShapes(layer: LayerSpec): number[][] {
   return layer.kind === "conv"

@@ -8,7 +8,7 @@
  */
 
 import { ArgumentError } from "../util/errors.ts";
-import { type Architecture, BN_EPSILON, weightShapes } from "./architecture.ts";
+import { type Architecture, BN_EPSILON, networkSteps, weightShapes } from "./architecture.ts";
 import { encodeOnnxModel, type OnnxNode, type OnnxTensor } from "./onnx_proto.ts";
 
 /** BatchNormalization weights of one layer. */
@@ -142,22 +142,14 @@ export function buildOpenL3Onnx(w: OpenL3Weights, metadata: Record<string, strin
   };
 
   const layers = w.layers;
-  bn(layers[0] as BnWeights);
-  let li = 1;
-  for (let block = 0; block < 4; block++) {
-    for (let k = 0; k < 2; k++) {
-      const spec = arch.layers[li];
-      if (spec.kind !== "conv") throw new Error("architecture out of order");
-      conv(layers[li++] as ConvWeights, spec.inChannels, spec.outChannels);
-      const last = block === 3 && k === 1; // the embedding layer: no BN, no ReLU
-      if (!last) {
-        bn(layers[li++] as BnWeights);
-        unary("Relu");
-      }
-    }
-    if (block < 3) unary("MaxPool", { kernel_shape: [2, 2], strides: [2, 2] });
+  for (const step of networkSteps(arch)) {
+    if (step.op === "bn") bn(layers[step.layer] as BnWeights);
+    else if (step.op === "conv") {
+      conv(layers[step.layer] as ConvWeights, step.inChannels, step.outChannels);
+      if (step.bn !== null) bn(layers[step.bn] as BnWeights);
+      if (step.relu) unary("Relu");
+    } else unary("MaxPool", { kernel_shape: step.size, strides: step.size });
   }
-  unary("MaxPool", { kernel_shape: arch.pool, strides: arch.pool });
   unary("Transpose", { perm: [0, 2, 3, 1] }); // NCHW → NHWC: flatten in Keras' (row, col, channel) order
   const flat = OUTPUT_NAME;
   nodes.push({ op: "Flatten", name: "flatten", inputs: [x], outputs: [flat], attributes: { axis: 1 } });

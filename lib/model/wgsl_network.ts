@@ -28,7 +28,7 @@
 import { OpenL3Error } from "../util/errors.ts";
 import type { GpuContext } from "../gpu/device.ts";
 import { getPipeline, type ShaderSource } from "../gpu/pipeline.ts";
-import { type Architecture, BN_EPSILON } from "./architecture.ts";
+import { type Architecture, BN_EPSILON, networkSteps } from "./architecture.ts";
 import type { BnWeights, ConvWeights, OpenL3Weights } from "./onnx_graph.ts";
 
 /** Tile of the convolution GEMM: rows (pixels) × columns (channels) per workgroup, K per step. */
@@ -385,31 +385,29 @@ export class WgslNetwork {
     };
     let [h, wd] = [H0, W0];
     let c = 1;
-    let li = 1;
     // activations alternate between the two buffers; the first stage reads the input it is given
     let src: GPUBuffer | null = null; // null: the run's input
     let dst = this.#ping;
     const other = (b: GPUBuffer) => (b === this.#ping ? this.#pong : this.#ping);
-    for (let block = 0; block < 4; block++) {
-      for (let k = 0; k < 2; k++) {
-        const spec = arch.layers[li];
-        if (spec.kind !== "conv") throw new OpenL3Error("architecture out of order");
-        const last = block === 3 && k === 1;
-        const conv = w.layers[li++] as ConvWeights;
-        const bn = last ? null : w.layers[li++] as BnWeights;
-        const folded = foldBatchNorm(conv, bn, spec.outChannels);
+    for (const step of networkSteps(arch)) {
+      if (step.op === "bn") continue; // the input's batch normalisation is the first convolution's affine
+      if (step.op === "conv") {
+        const conv = w.layers[step.layer] as ConvWeights;
+        const bn = step.bn === null ? null : w.layers[step.bn] as BnWeights;
+        const folded = foldBatchNorm(conv, bn, step.outChannels);
         const shape: ConvShape = {
           height: h,
           width: wd,
           inChannels: c,
-          outChannels: spec.outChannels,
-          relu: !last,
-          inputAffine: block === 0 && k === 0 ? affine : null,
+          outChannels: step.outChannels,
+          relu: step.relu,
+          inputAffine: step.first ? affine : null,
         };
         const pipeline = getPipeline(device, convShader(shape));
+        const li = step.layer + 1;
         const weights = upload(`openl3.conv${li}.weight`, folded.kernel);
         const bias = upload(`openl3.conv${li}.bias`, folded.bias);
-        const from = src, to = dst, hh = h, ww = wd, cout = spec.outChannels;
+        const from = src, to = dst, hh = h, ww = wd, cout = step.outChannels;
         stages.push({
           pipeline,
           flops: 2 * hh * ww * cout * 9 * c,
@@ -423,12 +421,13 @@ export class WgslNetwork {
         });
         src = dst;
         dst = other(dst);
-        c = spec.outChannels;
+        c = step.outChannels;
+        continue;
       }
-      const [ph, pw] = block < 3 ? [2, 2] : arch.pool;
+      const [ph, pw] = step.size;
       const pipeline = getPipeline(device, maxPoolShader(h, wd, c, ph, pw));
       const ho = Math.floor(h / ph), wo = Math.floor(wd / pw);
-      const from = src!, to = block < 3 ? dst : this.#out, size = ho * wo * c;
+      const from = src!, to = step.embedding ? this.#out : dst, size = ho * wo * c;
       stages.push({
         pipeline,
         flops: h * wd * c,
