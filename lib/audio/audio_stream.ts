@@ -22,6 +22,7 @@ import { OggOpusDecoder } from "ogg-opus-decoder";
 import { AudioDecodeError } from "../util/errors.ts";
 import { InputFileError } from "../util/input_file.ts";
 import { type ByteSource, FileByteSource } from "./byte_source.ts";
+import { concat } from "../util/bytes.ts";
 import { findFirstFrame, type Mp3FrameHeader, parseFrameHeader, skipId3v2 } from "./mp3.ts";
 import { readId3v2, readOggTags, readRiffInfoList, readVorbisComment, type Tags } from "./tags.ts";
 import { encodingOf, isWav, readSamples, type WavEncoding } from "./wav.ts";
@@ -194,13 +195,7 @@ function oggStreamPages(bytes: Uint8Array, serial: number): Uint8Array {
     if (oggSerial(bytes, at) === serial) parts.push(bytes.subarray(at, end));
     at = end;
   }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 /**
@@ -650,13 +645,7 @@ async function openOgg(
     }
     offset += at;
     pending = pending.slice(at);
-    const out = new Uint8Array(keep.reduce((n, k) => n + k.length, 0));
-    let o = 0;
-    for (const k of keep) {
-      out.set(k, o);
-      o += k.length;
-    }
-    return out;
+    return concat(keep);
   };
   const codec: Codec = {
     warnings: [],

@@ -310,12 +310,4 @@ Deno.test("decode: an Ogg file whose first stream is a cover's Theora video deco
   }
 });
 
-function concatAll(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+const concatAll = concat;
