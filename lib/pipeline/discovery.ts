@@ -62,6 +62,14 @@ export async function findAudioFiles(inputs: string[], extensions = AUDIO_EXTENS
     entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
     for (const e of entries) {
       const p = join(dir, e.name);
+      if (e.name.includes("\uFFFD")) {
+        // a name that is not valid UTF-8 reaches us with U+FFFD in it: no call can open it by that name
+        unreadable.push({
+          path: p,
+          problem: "its name is not valid UTF-8, which cannot be opened here: rename it",
+        });
+        continue;
+      }
       let isDir = e.isDirectory, isFile = e.isFile;
       if (e.isSymlink) {
         try {
