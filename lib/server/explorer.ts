@@ -11,7 +11,7 @@ import { OpenL3Error } from "../util/errors.ts";
 import { sha256 } from "../util/hash.ts";
 import type { StoredConfig } from "../store/sqlite_store.ts";
 import { type CollectionReader, openReader } from "../store/reader.ts";
-import { isPostgresUrl } from "../store/pg_store.ts";
+import { isPostgresUrl, redactUrl } from "../store/pg_store.ts";
 import { runtimeCacheDir } from "../util/standalone.ts";
 import { type Hit, loadIndex, VectorIndex } from "../analysis/vector_index.ts";
 import {
@@ -291,11 +291,11 @@ export class Explorer {
       this.#abandoned++;
       throw new OpenL3Error("the client went away: not embedded");
     }
-    if (this.#index.ids.length === 0) throw new OpenL3Error(`${this.db} holds no songs to compare with`);
+    if (this.#index.ids.length === 0) throw new OpenL3Error(`${redactUrl(this.db)} holds no songs to compare with`);
     const cfg = this.#config;
     onStage?.("loading the model");
     const { embedderLikeStored, queryVector } = await import("../pipeline/query_file.ts");
-    this.#embedder ??= embedderLikeStored({ ...this.options.model, verbose: false }, cfg, this.db);
+    this.#embedder ??= embedderLikeStored({ ...this.options.model, verbose: false }, cfg, redactUrl(this.db));
     let embedder;
     try {
       embedder = await this.#embedder;
