@@ -291,7 +291,9 @@ export class Explorer {
       this.#abandoned++;
       throw new OpenL3Error("the client went away: not embedded");
     }
-    if (this.#index.ids.length === 0) throw new OpenL3Error(`${redactUrl(this.db)} holds no songs to compare with`);
+    if (this.#index.ids.length === 0) {
+      throw new OpenL3Error(`${redactUrl(this.db)} holds no songs to compare with`);
+    }
     const cfg = this.#config;
     onStage?.("loading the model");
     const { embedderLikeStored, queryVector } = await import("../pipeline/query_file.ts");
