@@ -109,6 +109,7 @@ export const UNUSED_PACKAGES: readonly string[] = [
 export const INCLUDES: readonly string[] = [
   "lib/pipeline/feed_worker.ts",
   "lib/pipeline/lease_keeper_worker.ts",
+  "lib/model/native_thread_worker.ts",
   "lib/server/static",
 ];
 

@@ -14,6 +14,7 @@ import { type GpuContext, gpuDecision, openGpu } from "../gpu/device.ts";
 import { INPUT_NAME, OUTPUT_NAME } from "./onnx_graph.ts";
 import { Rng } from "../util/rng.ts";
 import { isStandalone, realFile } from "../util/standalone.ts";
+import { nativeSessionInThread } from "./native_thread.ts";
 
 /** The concrete backends, in the order `auto` tries the GPU ones; each has its row in the backend table. */
 export const BACKEND_NAMES = ["wgsl", "webgpu", "wasm", "native"] as const;
@@ -74,6 +75,12 @@ export interface SessionOptions {
   maxBatch?: number;
   /** Skip the GPU-vs-CPU agreement check (tests of the check itself); default false. */
   skipGpuCheck?: boolean;
+  /**
+   * Run the native backend in a worker thread of its own: its `run` otherwise holds the calling thread for
+   * the whole batch (what a server answering other requests cannot afford).
+   * @default {false}
+   */
+  thread?: boolean;
 }
 
 /** An onnxruntime module (node or web): its types differ by build, so it is untyped here. */
@@ -255,6 +262,7 @@ async function cpuSession(
   const native = await loadNativeOrt();
   if (!(native instanceof Error)) {
     try {
+      if (options.thread) return await nativeSessionInThread(model, options);
       return await session(native, model, "native", options, `${nativeDescription(options)}${why}`);
     } catch (e) {
       why += `; native failed: ${(e as Error).message}`;
@@ -443,6 +451,7 @@ const BACKEND_TABLE: Record<Backend, BackendRow> = {
       if (native instanceof Error) {
         throw new OpenL3Error(`--backend native: onnxruntime-node does not load here: ${native.message}`);
       }
+      if (options.thread) return await nativeSessionInThread(model, options);
       return await session(native, model, "native", options, nativeDescription(options));
     },
   },

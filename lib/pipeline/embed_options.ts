@@ -60,6 +60,11 @@ export interface EmbedderOptions {
   /** CPU threads of the native network backend; default: every core. */
   threads?: number;
   /**
+   * Run the native network in a worker thread of its own (a server that keeps answering while it embeds).
+   * @default {false}
+   */
+  networkThread?: boolean;
+  /**
    * Seconds between windows.
    * @default {0.1}
    */
@@ -101,6 +106,8 @@ export interface ResolvedEmbedderOptions {
   batchSize?: number;
   /** CPU threads of the native backend; undefined: every core. */
   threads?: number;
+  /** The native network in a worker thread of its own. */
+  networkThread: boolean;
   /** Seconds between windows. */
   hopSize: number;
   /** Centre the windows. */
@@ -157,6 +164,7 @@ export function resolveEmbedderOptions(o: EmbedderOptions): ResolvedEmbedderOpti
     backend: oneOf(o.backend ?? d.backend, "backend", BACKENDS),
     batchSize: o.batchSize,
     threads: o.threads,
+    networkThread: o.networkThread ?? false,
     hopSize,
     center: o.center ?? d.center,
     download: o.download ?? true,

@@ -93,6 +93,7 @@ export async function createEmbedder(
       outputSize: o.embeddingSize,
       gpu,
       threads: o.threads,
+      thread: o.networkThread,
       maxBatch: o.batchSize ?? EMBED_DEFAULTS.gpuBatchSize,
     });
     const batchSize = o.batchSize ??

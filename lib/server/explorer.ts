@@ -297,7 +297,12 @@ export class Explorer {
     const cfg = this.#config;
     onStage?.("loading the model");
     const { embedderLikeStored, queryVector } = await import("../pipeline/query_file.ts");
-    this.#embedder ??= embedderLikeStored({ ...this.options.model, verbose: false }, cfg, redactUrl(this.db));
+    // the network in a thread of its own: the API keeps answering while an upload is embedded
+    this.#embedder ??= embedderLikeStored(
+      { ...this.options.model, verbose: false, networkThread: true },
+      cfg,
+      redactUrl(this.db),
+    );
     let embedder;
     try {
       embedder = await this.#embedder;
