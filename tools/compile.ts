@@ -310,8 +310,16 @@ export const command: Command = defineCommand({
       const message = (e as Error).message;
       const offline = /denort|download|dns|network|connect|resolve/i.test(message) &&
         !Deno.env.get("DENORT_BIN");
+      // deno compile's own error: the first cause that names what failed, else its first line
+      const lines = message.split("\n").map((l) => l.trim()).filter((l) => l);
+      const cause = lines.find((l) =>
+        /^\d+: .*(request|download|denort|No such|denied)/i.test(l)
+      )?.replace(/^\d+: /, "") ??
+        lines.find((l) =>
+          /^error:/i.test(l)
+        )?.replace(/^error:\s*/i, "") ?? lines[0] ?? "deno compile failed";
       throw new OpenL3Error(
-        message.split("\n").filter((l) => l.trim()).slice(-1)[0] +
+        cause +
           (offline
             ? " — deno compile could not fetch its runtime: offline, set DENORT_BIN=/path/to/denort (see --help)"
             : ""),
