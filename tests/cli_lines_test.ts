@@ -5,7 +5,7 @@
  * a postgres:// URL; compile answers --help; a busy port and an empty
  * --host are one line, not a stack trace.
  */
-import { assert } from "./helpers.ts";
+import { assert, slowTest } from "./helpers.ts";
 import { explorerFixture } from "./explorer_fixture.ts";
 import { SUBCOMMANDS } from "../openl3.ts";
 import { commandHelp } from "../lib/util/cli.ts";
@@ -54,7 +54,7 @@ Deno.test("every command's --help lists --version, and postgres:// where --db ta
   assert.match(compile.stdout, /--version/);
 });
 
-Deno.test("serve on a busy port, or with an empty --host: one line, exit 1 or 2", async () => {
+slowTest("serve on a busy port, or with an empty --host: one line, exit 1 or 2", async () => {
   const fx = await explorerFixture("openl3-cli-lines-");
   const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (busy.addr as Deno.NetAddr).port;

@@ -168,38 +168,41 @@ Deno.test("embed: a bad file is recorded in failures and the run goes on; frames
   assertAllClose(npz.embedding.data.subarray(0, 512), frames.vectors[0], 0);
 });
 
-Deno.test("embed --output-dir: <stem>.npz as openl3 names it, a hash where stems clash, --suffix, and a missing npz is rewritten", async () => {
-  const a = await folder("npz_a", { "intro.wav": encodeWav([tone(300, 1)], 16000) });
-  const b = await folder("npz_b", {
-    "intro.wav": encodeWav([tone(500, 1)], 16000),
-    "outro.wav": encodeWav([tone(700, 1)], 16000),
-  });
-  const db = `${root}/npz_names.db`;
-  const out = `${root}/npz_names`;
-  await embed({ ...base, inputs: [a, b], db, outputDir: out });
-  const names = [...Deno.readDirSync(out)].map((e) => e.name).filter((n) => n.endsWith(".npz")).sort();
-  assert.equal(names.length, 3);
-  assert.ok(names.includes("outro.npz"), names.join(", "));
-  const clashing = names.filter((n) => n.startsWith("intro-"));
-  assert.equal(clashing.length, 2, names.join(", "));
-  for (const n of clashing) assert.match(n, /^intro-[0-9a-f]{8}\.npz$/);
-  assert.ok(!names.some((n) => n.startsWith(".") || n.includes("__")), "no hidden or path-mangled names");
-  // unchanged and stored, but its npz is gone: it is written again (the others are skipped)
-  await Deno.remove(`${out}/outro.npz`);
-  const again = await embed({ ...base, inputs: [a, b], db, outputDir: out });
-  assert.deepEqual([again.embedded, again.skipped], [1, 2]);
-  assert.ok((await Deno.stat(`${out}/outro.npz`)).isFile);
-  // openl3's --suffix
-  const suffixed = `${root}/npz_suffix`;
-  await embed({ ...base, inputs: [b], db, outputDir: suffixed, suffix: "mel256", force: true });
-  assert.deepEqual(
-    [...Deno.readDirSync(suffixed)].map((e) => e.name).filter((n) => n.endsWith(".npz")).sort(),
-    [
-      "intro_mel256.npz",
-      "outro_mel256.npz",
-    ],
-  );
-});
+slowTest(
+  "embed --output-dir: <stem>.npz as openl3 names it, a hash where stems clash, --suffix, and a missing npz is rewritten",
+  async () => {
+    const a = await folder("npz_a", { "intro.wav": encodeWav([tone(300, 1)], 16000) });
+    const b = await folder("npz_b", {
+      "intro.wav": encodeWav([tone(500, 1)], 16000),
+      "outro.wav": encodeWav([tone(700, 1)], 16000),
+    });
+    const db = `${root}/npz_names.db`;
+    const out = `${root}/npz_names`;
+    await embed({ ...base, inputs: [a, b], db, outputDir: out });
+    const names = [...Deno.readDirSync(out)].map((e) => e.name).filter((n) => n.endsWith(".npz")).sort();
+    assert.equal(names.length, 3);
+    assert.ok(names.includes("outro.npz"), names.join(", "));
+    const clashing = names.filter((n) => n.startsWith("intro-"));
+    assert.equal(clashing.length, 2, names.join(", "));
+    for (const n of clashing) assert.match(n, /^intro-[0-9a-f]{8}\.npz$/);
+    assert.ok(!names.some((n) => n.startsWith(".") || n.includes("__")), "no hidden or path-mangled names");
+    // unchanged and stored, but its npz is gone: it is written again (the others are skipped)
+    await Deno.remove(`${out}/outro.npz`);
+    const again = await embed({ ...base, inputs: [a, b], db, outputDir: out });
+    assert.deepEqual([again.embedded, again.skipped], [1, 2]);
+    assert.ok((await Deno.stat(`${out}/outro.npz`)).isFile);
+    // openl3's --suffix
+    const suffixed = `${root}/npz_suffix`;
+    await embed({ ...base, inputs: [b], db, outputDir: suffixed, suffix: "mel256", force: true });
+    assert.deepEqual(
+      [...Deno.readDirSync(suffixed)].map((e) => e.name).filter((n) => n.endsWith(".npz")).sort(),
+      [
+        "intro_mel256.npz",
+        "outro_mel256.npz",
+      ],
+    );
+  },
+);
 
 const cli = (args: string[]) =>
   new Deno.Command(Deno.execPath(), {

@@ -6,7 +6,7 @@
  * Each child gets a temp folder of its own (TMPDIR) to look in.
  */
 import { join } from "node:path";
-import { assert } from "./helpers.ts";
+import { assert, slowTest } from "./helpers.ts";
 import { explorerFixture } from "./explorer_fixture.ts";
 import { encodeWav } from "../lib/audio/wav.ts";
 
@@ -16,53 +16,56 @@ function entries(dir: string): string[] {
   return [...Deno.readDirSync(dir)].map((e) => e.name).sort();
 }
 
-Deno.test("two embed runs leave nothing in the temp folder but one private driver folder at most", async () => {
-  const fx = await explorerFixture("openl3-leftovers-");
-  const tmp = await Deno.makeTempDir({ prefix: "openl3-leftovers-tmp-" });
-  try {
-    const wav = join(fx.root, "one.wav");
-    await Deno.writeFile(
-      wav,
-      encodeWav([Float32Array.from({ length: 16000 }, (_, i) => Math.sin(i / 7))], 16000),
-    );
-    for (let run = 0; run < 2; run++) {
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          join(repo, "embed.ts"),
-          wav,
-          "--db",
-          join(fx.root, "l.db"),
-          "--weights",
-          fx.weights,
-          "--models-dir",
-          fx.modelsDir,
-          "--backend",
-          "native",
-          "--hop",
-          "0.5",
-          "--quiet",
-          "--force",
-        ],
-        env: { TMPDIR: tmp },
-        stdout: "null",
-        stderr: "piped",
-      }).output();
-      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+slowTest(
+  "two embed runs leave nothing in the temp folder but one private driver folder at most",
+  async () => {
+    const fx = await explorerFixture("openl3-leftovers-");
+    const tmp = await Deno.makeTempDir({ prefix: "openl3-leftovers-tmp-" });
+    try {
+      const wav = join(fx.root, "one.wav");
+      await Deno.writeFile(
+        wav,
+        encodeWav([Float32Array.from({ length: 16000 }, (_, i) => Math.sin(i / 7))], 16000),
+      );
+      for (let run = 0; run < 2; run++) {
+        const out = await new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "-A",
+            join(repo, "embed.ts"),
+            wav,
+            "--db",
+            join(fx.root, "l.db"),
+            "--weights",
+            fx.weights,
+            "--models-dir",
+            fx.modelsDir,
+            "--backend",
+            "native",
+            "--hop",
+            "0.5",
+            "--quiet",
+            "--force",
+          ],
+          env: { TMPDIR: tmp },
+          stdout: "null",
+          stderr: "piped",
+        }).output();
+        assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      }
+      const left = entries(tmp);
+      assert.deepEqual(left.filter((n) => /^mat-debug-/.test(n)), [], "no onnxruntime debug log");
+      assert.ok(left.filter((n) => /^openl3-xdg-/.test(n)).length <= 1, left.join(", "));
+      // one private driver folder and onnxruntime's own session-id file, reused by every run
+      assert.deepEqual(left.filter((n) => !/^openl3-xdg-\d+$|^\.ses$/.test(n)), [], left.join(", "));
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+      await Deno.remove(fx.root, { recursive: true });
     }
-    const left = entries(tmp);
-    assert.deepEqual(left.filter((n) => /^mat-debug-/.test(n)), [], "no onnxruntime debug log");
-    assert.ok(left.filter((n) => /^openl3-xdg-/.test(n)).length <= 1, left.join(", "));
-    // one private driver folder and onnxruntime's own session-id file, reused by every run
-    assert.deepEqual(left.filter((n) => !/^openl3-xdg-\d+$|^\.ses$/.test(n)), [], left.join(", "));
-  } finally {
-    await Deno.remove(tmp, { recursive: true });
-    await Deno.remove(fx.root, { recursive: true });
-  }
-});
+  },
+);
 
-Deno.test("serve stopped by SIGTERM during an upload removes the upload's folder", async () => {
+slowTest("serve stopped by SIGTERM during an upload removes the upload's folder", async () => {
   const fx = await explorerFixture("openl3-leftovers-");
   const tmp = await Deno.makeTempDir({ prefix: "openl3-leftovers-tmp-" });
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -1,4 +1,4 @@
-import { assert } from "../../tests/helpers.ts";
+import { assert, slowTest } from "../../tests/helpers.ts";
 import { Rng } from "../util/rng.ts";
 import { approximateKnn, exactKnn } from "./knn.ts";
 import { pcaProject } from "./pca.ts";
@@ -105,7 +105,7 @@ Deno.test("umapLayout keeps separated clusters apart (10 nearest in 2-D share th
   assert.ok(y.every(Number.isFinite));
 });
 
-Deno.test("computeMap: t-SNE for small sets, UMAP above; clusters; the cache format round-trips", async () => {
+slowTest("computeMap: t-SNE for small sets, UMAP above; clusters; the cache format round-trips", async () => {
   for (const n of [60, 2600]) {
     const { x, label } = blobs(n, 32, 3, 8);
     const index = VectorIndex.fromMatrix(label.map((_, i) => `song${i}`), 32, x);
