@@ -8,6 +8,7 @@
  * @module
  */
 
+import "../util/web_worker.ts"; // keep the runtime's Worker before onnxruntime-web replaces it
 import { cosineSimilarity } from "../util/vector_math.ts";
 import { ArgumentError, OpenL3Error } from "../util/errors.ts";
 import { type GpuContext, gpuDecision, openGpu } from "../gpu/device.ts";

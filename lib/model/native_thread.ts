@@ -9,6 +9,7 @@
  * @module
  */
 
+import { WebWorker } from "../util/web_worker.ts";
 import { OpenL3Error } from "../util/errors.ts";
 import type { EmbeddingSession, SessionOptions } from "./inference.ts";
 
@@ -17,7 +18,7 @@ export async function nativeSessionInThread(
   model: Uint8Array,
   options: SessionOptions,
 ): Promise<EmbeddingSession> {
-  const worker = new Worker(new URL("./native_thread_worker.ts", import.meta.url).href, {
+  const worker = new WebWorker(new URL("./native_thread_worker.ts", import.meta.url).href, {
     type: "module",
     name: "openl3-network",
   });

@@ -17,6 +17,7 @@
  * @module
  */
 
+import { WebWorker } from "../util/web_worker.ts";
 import type { AudioInfo } from "../audio/audio_stream.ts";
 import { AudioDecodeError, OpenL3Error } from "../util/errors.ts";
 import { InputFileError } from "../util/input_file.ts";
@@ -179,7 +180,7 @@ export class FeedPool {
     this.options = options;
     this.#decide = decide;
     for (let w = 0; w < options.workers; w++) {
-      const worker = new Worker(new URL("./feed_worker.ts", import.meta.url).href, {
+      const worker = new WebWorker(new URL("./feed_worker.ts", import.meta.url).href, {
         type: "module",
         name: `openl3-feed-${w}`,
       });

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { WebWorker } from "../util/web_worker.ts";
 import { OpenL3Error } from "../util/errors.ts";
 import type { KeeperStart } from "./lease_keeper_worker.ts";
 
@@ -53,7 +54,9 @@ export class LeaseKeeper {
 
   /** Start the thread; resolves once its connection is open. */
   static async start(options: LeaseKeeperOptions): Promise<LeaseKeeper> {
-    const thread = new Worker(new URL("./lease_keeper_worker.ts", import.meta.url).href, { type: "module" });
+    const thread = new WebWorker(new URL("./lease_keeper_worker.ts", import.meta.url).href, {
+      type: "module",
+    });
     const keeper = new LeaseKeeper(thread, options);
     await new Promise<void>((resolve, reject) => {
       thread.onmessage = (event: MessageEvent) => {
