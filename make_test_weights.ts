@@ -13,7 +13,12 @@
 import { choiceFlag, type Command, defineCommand, numberFlag, runCommand } from "./lib/util/cli.ts";
 import { ArgumentError } from "./lib/util/errors.ts";
 import { INPUT_REPRS } from "./lib/frontend/spec.ts";
-import { type RandomWeightsFileOptions, writeRandomWeights } from "./lib/model/random_weights.ts";
+import {
+  type RandomWeightsFileOptions,
+  untrainedNote,
+  writeRandomWeights,
+} from "./lib/model/random_weights.ts";
+import { readKerasFile } from "./lib/model/keras_weights.ts";
 
 /** Write the file; returns the Keras layer names it holds. */
 export async function run(options: RandomWeightsFileOptions): Promise<string[]> {
@@ -43,15 +48,37 @@ export const command: Command = defineCommand({
   },
   body: async ({ values }) => {
     if (!values.out) throw new ArgumentError("--out PATH is required");
-    const names = await run({
+    const options = {
       out: values.out,
       inputRepr: choiceFlag(values["input-repr"], "input-repr", INPUT_REPRS, "mel256"),
       seed: numberFlag(values.seed, "seed", 0),
       layout: choiceFlag(values.layout, "layout", ["weights", "model"] as const, "weights"),
-    });
+    };
+    // the same seeded weights already there are kept: HDF5 files carry write times, so a new file would
+    // have another SHA-256, and a database made with the old one would not take the new one
+    if (await sameTestWeights(options)) {
+      console.log(`${values.out}: kept (the same seeded test weights are already there)`);
+      return 0;
+    }
+    const names = await run(options);
     console.log(`${values.out}: random (untrained) OpenL3 weights, ${names.length} Keras layers`);
     return 0;
   },
 });
+
+/** True when `out` already holds the test weights these options would write. */
+export async function sameTestWeights(options: RandomWeightsFileOptions): Promise<boolean> {
+  try {
+    const file = await readKerasFile(await Deno.readFile(options.out), options.out);
+    // earlier versions named only the seed: the values depend on nothing else (every frontend's layers have
+    // the same shapes), so such a file with this seed holds these very weights
+    const legacy = `seeded random weights (seed ${
+      options.seed ?? 0
+    }) written by make-test-weights: NOT a trained model`;
+    return file.untrained === untrainedNote(options) || (!options.widths && file.untrained === legacy);
+  } catch {
+    return false;
+  }
+}
 
 if (import.meta.main) await runCommand(command);

@@ -99,3 +99,23 @@ Deno.test("similar names the stored song a file name stands for; compare --png w
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("make-test-weights keeps the same seeded weights already there (a rerun of demo-test-weights finds its database's weights)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "openl3-cli-lines-" });
+  try {
+    const out = `${dir}/w.h5`;
+    const make = (...extra: string[]) => run(["run", "-A", "make_test_weights.ts", "--out", out, ...extra]);
+    const first = await make();
+    assert.equal(first.code, 0, first.stderr);
+    const bytes = await Deno.readFile(out);
+    const again = await make();
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /kept \(the same seeded test weights are already there\)/);
+    assert.deepEqual(await Deno.readFile(out), bytes, "the same file, the same SHA-256");
+    const other = await make("--seed", "5");
+    assert.match(other.stdout, /random \(untrained\) OpenL3 weights/);
+    assert.notDeepEqual(await Deno.readFile(out), bytes, "another seed is written");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

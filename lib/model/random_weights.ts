@@ -76,6 +76,16 @@ export interface RandomWeightsFileOptions {
 }
 
 /**
+ * The sentence a test weights file carries: it names everything that decides its values (seed, input
+ * representation, reduced widths) and its layout, so a file already there can be recognised and kept.
+ */
+export function untrainedNote(options: Omit<RandomWeightsFileOptions, "out">): string {
+  const widths = options.widths ? `, widths ${options.widths.join("/")}` : "";
+  return `seeded random weights (seed ${options.seed ?? 0}, ${options.inputRepr ?? "mel256"}${widths}, ` +
+    `${options.layout ?? "weights"} layout) written by make-test-weights: NOT a trained model`;
+}
+
+/**
  * Write seeded random weights in the official Keras HDF5 layout (gzipped when
  * the path ends in `.gz`); returns the Keras layer names it holds.
  */
@@ -90,7 +100,7 @@ export async function writeRandomWeights(options: RandomWeightsFileOptions): Pro
   const names = await writeKerasWeights(h5, weights, {
     layout: options.layout,
     firstIndex,
-    untrained: `seeded random weights (seed ${seed}) written by make-test-weights: NOT a trained model`,
+    untrained: untrainedNote(options),
   });
   if (gz) {
     const file = await Deno.open(h5);
