@@ -197,6 +197,31 @@ export interface EmbeddingOptions extends ModelOptions {
   onWarning?: (w: OpenL3Warning) => void;
 }
 
+/** A call's framing, openl3's defaults applied. */
+function framingOf(o: EmbeddingOptions): { hopSize: number; center: boolean; batchSize: number } {
+  return { hopSize: o.hopSize ?? 0.1, center: o.center ?? true, batchSize: o.batchSize ?? 32 };
+}
+
+/** Refuse a framing openl3 refuses (and a hop under one sample at 48 kHz, or a batch that is not one). */
+function checkFraming(hopSize: unknown, center: unknown, batchSize: unknown): void {
+  if (typeof hopSize !== "number" || !Number.isFinite(hopSize) || hopSize <= 0) {
+    throw new OpenL3Error(`Invalid hop size ${JSON.stringify(hopSize)}`);
+  }
+  if (Math.trunc(hopSize * TARGET_SR) < 1) {
+    throw new OpenL3Error(`Invalid hop size ${hopSize}: under one sample`);
+  }
+  if (typeof center !== "boolean") throw new OpenL3Error(`Invalid center value ${JSON.stringify(center)}`);
+  if (typeof batchSize !== "number" || !Number.isInteger(batchSize) || batchSize < 1) {
+    throw new OpenL3Error(`Invalid batch size ${JSON.stringify(batchSize)}`);
+  }
+}
+
+/** The model's pipeline with a call's framing. */
+function framed(model: AudioEmbeddingModel, hopSize: number, center: boolean, batchSize: number): Embedder {
+  const base = EMBEDDERS.get(model)!;
+  return { ...base, batchSize, options: { ...base.options, hopSize, center, batchSize } };
+}
+
 function isClip(x: unknown): x is Clip {
   return x instanceof Float32Array || x instanceof Float64Array;
 }
@@ -261,8 +286,7 @@ export async function getAudioEmbedding(
       `Mismatch between number of audio inputs (${clips.length}) and number of sample rates (${rates.length})`,
     );
   }
-  const hopSize = options.hopSize ?? 0.1, center = options.center ?? true;
-  const batchSize = options.batchSize ?? 32;
+  const { hopSize, center, batchSize } = framingOf(options);
   for (const [i, clip] of clips.entries()) {
     if (clip.length === 0) throw new OpenL3Error(`Got empty audio${single ? "" : ` (clip ${i})`}`);
     const rate = rates[i];
@@ -270,27 +294,12 @@ export async function getAudioEmbedding(
       throw new OpenL3Error(`Invalid sample rate ${JSON.stringify(rate)}`);
     }
   }
-  if (typeof hopSize !== "number" || !Number.isFinite(hopSize) || hopSize <= 0) {
-    throw new OpenL3Error(`Invalid hop size ${JSON.stringify(hopSize)}`);
-  }
-  if (Math.trunc(hopSize * TARGET_SR) < 1) {
-    throw new OpenL3Error(`Invalid hop size ${hopSize}: under one sample`);
-  }
-  if (typeof center !== "boolean") throw new OpenL3Error(`Invalid center value ${JSON.stringify(center)}`);
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new OpenL3Error(`Invalid batch size ${JSON.stringify(batchSize)}`);
-  }
+  checkFraming(hopSize, center, batchSize);
   const warn = options.onWarning ?? ((w: OpenL3Warning) => console.error(`OpenL3Warning: ${w.message}`));
 
   const model = options.model ?? await loadAudioEmbeddingModel({ ...options, ...variant });
   try {
-    // the model's pipeline with this call's framing
-    const base = EMBEDDERS.get(model)!;
-    const embedder: Embedder = {
-      ...base,
-      batchSize,
-      options: { ...base.options, hopSize, center, batchSize },
-    };
+    const embedder = framed(model, hopSize, center, batchSize);
     const results: AudioEmbedding[] = [];
     for (const [i, clip] of clips.entries()) {
       if (clip.every((x) => x === 0)) warn(new OpenL3Warning("Provided audio is all zeros"));
@@ -356,19 +365,12 @@ export async function processAudioFile(
     }
   }
   const variant = checkModelOptions(options.model ?? options);
-  const hopSize = options.hopSize ?? 0.1, center = options.center ?? true;
-  if (typeof hopSize !== "number" || !(hopSize > 0)) throw new OpenL3Error(`Invalid hop size ${hopSize}`);
-  if (typeof center !== "boolean") throw new OpenL3Error(`Invalid center value ${JSON.stringify(center)}`);
+  const { hopSize, center, batchSize } = framingOf(options);
+  checkFraming(hopSize, center, batchSize);
   const model = options.model ?? await loadAudioEmbeddingModel({ ...options, ...variant });
   const written: string[] = [];
   try {
-    const base = EMBEDDERS.get(model)!;
-    const batchSize = options.batchSize ?? 32;
-    const embedder: Embedder = {
-      ...base,
-      batchSize,
-      options: { ...base.options, hopSize, center, batchSize },
-    };
+    const embedder = framed(model, hopSize, center, batchSize);
     if (options.outputDir) await Deno.mkdir(options.outputDir, { recursive: true });
     for (const p of paths) {
       const out = outputPath(p, options.suffix ?? "", options.outputDir);

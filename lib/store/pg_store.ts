@@ -518,12 +518,6 @@ export class PgStore {
     return { pending: r.pending, running: r.running, lapsed: r.lapsed, done: r.done, failed: r.failed };
   }
 
-  /** Jobs not finished (pending or running, under a live lease or a lapsed one). */
-  async unfinished(): Promise<number> {
-    const c = await this.counts();
-    return c.pending + c.running;
-  }
-
   /** The id of a configuration, inserted when new. */
   async configId(tx: Sql, c: ModelConfig): Promise<number> {
     const key = configKey(c);
