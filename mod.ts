@@ -20,20 +20,28 @@
  */
 
 import { basename, dirname, extname, join } from "node:path";
-import {
-  CONTENT_TYPES,
-  type ContentType,
-  EMBEDDING_SIZES,
-  type EmbeddingSize,
-} from "./lib/model/architecture.ts";
-import { INPUT_REPRS, type InputRepr } from "./lib/frontend/spec.ts";
-import { planFrames, sourceAt48k } from "./lib/audio/frame.ts";
-import { TARGET_SR } from "./lib/audio/resample.ts";
-import { createEmbedder, type Embedder, embedSource } from "./lib/pipeline/embedder.ts";
+import type { ContentType, EmbeddingSize } from "./lib/model/architecture.ts";
+import type { InputRepr } from "./lib/frontend/spec.ts";
+import { createEmbedder, type Embedder } from "./lib/pipeline/embedder.ts";
 import { embedFile } from "./lib/pipeline/embed_song.ts";
 import { writeEmbeddingNpz } from "./lib/pipeline/npz_export.ts";
 import { OpenL3Error } from "./lib/util/errors.ts";
 import type { BackendChoice } from "./lib/model/inference.ts";
+import {
+  type AudioEmbedding,
+  checkClips,
+  checkFraming,
+  checkVariant,
+  type Clip,
+  describe,
+  embedClips,
+  type Frontend,
+  FRONTEND_CHOICES,
+  oneOf,
+  type OpenL3Warning,
+  type Variant,
+  warnOnStderr,
+} from "./lib/pipeline/embedding_api.ts";
 
 export { OpenL3Error } from "./lib/util/errors.ts";
 export {
@@ -45,23 +53,12 @@ export {
 export { INPUT_REPRS, type InputRepr } from "./lib/frontend/spec.ts";
 export { type BackendChoice, BACKENDS } from "./lib/model/inference.ts";
 export { TOOL_VERSION as VERSION } from "./lib/util/version.ts";
-
-/** A warning where openl3 warns (`OpenL3Warning`): audio shorter than a window, audio that is all zeros. */
-export class OpenL3Warning {
-  /** What it says. */
-  readonly message: string;
-  /**
-   * The warning.
-   * @param message What it says.
-   */
-  constructor(message: string) {
-    this.message = message;
-  }
-}
-
-/** Where the spectrograms are computed: the GPU when there is a hardware one, or the CPU (float64). */
-export type Frontend = "auto" | "cpu" | "webgpu";
-const FRONTENDS: readonly Frontend[] = ["auto", "cpu", "webgpu"];
+export {
+  type AudioEmbedding,
+  type Clip,
+  type Frontend,
+  OpenL3Warning,
+} from "./lib/pipeline/embedding_api.ts";
 
 /** Options of {@linkcode loadAudioEmbeddingModel}. */
 export interface ModelOptions {
@@ -115,20 +112,8 @@ export interface AudioEmbeddingModel {
 
 const EMBEDDERS = new WeakMap<AudioEmbeddingModel, Embedder>();
 
-function check<T>(value: unknown, allowed: readonly T[], what: string): T {
-  if (!allowed.includes(value as T)) {
-    throw new OpenL3Error(`Invalid ${what} ${JSON.stringify(value)}: one of ${allowed.join(", ")}`);
-  }
-  return value as T;
-}
-
-function checkModelOptions(o: ModelOptions) {
-  return {
-    inputRepr: check(o.inputRepr ?? "mel256", INPUT_REPRS, "input representation"),
-    contentType: check(o.contentType ?? "music", CONTENT_TYPES, "content type"),
-    embeddingSize: check(o.embeddingSize ?? 6144, EMBEDDING_SIZES, "embedding size"),
-    frontend: check(o.frontend ?? "auto", FRONTENDS, "frontend"),
-  };
+function checkModelOptions(o: ModelOptions): Variant & { frontend: Frontend } {
+  return { ...checkVariant(o), frontend: oneOf(o.frontend ?? "auto", FRONTEND_CHOICES, "frontend") };
 }
 
 /**
@@ -159,21 +144,6 @@ export async function loadAudioEmbeddingModel(options: ModelOptions = {}): Promi
   return model;
 }
 
-/** One clip: mono samples. */
-export type Clip = Float32Array | Float64Array;
-
-/** The embeddings of one clip. */
-export interface AudioEmbedding {
-  /** `frames × size`, row-major. */
-  embeddings: Float32Array;
-  /** Seconds, one per frame: `i · hopSize`. */
-  timestamps: Float64Array;
-  /** Number of frames (windows). */
-  frames: number;
-  /** Embedding length. */
-  size: number;
-}
-
 /** Options of {@linkcode getAudioEmbedding}. */
 export interface EmbeddingOptions extends ModelOptions {
   /** A loaded model; when given, `inputRepr`, `contentType`, `embeddingSize`, `weights` are not used. */
@@ -197,40 +167,10 @@ export interface EmbeddingOptions extends ModelOptions {
   onWarning?: (w: OpenL3Warning) => void;
 }
 
-/** A call's framing, openl3's defaults applied. */
-function framingOf(o: EmbeddingOptions): { hopSize: number; center: boolean; batchSize: number } {
-  return { hopSize: o.hopSize ?? 0.1, center: o.center ?? true, batchSize: o.batchSize ?? 32 };
-}
-
-/** Refuse a framing openl3 refuses (and a hop under one sample at 48 kHz, or a batch that is not one). */
-function checkFraming(hopSize: unknown, center: unknown, batchSize: unknown): void {
-  if (typeof hopSize !== "number" || !Number.isFinite(hopSize) || hopSize <= 0) {
-    throw new OpenL3Error(`Invalid hop size ${JSON.stringify(hopSize)}`);
-  }
-  if (Math.trunc(hopSize * TARGET_SR) < 1) {
-    throw new OpenL3Error(`Invalid hop size ${hopSize}: under one sample`);
-  }
-  if (typeof center !== "boolean") throw new OpenL3Error(`Invalid center value ${JSON.stringify(center)}`);
-  if (typeof batchSize !== "number" || !Number.isInteger(batchSize) || batchSize < 1) {
-    throw new OpenL3Error(`Invalid batch size ${JSON.stringify(batchSize)}`);
-  }
-}
-
 /** The model's pipeline with a call's framing. */
 function framed(model: AudioEmbeddingModel, hopSize: number, center: boolean, batchSize: number): Embedder {
   const base = EMBEDDERS.get(model)!;
   return { ...base, batchSize, options: { ...base.options, hopSize, center, batchSize } };
-}
-
-function isClip(x: unknown): x is Clip {
-  return x instanceof Float32Array || x instanceof Float64Array;
-}
-
-function describe(x: unknown): string {
-  if (x === null) return "null";
-  if (Array.isArray(x)) return `an array of ${x.length}`;
-  if (ArrayBuffer.isView(x)) return x.constructor.name;
-  return typeof x;
 }
 
 /**
@@ -264,62 +204,16 @@ export async function getAudioEmbedding(
     );
   }
   const variant = checkModelOptions(options.model ?? options);
-  const single = isClip(audio);
-  if (!single && !(Array.isArray(audio) && audio.every(isClip))) {
-    throw new OpenL3Error(
-      `audio must be mono samples (Float32Array or Float64Array) or an array of them, got ${
-        describe(audio)
-      }` +
-        (Array.isArray(audio) ? ` holding ${describe((audio as unknown[]).find((c) => !isClip(c)))}` : ""),
-    );
-  }
-  const clips = single ? [audio as Clip] : audio as Clip[];
-  if (single && typeof sr !== "number") {
-    throw new OpenL3Error(`sr must be one number for one clip, got ${describe(sr)}`);
-  }
-  if (typeof sr !== "number" && !Array.isArray(sr)) {
-    throw new OpenL3Error(`sr must be a number or an array of numbers, got ${describe(sr)}`);
-  }
-  const rates = typeof sr === "number" ? clips.map(() => sr) : sr;
-  if (rates.length !== clips.length) {
-    throw new OpenL3Error(
-      `Mismatch between number of audio inputs (${clips.length}) and number of sample rates (${rates.length})`,
-    );
-  }
-  const { hopSize, center, batchSize } = framingOf(options);
-  for (const [i, clip] of clips.entries()) {
-    if (clip.length === 0) throw new OpenL3Error(`Got empty audio${single ? "" : ` (clip ${i})`}`);
-    const rate = rates[i];
-    if (typeof rate !== "number" || !Number.isFinite(rate) || rate <= 0) {
-      throw new OpenL3Error(`Invalid sample rate ${JSON.stringify(rate)}`);
-    }
-  }
-  checkFraming(hopSize, center, batchSize);
-  const warn = options.onWarning ?? ((w: OpenL3Warning) => console.error(`OpenL3Warning: ${w.message}`));
-
+  const checked = checkClips(audio, sr);
+  const { hopSize, center, batchSize } = checkFraming(options);
   const model = options.model ?? await loadAudioEmbeddingModel({ ...options, ...variant });
   try {
-    const embedder = framed(model, hopSize, center, batchSize);
-    const results: AudioEmbedding[] = [];
-    for (const [i, clip] of clips.entries()) {
-      if (clip.every((x) => x === 0)) warn(new OpenL3Warning("Provided audio is all zeros"));
-      const source = sourceAt48k(clip, rates[i]);
-      if (planFrames(source.length, { hopSize, center }).warnings.length) {
-        warn(
-          new OpenL3Warning(
-            "Duration of provided audio is shorter than window size (1 second). Audio will be padded.",
-          ),
-        );
-      }
-      let embeddings = new Float32Array(0);
-      const plan = await embedSource(embedder, source, (b) => {
-        if (b.start === 0) embeddings = new Float32Array(b.windows * embedder.size);
-        embeddings.set(b.embedding.subarray(0, b.count * embedder.size), b.start * embedder.size);
-      });
-      const timestamps = Float64Array.from({ length: plan.windows }, (_, k) => k * hopSize);
-      results.push({ embeddings, timestamps, frames: plan.windows, size: embedder.size });
-    }
-    return single ? results[0] : results;
+    const results = await embedClips(
+      framed(model, hopSize, center, batchSize),
+      checked,
+      options.onWarning ?? warnOnStderr,
+    );
+    return checked.single ? results[0] : results;
   } finally {
     if (!options.model) await model.close();
   }
@@ -365,8 +259,7 @@ export async function processAudioFile(
     }
   }
   const variant = checkModelOptions(options.model ?? options);
-  const { hopSize, center, batchSize } = framingOf(options);
-  checkFraming(hopSize, center, batchSize);
+  const { hopSize, center, batchSize } = checkFraming(options);
   const model = options.model ?? await loadAudioEmbeddingModel({ ...options, ...variant });
   const written: string[] = [];
   try {

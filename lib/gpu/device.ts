@@ -12,7 +12,7 @@
  */
 
 import { OpenL3Error } from "../util/errors.ts";
-import { privateDir } from "../util/standalone.ts";
+import { privateDir } from "../util/private_dir.ts";
 
 /** Where the frontend may run. */
 export const DEVICE_CHOICES = ["auto", "webgpu", "cpu"] as const;

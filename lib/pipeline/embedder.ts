@@ -7,7 +7,7 @@
  * @module
  */
 
-import { frameBatches, type FramePlan, planFrames, type SampleSource, sourceAt48k } from "../audio/frame.ts";
+import { sourceAt48k } from "../audio/frame.ts";
 import { createFrontend, type Frontend } from "../frontend/frontend.ts";
 import { type GpuContext, openGpu } from "../gpu/device.ts";
 import { openl3Architecture } from "../model/architecture.ts";
@@ -17,6 +17,7 @@ import type { Pooling } from "../model/pooling.ts";
 import type { NumbersConfig } from "../store/model_config.ts";
 import { EMBED_DEFAULTS } from "./defaults.ts";
 import type { FeedBatch } from "./file_feed.ts";
+import { embedSource } from "./embed_source.ts";
 import {
   type EmbedderOptions,
   type ResolvedEmbedderOptions,
@@ -24,6 +25,7 @@ import {
 } from "./embed_options.ts";
 
 export type { EmbedderOptions } from "./embed_options.ts";
+export { type EmbeddingBatch, embedSource } from "./embed_source.ts";
 
 /** A loaded pipeline; {@linkcode Embedder.close} frees it. */
 export interface Embedder {
@@ -169,49 +171,6 @@ export async function prepareModel(options: EmbedderOptions): Promise<PreparedMo
     verbose: o.verbose,
   });
   return { options: o, model };
-}
-
-/** One batch of results, for callers that pool or store as they go. */
-export interface EmbeddingBatch {
-  /** Index of the first window of the batch. */
-  start: number;
-  /** Windows in the batch. */
-  count: number;
-  /** Windows of the whole signal. */
-  windows: number;
-  /** count × size; valid only during the callback. */
-  embedding: Float32Array;
-  /** Seconds, one per window of the batch. */
-  timestamps: Float64Array;
-}
-
-/**
- * Embed a 48 kHz source batch by batch, calling `onBatch` for each; memory is
- * bounded by one batch whatever the length. Returns the framing (windows,
- * warnings), computed once here.
- */
-export async function embedSource(
-  e: Embedder,
-  source: SampleSource,
-  onBatch: (b: EmbeddingBatch) => void | Promise<void>,
-): Promise<FramePlan> {
-  const plan = planFrames(source.length, e.options);
-  // the frontend and the network share the embedder's one device: hand the patches over on the GPU
-  const direct = e.frontend.computeOnGpu && e.session.runGpuBuffer &&
-    (e.frontend.gpuCapacity ?? 0) >= e.batchSize && (e.session.gpuCapacity ?? Infinity) >= e.batchSize;
-  for (const batch of frameBatches(source, plan, e.batchSize)) {
-    const embedding = direct
-      ? await e.session.runGpuBuffer!(e.frontend.computeOnGpu!(batch.samples, batch.count), batch.count)
-      : await e.session.run(await e.frontend.compute(batch.samples, batch.count), batch.count);
-    await onBatch({
-      start: batch.start,
-      count: batch.count,
-      windows: plan.windows,
-      embedding,
-      timestamps: batch.timestamps,
-    });
-  }
-  return plan;
 }
 
 /**

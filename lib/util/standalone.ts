@@ -10,8 +10,10 @@
 
 import { join } from "node:path";
 import { createHash } from "node:crypto";
-import { OpenL3Error } from "./errors.ts";
 import { TOOL_VERSION } from "./version.ts";
+import { currentUid, privateDir } from "./private_dir.ts";
+
+export { privateDir } from "./private_dir.ts";
 
 /** True inside a `deno compile` binary. */
 export function isStandalone(): boolean {
@@ -28,33 +30,6 @@ export function runtimeCacheDir(): string {
   if (xdg) return join(xdg, "openl3", TOOL_VERSION);
   if (home) return join(home, ".cache", "openl3", TOOL_VERSION);
   return join(Deno.env.get("TMPDIR") ?? "/tmp", `openl3-${currentUid() ?? "user"}`, TOOL_VERSION);
-}
-
-function currentUid(): number | null {
-  try {
-    return Deno.uid();
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Make `dir` (and its missing parents) and check it is this user's own and private: not a link, owned by
- * this user, no access for group or others (tightened when it is ours but open).
- *
- * @throws {OpenL3Error} when it belongs to another user or is not a folder.
- */
-export function privateDir(dir: string): void {
-  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const info = Deno.lstatSync(dir);
-  const uid = currentUid();
-  if (!info.isDirectory) throw new OpenL3Error(`${dir} is not a folder: native code is not copied there`);
-  if (uid !== null && info.uid !== null && info.uid !== uid) {
-    throw new OpenL3Error(
-      `${dir} belongs to another user (uid ${info.uid}): native code is not loaded from it (set XDG_CACHE_HOME)`,
-    );
-  }
-  if (info.mode !== null && (info.mode & 0o077) !== 0) Deno.chmodSync(dir, 0o700);
 }
 
 /** Options of {@linkcode realFile}. */
