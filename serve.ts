@@ -43,6 +43,11 @@ export interface ServeOptions extends ExplorerOptions {
    */
   maxUploadMiB?: number;
   /**
+   * Folder of the browser build that pages import to embed dropped files themselves.
+   * @default {WEB_DIR (dist/web, written by deno task build-web)}
+   */
+  webDir?: URL;
+  /**
    * Progress and the address on stderr.
    * @default {true}
    */
@@ -93,6 +98,7 @@ export async function run(options: ServeOptions = {}): Promise<RunningExplorer> 
   const handler = createHandler(explorer, {
     maxUploadBytes: maxMiB * 1024 * 1024,
     allowedHosts: everywhere ? null : [...LOOPBACK_HOSTS, host, `[${host}]`],
+    webDir: options.webDir,
   });
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {

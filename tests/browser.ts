@@ -18,13 +18,18 @@ export function chromiumPath(): string {
   return path;
 }
 
-/** Launch headless Chromium with the flags this machine's closed network and root user need. */
-export function launchChromium(): ReturnType<typeof chromium.launch> {
+/**
+ * Launch headless Chromium with the flags this machine's closed network and root user need; with `webgpu`,
+ * WebGPU on its software adapter (SwiftShader), as on a machine without a GPU.
+ */
+export function launchChromium(options: { webgpu?: boolean } = {}): ReturnType<typeof chromium.launch> {
   return chromium.launch({
     executablePath: chromiumPath(),
     args: [
       "--no-sandbox",
-      "--disable-gpu",
+      ...(options.webgpu
+        ? ["--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader", "--enable-features=Vulkan"]
+        : ["--disable-gpu"]),
       "--disable-quic",
       "--no-first-run",
       "--disable-background-networking",

@@ -15,6 +15,7 @@
 import { type Command, defineCommand, runCommand } from "../lib/util/cli.ts";
 import { OpenL3Error } from "../lib/util/errors.ts";
 import { join, relative } from "node:path";
+import { buildWeb, WEB_OUT } from "./build_web.ts";
 
 /** A `deno compile --target`, with what it needs from the npm packages. */
 export interface TargetPlatform {
@@ -262,6 +263,13 @@ export async function compile(
   env: Record<string, string> = {},
 ): Promise<{ report: string; payload: number | null }> {
   const plan = compilePlan(root, target);
+  // the browser build, for the explorer's pages (without it they upload dropped files: the binary works)
+  try {
+    await buildWeb(join(root, WEB_OUT));
+    plan.include.push(WEB_OUT);
+  } catch (e) {
+    console.error(`note: no browser build in the binary (${(e as Error).message})`);
+  }
   const args = compileArgs(plan, target, output).filter((a) => a !== "--quiet");
   const out = await new Deno.Command(Deno.execPath(), {
     args,

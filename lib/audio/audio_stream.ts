@@ -15,10 +15,6 @@
  * @module
  */
 
-import { MPEGDecoder } from "mpg123-decoder";
-import { FLACDecoder } from "@wasm-audio-decoders/flac";
-import { OggVorbisDecoder } from "@wasm-audio-decoders/ogg-vorbis";
-import { OggOpusDecoder } from "ogg-opus-decoder";
 import { AudioDecodeError } from "../util/errors.ts";
 import { InputFileError } from "../util/input_file.ts";
 import { type ByteSource, FileByteSource } from "./byte_source.ts";
@@ -402,6 +398,8 @@ async function openMp3(src: ByteSource, file: string, tagEnd: number, maxDuratio
       tags = readId3v2(await src.readAt(0, Math.min(tagEnd, 16 << 20)));
     } catch { /* tags are a courtesy */ }
   }
+  // each WebAssembly decoder is loaded when its format is met (a page that decodes WAV loads none)
+  const { MPEGDecoder } = await import("mpg123-decoder");
   const decoder = new MPEGDecoder();
   await decoder.ready;
   // the frame walk: where the next frame starts, and the bytes of it seen so far
@@ -480,6 +478,7 @@ async function openFlac(src: ByteSource, file: string, tagEnd: number, maxDurati
       at += 4 + len;
     }
   } catch { /* tags are a courtesy */ }
+  const { FLACDecoder } = await import("@wasm-audio-decoders/flac");
   const decoder = new FLACDecoder();
   await decoder.ready;
   let decoded = 0;
@@ -617,7 +616,9 @@ async function openOgg(
   try {
     tags = readOggTags(oggStreamPages(head, stream.serial));
   } catch { /* tags are a courtesy */ }
-  const decoder = format === "ogg-vorbis" ? new OggVorbisDecoder() : new OggOpusDecoder();
+  const decoder = format === "ogg-vorbis"
+    ? new (await import("@wasm-audio-decoders/ogg-vorbis")).OggVorbisDecoder()
+    : new (await import("ogg-opus-decoder")).OggOpusDecoder();
   await decoder.ready;
   // the page walk
   let pending: Uint8Array = new Uint8Array(0), offset = 0, pages = 0, eos = false;

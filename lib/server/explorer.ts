@@ -85,6 +85,24 @@ export interface UploadResult {
   storedId?: string;
 }
 
+/** How the stored songs were embedded, for a page that embeds a file the same way. */
+export interface InPageConfig {
+  /** The spectrogram. */
+  inputRepr: string;
+  /** Embedding length. */
+  embeddingSize: number;
+  /** Seconds between windows. */
+  hopSize: number;
+  /** Centred windows. */
+  center: boolean;
+  /** Song-level pooling of the frames. */
+  pooling: string;
+  /** SHA-256 of the weights. */
+  weightsHash: string;
+  /** `official`, `untrained` or `custom`. */
+  provenance: string;
+}
+
 /** The explorer's state for one database. */
 export class Explorer {
   /** The database. */
@@ -318,20 +336,97 @@ export class Explorer {
       if (signal?.aborted) this.#abandoned++;
       throw e;
     }
+    const placed = this.place(vector);
+    if (this.options.store) {
+      onStage?.("storing");
+      placed.storedId = await this.#store(file, originalName);
+    }
+    return placed;
+  }
+
+  /**
+   * Rank a song vector computed elsewhere (a page that embedded a dropped file itself) against the stored
+   * songs and place it on the map, as an upload is.
+   *
+   * @throws {OpenL3Error} for a vector of another length, one with a value that is not a finite number,
+   *   or all zeros (it has no direction to compare).
+   */
+  place(vector: ArrayLike<number>): UploadResult {
+    const dim = this.#index.dim;
+    if (this.#index.ids.length === 0) {
+      throw new OpenL3Error(`${redactUrl(this.db)} holds no songs to compare with`);
+    }
+    if (vector.length !== dim) {
+      throw new OpenL3Error(`a vector of ${vector.length} values: the stored songs have ${dim}`);
+    }
+    let norm = 0;
+    for (let i = 0; i < vector.length; i++) {
+      const v = vector[i];
+      if (typeof v !== "number" || !Number.isFinite(v)) {
+        throw new OpenL3Error(`value ${i} of the vector is ${JSON.stringify(v)}, not a finite number`);
+      }
+      norm += v * v;
+    }
+    if (norm === 0) throw new OpenL3Error("the vector is all zeros: it cannot be compared");
     const hits = this.#search(vector, Math.max(10, PLACEMENT_NEIGHBOURS));
     const near = hits.slice(0, PLACEMENT_NEIGHBOURS).map((h) => this.#index.row(h.id));
     const { position } = placeAmong(this.#map, near);
-    let storedId: string | undefined;
-    if (this.options.store) {
-      onStage?.("storing");
-      storedId = await this.#store(file, originalName);
-    }
     return {
       neighbours: this.#withInfo(hits.slice(0, 10)),
       position,
       placement: `mean position of its ${near.length} nearest stored songs (cosine)`,
-      storedId,
     };
+  }
+
+  /**
+   * What a page needs to embed a dropped file itself exactly as the stored songs were (their framing,
+   * pooling and variant), or null where it must upload the file instead: with `store` (the file is kept),
+   * or a database with no songs.
+   */
+  get inPage(): InPageConfig | null {
+    const cfg = this.#config;
+    if (this.options.store || !cfg || this.#index.ids.length === 0) return null;
+    return {
+      inputRepr: cfg.inputRepr,
+      embeddingSize: cfg.embeddingSize,
+      hopSize: cfg.hopSize,
+      center: cfg.center,
+      pooling: cfg.pooling,
+      weightsHash: cfg.weightsHash,
+      provenance: cfg.weightsProvenance,
+    };
+  }
+
+  #onnx: Promise<Uint8Array> | null = null;
+
+  /**
+   * The converted network the stored songs were embedded with (ONNX bytes), for a page that embeds in
+   * the browser: the same weights found as uploads find them, checked against the recorded hash.
+   *
+   * @throws {OpenL3Error} when the database holds no configuration, or its weights are not found here.
+   */
+  modelOnnx(): Promise<Uint8Array> {
+    this.#onnx ??= (async () => {
+      const cfg = this.#config;
+      if (!cfg) throw new OpenL3Error(`${redactUrl(this.db)} records no model configuration`);
+      const { adoptStoredConfig } = await import("../pipeline/stored_config.ts");
+      const { prepareModel } = await import("../pipeline/embedder.ts");
+      const { model } = await prepareModel(
+        await adoptStoredConfig({ ...this.options.model, verbose: false }, cfg, redactUrl(this.db)),
+      );
+      if (model.weightsHash !== cfg.weightsHash) {
+        throw new OpenL3Error(
+          `the stored songs were embedded with other weights (sha256 ${cfg.weightsHash.slice(0, 16)}…): ` +
+            `pass the same --weights`,
+        );
+      }
+      return model.onnx;
+    })();
+    const p = this.#onnx;
+    p.catch(() => {
+      if (this.#onnx === p) this.#onnx = null; // a later request tries again
+    });
+    return p;
   }
 
   /** Keep an upload: copy it beside the database and embed it into the database. */

@@ -9,6 +9,10 @@
  * | `GET /api/similar/:id?k=10`   | `{id, neighbours: [{id, score, title, …}]}`, cosine, as `similar` |
  * | `GET /api/audio/:id`          | the song's file, with `Range` requests (206)                      |
  * | `POST /api/embed`             | body: an audio file (header `X-Filename`); answers NDJSON lines `{stage}` then `{result}` or `{error}` |
+ * | `GET /api/in-page`            | `{config, module}`: how to embed a dropped file in the page as the songs were, or `{config: null}` |
+ * | `GET /api/model.onnx`         | the converted network the songs were embedded with (ETag, 304)    |
+ * | `POST /api/place`             | body `{vector: []}` (a song vector the page computed); answers `{result}` as `/api/embed` |
+ * | `GET /web/<file>.js`          | the browser build (`deno task build-web`, `dist/web/`)            |
  *
  * Ids are URL-encoded in the path. Errors are JSON `{error}` with a status
  * and one line: never a stack trace.
@@ -20,6 +24,7 @@ import { extname, join } from "node:path";
 import { OpenL3Error } from "../util/errors.ts";
 import type { Explorer } from "./explorer.ts";
 import { PLACEMENT_NEIGHBOURS } from "../analysis/collection_map.ts";
+import { TOOL_VERSION } from "../util/version.ts";
 
 /** Options of {@linkcode createHandler}. */
 export interface HandlerOptions {
@@ -37,7 +42,16 @@ export interface HandlerOptions {
    * @default {LOOPBACK_HOSTS}
    */
   allowedHosts?: readonly string[] | null;
+  /**
+   * Folder of the browser build (`browser.js` and its chunks), for pages that embed dropped files
+   * themselves; without a `browser.js` there, pages upload them.
+   * @default {"<project>/dist/web/"}
+   */
+  webDir?: URL;
 }
+
+/** Where `deno task build-web` writes the browser build. */
+export const WEB_DIR: URL = new URL("../../dist/web/", import.meta.url);
 
 /** The names of this machine that a local browser uses. */
 export const LOOPBACK_HOSTS: readonly string[] = ["127.0.0.1", "localhost", "[::1]", "::1"];
@@ -180,6 +194,25 @@ async function receive(req: Request, file: string, max: number): Promise<number>
   return total;
 }
 
+/** The `{vector}` of a request body: at most 1 MiB of JSON, an array of numbers. */
+async function vectorOf(req: Request): Promise<number[]> {
+  const max = 1 << 20;
+  if (Number(req.headers.get("content-length") ?? 0) > max) {
+    throw new HttpError(413, "the vector is over 1 MiB");
+  }
+  const text = await new Response(req.body).text();
+  if (text.length > max) throw new HttpError(413, "the vector is over 1 MiB");
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'the body is not JSON: send {"vector": [numbers]}');
+  }
+  const vector = (body as { vector?: unknown })?.vector;
+  if (!Array.isArray(vector)) throw new HttpError(400, 'send {"vector": [numbers]}');
+  return vector;
+}
+
 /** Upload folders in use (received, or being embedded). */
 const UPLOAD_DIRS = new Set<string>();
 
@@ -201,6 +234,7 @@ export function createHandler(
   const maxUpload = options.maxUploadBytes ?? 200 * 1024 * 1024;
   const staticDir = new URL("./static/", import.meta.url);
   const log = options.log ?? ((line: string) => console.error(line));
+  const webDir = options.webDir ?? WEB_DIR;
 
   const hosts = options.allowedHosts === undefined ? LOOPBACK_HOSTS : options.allowedHosts;
 
@@ -233,6 +267,26 @@ export function createHandler(
         headers: { "content-type": page.type, "cache-control": "no-cache" },
       });
     }
+    if (path.startsWith("/web/") && (req.method === "GET" || req.method === "HEAD")) {
+      const name = path.slice("/web/".length);
+      if (!/^[A-Za-z0-9_-]+\.js$/.test(name)) throw new HttpError(404, "not found");
+      const bytes = await Deno.readFile(new URL(name, webDir)).catch(() => null);
+      if (!bytes) throw new HttpError(404, "not found (the browser build: deno task build-web)");
+      return new Response(bytes, {
+        headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-cache" },
+      });
+    }
+    if (path === "/api/place") {
+      if (req.method !== "POST") throw new HttpError(405, "POST {vector} to /api/place");
+      const vector = await vectorOf(req);
+      try {
+        return json({ result: explorer.place(vector) });
+      } catch (e) {
+        // the page's vector is not the songs' kind: the client's mistake, not the server's
+        if (e instanceof OpenL3Error) throw new HttpError(400, e.message);
+        throw e;
+      }
+    }
     if (path === "/api/embed") {
       if (req.method !== "POST") throw new HttpError(405, "POST an audio file to /api/embed");
       return await embed(req);
@@ -260,6 +314,39 @@ export function createHandler(
         x: Array.from({ length: n }, (_, i) => round(m.xy[2 * i])),
         y: Array.from({ length: n }, (_, i) => round(m.xy[2 * i + 1])),
         cluster: Array.from(m.clusters),
+      });
+    }
+    if (path === "/api/in-page") {
+      await explorer.refresh();
+      const config = explorer.inPage;
+      const built = await Deno.stat(new URL("browser.js", webDir)).then((i) => i.isFile, () => false);
+      return json({
+        config: built ? config : null,
+        module: built && config ? "/web/browser.js" : null,
+        why: !config
+          ? "this explorer keeps uploads, or holds no songs: files are embedded by the server"
+          : !built
+          ? "no browser build (deno task build-web): files are embedded by the server"
+          : undefined,
+      });
+    }
+    if (path === "/api/model.onnx") {
+      const config = explorer.inPage;
+      if (!config) throw new HttpError(404, "no model for pages here: files are embedded by the server");
+      const tag = `"${
+        config.weightsHash.slice(0, 32)
+      }-${config.inputRepr}-${config.embeddingSize}-${TOOL_VERSION}"`;
+      if (req.headers.get("if-none-match") === tag) {
+        return new Response(null, { status: 304, headers: { etag: tag, "cache-control": "no-cache" } });
+      }
+      const bytes = await explorer.modelOnnx();
+      return new Response(req.method === "HEAD" ? null : bytes as Uint8Array<ArrayBuffer>, {
+        headers: {
+          "content-type": "application/octet-stream",
+          "content-length": String(bytes.length),
+          etag: tag,
+          "cache-control": "no-cache",
+        },
       });
     }
     if (path.startsWith("/api/similar/")) {

@@ -398,6 +398,75 @@ addEventListener("drop", (e) => {
   if (file) upload(file);
 });
 
+// A dropped file is embedded in this page, on this browser's GPU (WebGPU), when the explorer offers its model
+// and browser build: the page decodes it with the command line's decoders, embeds it with the stored songs'
+// framing and pooling, and sends only the vector. Otherwise (no WebGPU, an explorer that keeps uploads, a
+// format the page cannot decode) the file goes to the server, which embeds it the same way.
+let inPage = null;
+function inPageEmbedder() {
+  inPage ??= (async () => {
+    if (!navigator.gpu) return { why: "this browser has no WebGPU" };
+    if (new URLSearchParams(location.search).get("embed") === "server") return { why: "?embed=server" };
+    const info = await api("/api/in-page");
+    if (!info.module || !info.config) return { why: info.why };
+    const lib = await import(info.module);
+    const model = await lib.loadAudioEmbeddingModel({ url: "/api/model.onnx" });
+    return { lib, model, config: info.config };
+  })().catch((e) => ({ why: e.message }));
+  return inPage;
+}
+globalThis.explorerInPage = async () => {
+  const e = await inPageEmbedder();
+  return e.model ? { ok: true, description: e.model.description } : { ok: false, why: e.why };
+};
+
+/** Embed `file` in this page; the server ranks and places the vector. */
+async function embedHere({ lib, model, config }, file, stage) {
+  stage("decoding in this page");
+  const clip = await lib.decodeAudio(new Uint8Array(await file.arrayBuffer()), file.name, {
+    maxDuration: 1200,
+  });
+  stage("embedding in this page (WebGPU)");
+  const e = await lib.getAudioEmbedding(clip.samples, clip.sampleRate, {
+    model,
+    hopSize: config.hopSize,
+    center: config.center,
+    onWarning: () => {},
+  });
+  const vector = lib.poolEmbeddings(e, config.pooling);
+  stage("ranking");
+  const r = await fetch("/api/place", {
+    method: "POST",
+    body: JSON.stringify({ vector: Array.from(vector) }),
+    headers: { "content-type": "application/json" },
+  });
+  const body = await r.json();
+  if (!r.ok) throw new Error(body.error);
+  return { ...body.result, where: "embedded in this page" };
+}
+
+/** Send `file` to the server, which embeds it; its stages are shown as they come. */
+async function embedOnServer(file, stage) {
+  const r = await fetch("/api/embed", { method: "POST", body: file, headers: { "x-filename": file.name } });
+  if (!r.ok) throw new Error((await r.json()).error);
+  const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value;
+    let nl;
+    while ((nl = buffer.indexOf("\n")) >= 0) {
+      const msg = JSON.parse(buffer.slice(0, nl));
+      buffer = buffer.slice(nl + 1);
+      if (msg.stage) stage(msg.stage);
+      if (msg.error) throw new Error(msg.error);
+      if (msg.result) return { ...msg.result, where: "embedded by the server" };
+    }
+  }
+  throw new Error("the server closed the answer without a result");
+}
+
 async function upload(file) {
   const box = document.getElementById("upload-status");
   document.getElementById("upload").hidden = false;
@@ -405,33 +474,34 @@ async function upload(file) {
   const say = (text) => {
     box.textContent = `${file.name}: ${text} (${((performance.now() - started) / 1000).toFixed(1)} s)`;
   };
-  say("uploading");
+  const stage = (text) => {
+    box.dataset.stage = text;
+    say(text);
+  };
+  stage("preparing");
   const timer = setInterval(() => say(box.dataset.stage ?? "uploading"), 250);
   try {
-    const r = await fetch("/api/embed", { method: "POST", body: file, headers: { "x-filename": file.name } });
-    if (!r.ok) throw new Error((await r.json()).error);
-    const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += value;
-      let nl;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
-        const msg = JSON.parse(buffer.slice(0, nl));
-        buffer = buffer.slice(nl + 1);
-        if (msg.stage) box.dataset.stage = msg.stage;
-        if (msg.error) throw new Error(msg.error);
-        if (msg.result) {
-          state.upload = { name: file.name, ...msg.result };
-          box.dataset.stage = `placed at the ${msg.result.placement}${msg.result.storedId ? "; stored" : ""}`;
-          state.selected = -1;
-          listNeighbours(msg.result.neighbours);
-          state.view.cx = msg.result.position[0];
-          state.view.cy = msg.result.position[1];
-        }
+    const here = await inPageEmbedder();
+    let result = null, note = "";
+    if (here.model) {
+      try {
+        result = await embedHere(here, file, stage);
+      } catch (e) {
+        note = ` (in this page: ${e.message})`;
       }
     }
+    if (!result) {
+      stage("uploading");
+      result = await embedOnServer(file, stage);
+    }
+    state.upload = { name: file.name, ...result };
+    box.dataset.where = result.where;
+    box.dataset.stage = `placed at the ${result.placement}${result.storedId ? "; stored" : ""}; ` +
+      `${result.where}${note}`;
+    state.selected = -1;
+    listNeighbours(result.neighbours);
+    state.view.cx = result.position[0];
+    state.view.cy = result.position[1];
   } catch (e) {
     box.dataset.stage = `failed: ${e.message}`;
   } finally {
