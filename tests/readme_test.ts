@@ -57,11 +57,11 @@ Deno.test("deno.json: the test task type-checks each file once (deno check --doc
   assert.match(tasks["test-quick"], /deno test [^&]*--no-check/);
 });
 
-Deno.test("deno.json: the library's name, version (the tool's) and exports (mod.ts)", async () => {
+Deno.test("deno.json: the library's name, version (the tool's) and exports (mod.ts, browser.ts)", async () => {
   const config = JSON.parse(await Deno.readTextFile(`${repo}/deno.json`));
   const { TOOL_VERSION } = await import("../lib/util/version.ts");
   assert.equal(config.version, TOOL_VERSION);
-  assert.equal(config.exports, "./mod.ts");
+  assert.deepEqual(config.exports, { ".": "./mod.ts", "./browser": "./browser.ts" });
   assert.match(config.name, /^@[a-z0-9-]+\/[a-z0-9-]+$/);
-  assert.ok(exists("mod.ts"));
+  assert.ok(exists("mod.ts") && exists("browser.ts"));
 });
