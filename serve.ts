@@ -17,8 +17,11 @@ import { resolveEmbedderOptions } from "./lib/pipeline/embed_options.ts";
 import { MODEL_FLAGS, modelOptions } from "./lib/pipeline/model_flags.ts";
 import { Explorer, type ExplorerOptions } from "./lib/server/explorer.ts";
 import { createHandler, LOOPBACK_HOSTS, removeUploadDirs } from "./lib/server/routes.ts";
+import { type GuardedServer, serveGuarded } from "./lib/server/guarded_server.ts";
 import { parseRoots } from "./lib/pipeline/pg_worker.ts";
 import { redactUrl } from "./lib/store/pg_store.ts";
+
+export type { GuardedServer, GuardStats } from "./lib/server/guarded_server.ts";
 
 /** Options of {@linkcode run}. */
 export interface ServeOptions extends ExplorerOptions {
@@ -48,6 +51,16 @@ export interface ServeOptions extends ExplorerOptions {
    */
   webDir?: URL;
   /**
+   * Most connections open at once.
+   * @default {from the open-file limit (see lib/server/guarded_server.ts)}
+   */
+  maxConnections?: number;
+  /**
+   * Milliseconds after which a connection with no request in flight is closed.
+   * @default {60000}
+   */
+  idleTimeoutMs?: number;
+  /**
    * Progress and the address on stderr.
    * @default {true}
    */
@@ -64,6 +77,8 @@ export interface RunningExplorer {
   shutdown(): Promise<void>;
   /** Settles when the server stops. */
   finished: Promise<void>;
+  /** The front door (connection counters). */
+  server: GuardedServer;
 }
 
 /** Start the explorer for a database. */
@@ -100,9 +115,15 @@ export async function run(options: ServeOptions = {}): Promise<RunningExplorer> 
     allowedHosts: everywhere ? null : [...LOOPBACK_HOSTS, host, `[${host}]`],
     webDir: options.webDir,
   });
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  let server: GuardedServer;
   try {
-    server = Deno.serve({ port, hostname: host, onListen: () => {} }, handler);
+    // behind our own accept loop: connection cap, idle timeouts, out-of-descriptors survived
+    server = await serveGuarded(handler, {
+      hostname: host,
+      port,
+      maxConnections: options.maxConnections,
+      idleTimeoutMs: options.idleTimeoutMs,
+    });
   } catch (e) {
     await explorer.close();
     if (e instanceof Deno.errors.AddrInUse) {
@@ -125,6 +146,7 @@ export async function run(options: ServeOptions = {}): Promise<RunningExplorer> 
     url,
     explorer,
     finished: server.finished,
+    server,
     async shutdown() {
       await server.shutdown();
       await explorer.close();
@@ -194,6 +216,7 @@ export const command: Command = defineCommand({
     // Ctrl-C or SIGTERM: upload folders removed at once, then the server stops (2 s for requests in flight)
     const stop = () => {
       removeUploadDirs();
+      running.server.removeSocket();
       Promise.race([running.shutdown(), new Promise((r) => setTimeout(r, 2000))]).finally(() => Deno.exit(0));
     };
     Deno.addSignalListener("SIGINT", stop);

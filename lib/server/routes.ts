@@ -381,9 +381,9 @@ export function createHandler(
       throw e;
     }
     const encoder = new TextEncoder();
-    // a client that goes away (its request aborted, or the answer cancelled) stops its upload's embedding
+    // a client that goes away stops its upload's embedding: Deno cancels the answer's stream as soon as the
+    // connection closes, bytes pending or not (request.signal would also abort after a successful answer)
     const gone = new AbortController();
-    req.signal?.addEventListener("abort", () => gone.abort());
     const body = new ReadableStream<Uint8Array>({
       async start(controller) {
         const send = (v: unknown) => {
