@@ -16,7 +16,7 @@ import { BACKENDS } from "./lib/model/inference.ts";
 import { resolveEmbedderOptions } from "./lib/pipeline/embed_options.ts";
 import { MODEL_FLAGS, modelOptions } from "./lib/pipeline/model_flags.ts";
 import { Explorer, type ExplorerOptions } from "./lib/server/explorer.ts";
-import { createHandler, LOOPBACK_HOSTS, removeUploadDirs } from "./lib/server/routes.ts";
+import { createHandler, type ExplorerSlot, LOOPBACK_HOSTS, removeUploadDirs } from "./lib/server/routes.ts";
 import { type GuardedServer, serveGuarded } from "./lib/server/guarded_server.ts";
 import { parseRoots } from "./lib/pipeline/pg_worker.ts";
 import { redactUrl } from "./lib/store/pg_store.ts";
@@ -96,21 +96,12 @@ export async function run(options: ServeOptions = {}): Promise<RunningExplorer> 
   resolveEmbedderOptions({ ...options.model }); // a bad --backend or --device is a usage error now, not at upload
   let last = 0;
   const started = performance.now();
-  const explorer = await Explorer.open(db, {
-    ...options,
-    onMapProgress: options.onMapProgress ?? ((stage, fraction) => {
-      const now = performance.now();
-      if (!verbose || now - started < 1000 || (now - last < 1000 && fraction < 1 && fraction > 0)) return;
-      last = now;
-      const elapsed = (now - started) / 1000;
-      const eta = fraction > 0.02 ? ` · ETA ${((elapsed / fraction) * (1 - fraction)).toFixed(0)} s` : "";
-      console.error(`map: ${stage} ${(fraction * 100).toFixed(0)}% · ${elapsed.toFixed(1)} s${eta}`);
-    }),
-  });
+  // it listens at once: the page says how far the map is until it is ready
+  const slot: ExplorerSlot = { explorer: null, stage: "opening the database", fraction: 0 };
   // requests addressed to the loopback names, or to the address given with --host; every name when it
   // listens on every interface (0.0.0.0 or ::), which the user asked for
   const everywhere = host === "0.0.0.0" || host === "::";
-  const handler = createHandler(explorer, {
+  const handler = createHandler(slot, {
     maxUploadBytes: maxMiB * 1024 * 1024,
     allowedHosts: everywhere ? null : [...LOOPBACK_HOSTS, host, `[${host}]`],
     webDir: options.webDir,
@@ -125,7 +116,6 @@ export async function run(options: ServeOptions = {}): Promise<RunningExplorer> 
       idleTimeoutMs: options.idleTimeoutMs,
     });
   } catch (e) {
-    await explorer.close();
     if (e instanceof Deno.errors.AddrInUse) {
       throw new OpenL3Error(`${host}:${port} is already in use (another serve?): choose another --port`, {
         cause: e,
@@ -138,6 +128,29 @@ export async function run(options: ServeOptions = {}): Promise<RunningExplorer> 
     }
     throw e;
   }
+  let explorer: Explorer;
+  try {
+    explorer = await Explorer.open(db, {
+      ...options,
+      onMapProgress: (stage, fraction) => {
+        slot.stage = stage;
+        slot.fraction = fraction;
+        if (options.onMapProgress) return options.onMapProgress(stage, fraction);
+        const now = performance.now();
+        if (!verbose || now - started < 1000 || (now - last < 1000 && fraction < 1 && fraction > 0)) return;
+        last = now;
+        const elapsed = (now - started) / 1000;
+        const eta = fraction > 0.02 ? ` · ETA ${((elapsed / fraction) * (1 - fraction)).toFixed(0)} s` : "";
+        console.error(`map: ${stage} ${(fraction * 100).toFixed(0)}% · ${elapsed.toFixed(1)} s${eta}`);
+      },
+    });
+  } catch (e) {
+    await server.shutdown();
+    throw e;
+  }
+  slot.explorer = explorer;
+  slot.stage = "ready";
+  slot.fraction = 1;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${server.addr.port}/`;
   if (verbose) {
     console.error(`explorer: ${explorer.songs.length} songs from ${redactUrl(db)} at ${url} (Ctrl-C stops)`);

@@ -42,6 +42,35 @@ Deno.test("GET /api/songs and /api/map: every stored song once, in one order, fi
   assert.ok((await Deno.stat(`${fx.db}.map-cache`)).isFile, "the map is cached beside the database");
 });
 
+Deno.test("GET /api/songs and /api/map: gzipped when asked, an ETag answered with 304, the configuration", async () => {
+  for (const path of ["/api/songs", "/api/map"]) {
+    const plain = await get(path);
+    const text = await plain.text();
+    const etag = plain.headers.get("etag")!;
+    assert.match(etag, /^"[a-z]+-[0-9a-f]{8}-\d+"$/);
+    assert.equal(plain.headers.get("cache-control"), "no-cache");
+    assert.equal(plain.headers.get("content-encoding"), null);
+    const zipped = await get(path, { "accept-encoding": "gzip, deflate, br" });
+    assert.equal(zipped.headers.get("content-encoding"), "gzip");
+    assert.equal(zipped.headers.get("etag"), etag);
+    const bytes = new Uint8Array(await zipped.arrayBuffer());
+    assert.ok(bytes.length < text.length, `${path}: ${bytes.length} gzipped bytes < ${text.length}`);
+    const unzipped = await new Response(
+      new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip")),
+    ).text();
+    assert.equal(unzipped, text);
+    const again = await get(path, { "if-none-match": etag });
+    assert.equal(again.status, 304);
+    assert.equal(await again.text(), "");
+    assert.equal((await get(path, { "if-none-match": '"songs-00000000-1"' })).status, 200);
+  }
+  const { config } = await (await get("/api/songs")).json();
+  assert.deepEqual(
+    [config.inputRepr, config.embeddingSize, config.provenance],
+    ["mel256", 512, "untrained"],
+  );
+});
+
 Deno.test("GET /api/similar/:id equals `similar`'s ranking; unknown ids 404, bad k 400", async () => {
   for (const id of fx.files.slice(0, 3)) {
     const body = await (await get(`/api/similar/${enc(id)}?k=5`)).json();

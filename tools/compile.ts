@@ -111,6 +111,7 @@ export const INCLUDES: readonly string[] = [
   "lib/pipeline/feed_worker.ts",
   "lib/pipeline/lease_keeper_worker.ts",
   "lib/model/native_thread_worker.ts",
+  "lib/analysis/map_worker.ts",
   "lib/server/static",
 ];
 
@@ -235,6 +236,7 @@ export function compileArgs(plan: CompilePlan, target: string, output: string): 
   return [
     "compile",
     "--quiet",
+    "--no-check", // the sources are type-checked by the tests; offline, a fresh cache cannot check npm types
     ...PERMISSIONS,
     "--target",
     target,
@@ -264,11 +266,12 @@ export async function compile(
 ): Promise<{ report: string; payload: number | null }> {
   const plan = compilePlan(root, target);
   // the browser build, for the explorer's pages (without it they upload dropped files: the binary works)
+  let note = "";
   try {
     await buildWeb(join(root, WEB_OUT));
     plan.include.push(WEB_OUT);
   } catch (e) {
-    console.error(`note: no browser build in the binary (${(e as Error).message})`);
+    note = `note: no browser build in the binary (${(e as Error).message})\n`;
   }
   const args = compileArgs(plan, target, output).filter((a) => a !== "--quiet");
   const out = await new Deno.Command(Deno.execPath(), {
@@ -280,7 +283,7 @@ export async function compile(
   }).output();
   const report = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
   if (!out.success) throw new Error(`deno compile failed:\n${report}`);
-  return { report, payload: payloadBytes(report) };
+  return { report: note + report, payload: payloadBytes(report) };
 }
 
 const HELP = `Compile the one openl3 binary (every command as a subcommand: openl3 embed …, openl3 serve …).
@@ -308,7 +311,9 @@ export const command: Command = defineCommand({
     const output = values.output ?? "dist/openl3";
     const root = new URL("..", import.meta.url).pathname;
     try {
-      const { payload } = await compile(root, target, output);
+      const { payload, report } = await compile(root, target, output);
+      const note = report.split("\n").find((l) => l.startsWith("note: "));
+      if (note) console.error(note);
       console.error(
         `compile: ${output} for ${target}, embedded files ${
           payload ? (payload / 2 ** 20).toFixed(1) : "?"

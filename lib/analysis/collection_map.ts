@@ -203,6 +203,11 @@ export interface LoadMapOptions extends MapOptions {
   previous?: MappedIndex;
   /** Nearest songs of `previous.index` (a faster search than its exact one, for large collections). */
   nearest?: (v: ArrayLike<number>, k: number) => Hit[];
+  /**
+   * What computes a new map (the explorer passes `computeMapInThread`, so its server answers meanwhile).
+   * @default {computeMap}
+   */
+  compute?: (index: VectorIndex, options: MapOptions) => Promise<CollectionMap>;
 }
 
 /** Serialise a map with its key: a JSON header, then the coordinates and clusters. */
@@ -263,7 +268,7 @@ export async function loadMap(
     } catch { /* no cache yet */ }
   }
   const map = (options.previous && extendMap(options.previous, index, options.nearest)) ||
-    await computeMap(index, options);
+    await (options.compute ?? computeMap)(index, { seed: options.seed, onProgress: options.onProgress });
   if (identity) {
     try {
       const tmp = `${cachePath}.${crypto.randomUUID()}.tmp`;

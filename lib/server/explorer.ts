@@ -22,6 +22,7 @@ import {
   PLACEMENT_NEIGHBOURS,
 } from "../analysis/collection_map.ts";
 import { ANN_THRESHOLD, QuantizedIndex } from "../analysis/ann_index.ts";
+import { computeMapInThread } from "../analysis/map_thread.ts";
 import type { EmbedderOptions } from "../pipeline/embed_options.ts";
 import { singleConfig } from "../pipeline/stored_config.ts";
 
@@ -121,6 +122,7 @@ export class Explorer {
   #reader: CollectionReader | undefined;
   #ann: QuantizedIndex | null = null;
   #queue: Promise<unknown> = Promise.resolve();
+  #revision = 0;
 
   private constructor(db: string, options: ExplorerOptions) {
     this.db = db;
@@ -145,12 +147,23 @@ export class Explorer {
     return e;
   }
 
+  /** Counts the reloads: the songs, the map and the configuration are the same while it is. */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  /** How the stored songs were embedded (their one configuration), or undefined for an empty database. */
+  get config(): StoredConfig | undefined {
+    return this.#config;
+  }
+
   /** Reload when the database's vectors changed (cheap when they did not). */
   async refresh(): Promise<void> {
     const reader = this.#reader!;
     const identity = await reader.identity();
     const key = identity ? `${identity.databaseId}:${identity.version}:${identity.rows}` : null;
     if (key !== null && key === this.#identity) return;
+    this.#revision++;
     this.#config = singleConfig(await reader.storedConfigs(), reader.label);
     const summaries = new Map((await reader.summaries()).map((s) => [s.songId, s]));
     const pg = isPostgresUrl(this.db);
@@ -208,6 +221,7 @@ export class Explorer {
       onProgress: this.options.onMapProgress,
       previous,
       nearest: ann ? (v, k) => ann.search(v, k) : undefined,
+      compute: computeMapInThread, // the server answers while the map is made
     });
     this.#map = map;
     this.#ann = this.#index.ids.length >= (this.options.annThreshold ?? ANN_THRESHOLD)

@@ -4,8 +4,9 @@
  * | route                         | answer                                                            |
  * | ----------------------------- | ----------------------------------------------------------------- |
  * | `GET /`                       | the page (`static/index.html`, `app.js`, `style.css`)             |
- * | `GET /api/songs`              | `{count, songs: [{id, title, artist, album, genre, duration, path}]}` in map order |
- * | `GET /api/map`                | `{count, method, x: [], y: [], cluster: []}` in the same order    |
+ * | `GET /api/status`             | `{ready, stage, fraction}`: while the map is computed, every other API route answers 503 |
+ * | `GET /api/songs`              | `{count, config, songs: [{id, title, artist, album, genre, duration, path}]}` in map order (ETag, gzip) |
+ * | `GET /api/map`                | `{count, method, x: [], y: [], cluster: []}` in the same order (ETag, gzip) |
  * | `GET /api/similar/:id?k=10`   | `{id, neighbours: [{id, score, title, …}]}`, cosine, as `similar` |
  * | `GET /api/audio/:id`          | the song's file, with `Range` requests (206)                      |
  * | `POST /api/embed`             | body: an audio file (header `X-Filename`); answers NDJSON lines `{stage}` then `{result}` or `{error}` |
@@ -213,6 +214,14 @@ async function vectorOf(req: Request): Promise<number[]> {
   return vector;
 }
 
+/** Bytes gzipped (CompressionStream). */
+async function gzipped(bytes: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
+    new CompressionStream("gzip"),
+  );
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
 /** Upload folders in use (received, or being embedded). */
 const UPLOAD_DIRS = new Set<string>();
 
@@ -226,11 +235,27 @@ export function removeUploadDirs(): void {
   UPLOAD_DIRS.clear();
 }
 
-/** The request handler for an explorer. */
+/** An explorer still starting: filled in when its map is ready; `stage` and `fraction` say how far it is. */
+export interface ExplorerSlot {
+  /** The explorer, once ready. */
+  explorer: Explorer | null;
+  /** What it is doing (e.g. "t-SNE"). */
+  stage: string;
+  /** How far, 0–1. */
+  fraction: number;
+}
+
+/** The request handler for an explorer (or for one still starting). */
 export function createHandler(
-  explorer: Explorer,
+  source: Explorer | ExplorerSlot,
   options: HandlerOptions = {},
 ): (req: Request) => Promise<Response> {
+  // the explorer, once it is ready (a slot fills when its map is computed; until then the page is served,
+  // /api/status says how far the map is, and the rest of the API answers 503)
+  const slot: ExplorerSlot = "explorer" in source && !("db" in source)
+    ? source as ExplorerSlot
+    : { explorer: source as Explorer, stage: "ready", fraction: 1 };
+  let explorer!: Explorer;
   const maxUpload = options.maxUploadBytes ?? 200 * 1024 * 1024;
   const staticDir = new URL("./static/", import.meta.url);
   const log = options.log ?? ((line: string) => console.error(line));
@@ -257,6 +282,56 @@ export function createHandler(
     }
   }
 
+  /** The map, rounded to 4 decimals, in the order of the songs. */
+  function mapBody() {
+    const m = explorer.map;
+    const round = (v: number) => Math.round(v * 1e4) / 1e4;
+    const n = explorer.songs.length;
+    return {
+      count: n,
+      method: m.placed
+        ? `${m.method}; ${m.placed} song${m.placed === 1 ? "" : "s"} added since, each placed at the mean ` +
+          `position of its ${PLACEMENT_NEIGHBOURS} nearest`
+        : m.method,
+      x: Array.from({ length: n }, (_, i) => round(m.xy[2 * i])),
+      y: Array.from({ length: n }, (_, i) => round(m.xy[2 * i + 1])),
+      cluster: Array.from(m.clusters),
+    };
+  }
+
+  /** Serialised answers, kept until the explorer reloads: each with its ETag and, once asked for, gzipped. */
+  const bodies = new Map<string, { revision: number; etag: string; raw: Uint8Array; gzip?: Uint8Array }>();
+  const nonce = crypto.randomUUID().slice(0, 8); // ETags of another run of the server never match
+
+  /** A large JSON answer: 304 to its ETag, gzipped when the client takes gzip. */
+  async function cachedJson(req: Request, name: string, make: () => unknown): Promise<Response> {
+    await explorer.refresh();
+    const revision = explorer.revision;
+    let c = bodies.get(name);
+    if (!c || c.revision !== revision) {
+      const raw = new TextEncoder().encode(JSON.stringify(make()));
+      c = { revision, etag: `"${name}-${nonce}-${revision}"`, raw };
+      bodies.set(name, c);
+    }
+    const headers: Record<string, string> = {
+      "content-type": "application/json; charset=utf-8",
+      "cache-control": "no-cache",
+      etag: c.etag,
+      vary: "accept-encoding",
+    };
+    if ((req.headers.get("if-none-match") ?? "").split(/\s*,\s*/).includes(c.etag)) {
+      return new Response(null, { status: 304, headers });
+    }
+    const gzip = /\bgzip\b/.test(req.headers.get("accept-encoding") ?? "");
+    if (gzip) {
+      c.gzip ??= await gzipped(c.raw);
+      headers["content-encoding"] = "gzip";
+    }
+    const body = gzip ? c.gzip! : c.raw;
+    headers["content-length"] = String(body.length);
+    return new Response(req.method === "HEAD" ? null : body as Uint8Array<ArrayBuffer>, { headers });
+  }
+
   async function route(req: Request): Promise<Response> {
     const url = new URL(req.url);
     checkOrigin(req, url);
@@ -276,6 +351,17 @@ export function createHandler(
         headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-cache" },
       });
     }
+    if (path === "/api/status") {
+      return json({ ready: slot.explorer !== null, stage: slot.stage, fraction: slot.fraction });
+    }
+    if (!slot.explorer) {
+      const e = new HttpError(
+        503,
+        `the collection's map is being computed (${slot.stage}, ${Math.round(slot.fraction * 100)}%)`,
+      );
+      throw e;
+    }
+    explorer = slot.explorer;
     if (path === "/api/place") {
       if (req.method !== "POST") throw new HttpError(405, "POST {vector} to /api/place");
       const vector = await vectorOf(req);
@@ -295,26 +381,25 @@ export function createHandler(
       throw new HttpError(405, `${req.method} is not allowed here`);
     }
     if (path === "/api/songs") {
-      await explorer.refresh();
-      return json({ count: explorer.songs.length, songs: explorer.songs });
+      return await cachedJson(req, "songs", () => {
+        const cfg = explorer.config;
+        return {
+          count: explorer.songs.length,
+          config: cfg
+            ? {
+              inputRepr: cfg.inputRepr,
+              contentType: cfg.contentType,
+              embeddingSize: cfg.embeddingSize,
+              pooling: cfg.pooling,
+              provenance: cfg.weightsProvenance,
+            }
+            : null,
+          songs: explorer.songs,
+        };
+      });
     }
     if (path === "/api/map") {
-      await explorer.refresh();
-      const m = explorer.map;
-      const round = (v: number) => Math.round(v * 1e4) / 1e4;
-      const n = explorer.songs.length;
-      return json({
-        count: n,
-        method: m.placed
-          ? `${m.method}; ${m.placed} song${
-            m.placed === 1 ? "" : "s"
-          } added since, each placed at the mean ` +
-            `position of its ${PLACEMENT_NEIGHBOURS} nearest`
-          : m.method,
-        x: Array.from({ length: n }, (_, i) => round(m.xy[2 * i])),
-        y: Array.from({ length: n }, (_, i) => round(m.xy[2 * i + 1])),
-        cluster: Array.from(m.clusters),
-      });
+      return await cachedJson(req, "map", () => mapBody());
     }
     if (path === "/api/in-page") {
       await explorer.refresh();
@@ -421,7 +506,11 @@ export function createHandler(
     try {
       return await route(req);
     } catch (e) {
-      if (e instanceof HttpError) return json({ error: e.message }, e.status);
+      if (e instanceof HttpError) {
+        const r = json({ error: e.message }, e.status);
+        if (e.status === 503) r.headers.set("retry-after", "1");
+        return r;
+      }
       log(`serve: ${new URL(req.url).pathname}: ${oneLine(e)}`);
       return json({ error: oneLine(e) }, e instanceof OpenL3Error ? 400 : 500);
     }
