@@ -276,6 +276,8 @@ Deno.test("POST /api/embed: a file is embedded as the stored songs were; caps, e
   const error = junk.at(-1).error as string;
   assert.match(error, /^notes\.mp3: /);
   assert.ok(!error.includes("\n") && !/\bat .*\.ts:\d+/.test(error), `no stack trace: ${error}`);
+  assert.ok(!error.includes("openl3-upload-") && !error.includes("/upload."), `no server path: ${error}`);
+  assert.equal(error.split("notes.mp3").length, 2, `the name once: ${error}`);
   assert.equal((await get("/api/embed")).status, 405);
 });
 

@@ -25,14 +25,14 @@ export interface OnnxNode {
   attributes?: Record<string, OnnxAttribute>;
 }
 
-/** A float32 initializer. */
+/** A float32 (or int64: shapes for Reshape) initializer. */
 export interface OnnxTensor {
   /** Initializer name. */
   name: string;
   /** Its shape. */
   dims: number[];
   /** Its values. */
-  data: Float32Array;
+  data: Float32Array | BigInt64Array;
 }
 
 /** A graph input or output: float32 with a shape whose entries are sizes or symbolic names. */
@@ -63,7 +63,7 @@ export interface OnnxModel {
   metadata?: Record<string, string>;
 }
 
-const FLOAT = 1;
+const FLOAT = 1, INT64 = 7;
 const ATTR_FLOAT = 1, ATTR_INT = 2, ATTR_STRING = 3, ATTR_INTS = 7;
 const utf8 = new TextEncoder();
 
@@ -163,7 +163,8 @@ function node(n: OnnxNode): Message {
 
 function tensor(t: OnnxTensor): Message {
   const raw = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-  return new Message().packedInts(1, t.dims).int(2, FLOAT).string(8, t.name).bytes(9, raw);
+  const type = t.data instanceof BigInt64Array ? INT64 : FLOAT;
+  return new Message().packedInts(1, t.dims).int(2, type).string(8, t.name).bytes(9, raw);
 }
 
 function valueInfo(v: OnnxValue): Message {

@@ -484,7 +484,9 @@ export function createHandler(
           const result = await explorer.embedUpload(file, name, (stage) => send({ stage }), gone.signal);
           send({ result });
         } catch (e) {
-          send({ error: `${name}: ${oneLine(e)}` });
+          // the upload's name once, never the server's temporary path
+          const why = oneLine(e).replaceAll(`${file}: `, "").replaceAll(file, name).replaceAll(dir, "");
+          send({ error: `${name}: ${why}` });
         } finally {
           await Deno.remove(dir, { recursive: true }).catch(() => {});
           UPLOAD_DIRS.delete(dir);
