@@ -210,6 +210,23 @@ Deno.test("explorer UX: phone, legend, view limits, keyboard search, radio, uplo
     await page.goBack();
     await page.waitForFunction((t) => document.getElementById("now-title")?.textContent === t, first.title);
 
+    // preview on hover, when ticked: a few seconds of the song the mouse rests on
+    await page.check("#preview");
+    await page.click("#fit");
+    const [px, py] = await screenOf(page, bell, box);
+    await page.mouse.move(px, py);
+    await page.waitForFunction(
+      () => {
+        const p = (globalThis as any).explorerPreview as HTMLAudioElement;
+        return p.src.includes("bell_sound") && !p.paused && p.currentTime > 0.2;
+      },
+      null,
+      { timeout: 15_000 },
+    );
+    await page.mouse.move(box.x + 2, box.y + 2);
+    await page.waitForFunction(() => ((globalThis as any).explorerPreview as HTMLAudioElement).paused);
+    await page.uncheck("#preview");
+
     // the dropped file is a point: hovered, clicked, played from the page's own copy
     const source = songs.findIndex((s) => s.title === "pink_noise");
     await page.evaluate(async (id) => {

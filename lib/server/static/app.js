@@ -521,11 +521,35 @@ function hoverAt(x, y) {
   if (i !== state.hover) {
     state.hover = i;
     redraw();
+    schedulePreview(i);
   }
   showTooltip(i, x, y);
 }
+
+// preview on hover (when ticked): after 400 ms on a point, 5 s of it from a third of the way in, quietly
+const preview = new Audio();
+preview.preload = "none";
+preview.volume = 0.6;
+let previewTimer = 0, previewStop = 0;
+globalThis.explorerPreview = preview;
+function schedulePreview(i) {
+  clearTimeout(previewTimer);
+  clearTimeout(previewStop);
+  preview.pause();
+  const s = i >= 0 ? state.songs[i] : null;
+  if (!s?.path || !document.getElementById("preview").checked) return;
+  previewTimer = setTimeout(() => {
+    if (state.hover !== i) return;
+    player.pause(); // one sound at a time
+    preview.src = `/api/audio/${encodeURIComponent(s.id)}`;
+    preview.currentTime = (s.duration ?? 0) / 3;
+    preview.play().catch(() => {});
+    previewStop = setTimeout(() => preview.pause(), 5000);
+  }, 400);
+}
 canvas.addEventListener("pointerleave", (e) => {
   if (e.pointerType !== "mouse") return;
+  schedulePreview(-1);
   state.hover = -1;
   tooltip.hidden = true;
   redraw();
