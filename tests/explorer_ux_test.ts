@@ -167,7 +167,12 @@ Deno.test("explorer UX: phone, legend, view limits, keyboard search, radio, uplo
     const chosen = songs.find((s) => s.id === second)!;
     await page.waitForFunction((t) => document.getElementById("now-title")?.textContent === t, chosen.title);
     assert.ok(await page.isHidden("#results"));
-    assert.ok(await zoom() >= 4, "zoomed to the chosen song");
+    const centred = await page.evaluate((id) => {
+      const e = (globalThis as any).explorer;
+      const i = e.songs.findIndex((s: { id: string }) => s.id === id);
+      return [e.view.cx - e.x[i], e.view.cy - e.y[i]];
+    }, second);
+    assert.deepEqual(centred, [0, 0], "the chosen song centred");
     await page.locator("#map").focus();
     await page.focus("#search"); // back in the search box: its matches again
     assert.ok(await page.isVisible("#results"));

@@ -177,11 +177,12 @@ function zoomAt(factor, dx = state.view.cx, dy = state.view.cy) {
   saveView();
 }
 
-/** Centre on song `i`, zooming in to at least a few times the fit. */
+/** Centre on song `i`, zooming in on a crowded map (up to 4× the fit; a small collection stays whole). */
 function zoomTo(i) {
   state.view.cx = state.x[i];
   state.view.cy = state.y[i];
-  state.view.scale = Math.max(state.view.scale, state.fitScale * 4);
+  const crowd = Math.min(4, Math.max(1, Math.sqrt(state.songs.length) / 8));
+  state.view.scale = Math.max(state.view.scale, state.fitScale * crowd);
   state.moved = true;
   redraw();
   saveView();
