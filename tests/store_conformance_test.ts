@@ -6,7 +6,8 @@
  * weights a database was made with are found again by their hash, and
  * without them the message names `--weights` and `make-test-weights`;
  * nothing non-finite is stored, and a non-finite row already there is
- * never read as a vector.
+ * never read as a vector; a run killed mid-way (the command line, SIGKILL)
+ * leaves a sound database that a rerun completes, every song once.
  */
 import { join } from "node:path";
 import postgres from "postgres";
@@ -137,6 +138,46 @@ for (const kind of KINDS) {
     assert.deepEqual(v.get(kind.idOf(music, "c/one.wav")), v.get(ids[0]));
     const { hits } = await similar({ query: kind.idOf(music, "b/one.wav"), k: 3, db, verbose: false });
     assert.ok(Math.abs(hits[0].score - 1) < 1e-12, "its copies are its nearest, at cosine 1");
+  });
+
+  Deno.test(`${kind.name}: a run killed (SIGKILL) mid-way leaves a sound database; a rerun stores the rest once`, async () => {
+    const db = await kind.create(`killed_${kind.name}`);
+    const music = join(root, `killed-${kind.name}`);
+    await Deno.mkdir(music, { recursive: true });
+    const files = Array.from({ length: 16 }, (_, i) => `s${String(i).padStart(2, "0")}.wav`);
+    for (const [i, f] of files.entries()) {
+      await Deno.writeFile(join(music, f), encodeWav([tone(200 + 90 * i, 3)], 16000));
+    }
+    // the command line, as users run it, in a process of its own
+    const args = ["run", "-A", "embed.ts", "--db", db, "--weights", weights, "--models-dir", models];
+    args.push("--backend", "native", "--device", "cpu", "--hop", "0.5", "--quiet");
+    // a short lease: the rerun takes over the killed worker's file when it lapses
+    if (kind.name === "PostgreSQL") args.push("--root", `c=${music}`, "--lease", "5");
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [...args, music],
+      cwd: new URL("..", import.meta.url).pathname,
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    let stored = 0;
+    for (const until = Date.now() + 120_000; Date.now() < until;) {
+      stored = (await vectors(db).catch(() => new Map())).size;
+      if (stored > 0) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    child.kill("SIGKILL");
+    await child.status;
+    assert.ok(stored > 0, "the run stored a song before it was killed");
+    const before = await vectors(db);
+    assert.ok(before.size < files.length, `killed mid-way (${before.size} of ${files.length} stored)`);
+    for (const v of before.values()) assert.ok(v.length === 512 && v.every(Number.isFinite));
+    // a rerun completes it: every song once, each vector the one an uninterrupted run stores
+    await kind.embed(db, music, [music], { weights, hopSize: 0.5 });
+    const after = await vectors(db);
+    assert.deepEqual([...after.keys()].sort(), files.map((f) => kind.idOf(music, f)).sort());
+    const clean = await kind.create(`unkilled_${kind.name}`);
+    await kind.embed(clean, music, [music], { weights, hopSize: 0.5 });
+    for (const [id, v] of await vectors(clean)) assert.deepEqual(after.get(id), v, id);
   });
 
   Deno.test(`${kind.name}: one configuration per database; its weights found again by hash, or a clear line`, async () => {
