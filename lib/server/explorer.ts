@@ -158,13 +158,25 @@ export class Explorer {
   }
 
   /** Reload when the database's vectors changed (cheap when they did not). */
-  async refresh(): Promise<void> {
+  refresh(): Promise<void> {
+    // one reload at a time; callers during it wait for it (and then look again)
+    const run = this.#refreshing.then(() => this.#reload());
+    this.#refreshing = run.catch(() => {});
+    return run;
+  }
+
+  #refreshing: Promise<void> = Promise.resolve();
+
+  /**
+   * Read what changed into locals and put it in place at once, after the last await: a request answered
+   * meanwhile sees the previous songs, index and map together, never new songs with the old map.
+   */
+  async #reload(): Promise<void> {
     const reader = this.#reader!;
     const identity = await reader.identity();
     const key = identity ? `${identity.databaseId}:${identity.version}:${identity.rows}` : null;
     if (key !== null && key === this.#identity) return;
-    this.#revision++;
-    this.#config = singleConfig(await reader.storedConfigs(), reader.label);
+    const config = singleConfig(await reader.storedConfigs(), reader.label);
     const summaries = new Map((await reader.summaries()).map((s) => [s.songId, s]));
     const pg = isPostgresUrl(this.db);
     // the map in use, kept (new songs placed by their neighbours) unless too much changed
@@ -173,17 +185,16 @@ export class Explorer {
       ? { index: this.#index, map: this.#map }
       : undefined;
     // SQLite: the index cached beside the file; PostgreSQL: read (and mapped below) when it changed
-    this.#index = pg ? VectorIndex.from((await reader.vectors()).vectors) : loadIndex(this.db).index;
-    this.#identity = key;
-    this.#paths = new Map();
+    const index = pg ? VectorIndex.from((await reader.vectors()).vectors) : loadIndex(this.db).index;
+    const paths = new Map<string, string>();
     const roots = this.options.roots ?? new Map<string, string>();
     // audio only from inside the collection: the folders the database recorded and the given roots, as
     // real paths (every link resolved)
     const allowed = await Promise.all(
       [...(await reader.roots()), ...roots.values()].map((r) => Deno.realPath(r).catch(() => null)),
     );
-    this.#allowed = allowed.filter((r) => r !== null);
-    if (this.#allowed.length === 0 && summaries.size > 0 && !this.#warnedRoots) {
+    const allowedRoots = allowed.filter((r) => r !== null);
+    if (allowedRoots.length === 0 && summaries.size > 0 && !this.#warnedRoots) {
       this.#warnedRoots = true;
       (this.options.onRefused ?? ((l: string) => console.error(l)))(
         pg
@@ -193,7 +204,7 @@ export class Explorer {
             `songs are skipped) or serve gets --root music=<folder>`,
       );
     }
-    this.#songs = this.#index.ids.map((id) => {
+    const songs: SongInfo[] = index.ids.map((id) => {
       const s = summaries.get(id);
       if (s) {
         // a shared run's song is played only through this machine's mount of its root
@@ -202,7 +213,7 @@ export class Explorer {
           : s.root && s.relPath && roots.has(s.root)
           ? join(roots.get(s.root)!, ...s.relPath.split("/"))
           : undefined;
-        if (local) this.#paths.set(id, local);
+        if (local) paths.set(id, local);
       }
       const tag = (name: string) => s?.tags?.[name] || undefined;
       return {
@@ -212,21 +223,30 @@ export class Explorer {
         album: tag("album"),
         genre: tag("genre"),
         duration: s?.duration,
-        path: this.#paths.get(id),
+        path: paths.get(id),
       };
     });
     const cacheBase = pg && identity ? join(runtimeCacheDir(), `pg-${identity.databaseId}`) : this.db;
     if (pg && identity) await Deno.mkdir(runtimeCacheDir(), { recursive: true }).catch(() => {});
-    const { map } = await loadMap(cacheBase, this.#index, identity ?? null, {
+    const { map } = await loadMap(cacheBase, index, identity ?? null, {
       onProgress: this.options.onMapProgress,
       previous,
       nearest: ann ? (v, k) => ann.search(v, k) : undefined,
       compute: computeMapInThread, // the server answers while the map is made
     });
-    this.#map = map;
-    this.#ann = this.#index.ids.length >= (this.options.annThreshold ?? ANN_THRESHOLD)
-      ? await QuantizedIndex.build(this.#index)
+    const quantized = index.ids.length >= (this.options.annThreshold ?? ANN_THRESHOLD)
+      ? await QuantizedIndex.build(index)
       : null;
+    // everything at once (no await from here on)
+    this.#config = config;
+    this.#index = index;
+    this.#identity = key;
+    this.#paths = paths;
+    this.#allowed = allowedRoots;
+    this.#songs = songs;
+    this.#map = map;
+    this.#ann = quantized;
+    this.#revision++;
   }
 
   /** How neighbours are found: exact search, or the int8 SIMD scan re-ranked exactly (large collections). */
