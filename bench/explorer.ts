@@ -13,7 +13,7 @@
 
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { Store } from "../lib/store/sqlite_store.ts";
+import { writeSyntheticSongs } from "../tests/synthetic_songs.ts";
 import { Rng } from "../lib/util/rng.ts";
 import { run as serve } from "../serve.ts";
 import { launchChromium } from "../tests/browser.ts";
@@ -31,46 +31,16 @@ try {
     { length: 40 },
     () => Float64Array.from({ length: 512 }, () => Math.abs(rng.normal())),
   );
-  const store = Store.open(db);
-  const config = {
-    inputRepr: "mel256",
-    contentType: "music",
-    embeddingSize: 512,
-    weightsHash: "0".repeat(64),
-    hopSize: 0.1,
-    center: true,
-    pooling: "mean",
-    frontend: "cpu",
-    backend: "native",
-    toolVersion: "bench",
-    weightsProvenance: "untrained",
-  } as const;
-  store.db.exec("PRAGMA synchronous = OFF"); // a benchmark's scratch database
-  {
-    const v = new Float64Array(512);
-    for (let i = 0; i < n; i++) {
-      const c = i % 40;
-      for (let j = 0; j < 512; j++) v[j] = Math.max(0, centres[c][j] + rng.normal() * 0.35);
-      const artist = `Artist ${c}-${i % 7}`;
-      store.putSong(
-        {
-          songId: `/music/${artist}/song_${i}.mp3`,
-          path: `/music/${artist}/song_${i}.mp3`,
-          duration: 30,
-          sampleRate: 44100,
-          channels: 2,
-          format: "mp3",
-          size: 480_000,
-          contentHash: String(i),
-          tags: { title: `Song ${i}`, artist, album: `Album ${c}`, genre: GENRES[c % GENRES.length] },
-          windows: 300,
-        },
-        v,
-        config as never,
-      );
-    }
-  }
-  store.close();
+  writeSyntheticSongs(db, 0, n, (i, v) => {
+    const c = i % 40;
+    for (let j = 0; j < 512; j++) v[j] = Math.max(0, centres[c][j] + rng.normal() * 0.35);
+  }, (i) => {
+    const c = i % 40, artist = `Artist ${c}-${i % 7}`;
+    return {
+      path: `/music/${artist}/song_${i}.mp3`,
+      tags: { title: `Song ${i}`, artist, album: `Album ${c}`, genre: GENRES[c % GENRES.length] },
+    };
+  });
   console.log(`wrote ${n} songs in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
   t = performance.now();
@@ -113,28 +83,9 @@ try {
 
   // a song added while the server runs (what --store does after an upload): the map is kept and the new song
   // placed by its nearest, not laid out again
-  const added = Store.open(db);
-  const extra = Float64Array.from(
-    { length: 512 },
-    (_, j) => Math.max(0, centres[3][j] + rng.normal() * 0.35),
-  );
-  added.putSong(
-    {
-      songId: "/music/added.mp3",
-      path: "/music/added.mp3",
-      duration: 30,
-      sampleRate: 44100,
-      channels: 2,
-      format: "mp3",
-      size: 480_000,
-      contentHash: "added",
-      tags: { title: "Added" },
-      windows: 300,
-    },
-    extra,
-    config as never,
-  );
-  added.close();
+  writeSyntheticSongs(db, n, n + 1, (_, v) => {
+    for (let j = 0; j < 512; j++) v[j] = Math.max(0, centres[3][j] + rng.normal() * 0.35);
+  }, () => ({ path: "/music/added.mp3", tags: { title: "Added" } }));
   t = performance.now();
   const updated = await (await fetch(`${running.url}api/map`)).json();
   const addSeconds = (performance.now() - t) / 1000;

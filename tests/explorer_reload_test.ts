@@ -5,48 +5,15 @@
  */
 import { join } from "node:path";
 import { assert } from "./helpers.ts";
-import { Store } from "../lib/store/sqlite_store.ts";
+import { writeSyntheticSongs } from "./synthetic_songs.ts";
 import { Rng } from "../lib/util/rng.ts";
 import { Explorer } from "../lib/server/explorer.ts";
 import { createHandler } from "../lib/server/routes.ts";
 
-const CONFIG = {
-  inputRepr: "mel256",
-  contentType: "music",
-  embeddingSize: 512,
-  weightsHash: "0".repeat(64),
-  hopSize: 0.1,
-  center: true,
-  pooling: "mean",
-  frontend: "cpu",
-  backend: "native",
-  toolVersion: "test",
-  weightsProvenance: "untrained",
-} as const;
-
 function addSongs(db: string, from: number, to: number, rng: Rng) {
-  const store = Store.open(db);
-  const v = new Float64Array(512);
-  for (let i = from; i < to; i++) {
+  writeSyntheticSongs(db, from, to, (i, v) => {
     for (let j = 0; j < 512; j++) v[j] = Math.abs(rng.normal()) + (j % 9 === i % 9 ? 3 : 0);
-    store.putSong(
-      {
-        songId: `/m/s${i}.mp3`,
-        path: `/m/s${i}.mp3`,
-        duration: 30,
-        sampleRate: 44100,
-        channels: 2,
-        format: "mp3",
-        size: 1,
-        contentHash: String(i),
-        tags: { title: `Song ${i}` },
-        windows: 300,
-      },
-      v,
-      CONFIG as never,
-    );
-  }
-  store.close();
+  });
 }
 
 Deno.test("explorer: requests during a reload see one whole collection, never new songs on the old map", async () => {

@@ -5,49 +5,17 @@
  */
 import { join } from "node:path";
 import { assert, slowTest } from "./helpers.ts";
-import { Store } from "../lib/store/sqlite_store.ts";
+import { writeSyntheticSongs } from "./synthetic_songs.ts";
 import { Rng } from "../lib/util/rng.ts";
 import { run as serve } from "../serve.ts";
 
 slowTest("serve answers while its map is computed: the page, its progress, 503 for the rest", async () => {
   const root = await Deno.makeTempDir({ prefix: "openl3-start-" });
   const db = join(root, "songs.db");
-  const store = Store.open(db);
   const rng = new Rng(3);
-  const config = {
-    inputRepr: "mel256",
-    contentType: "music",
-    embeddingSize: 512,
-    weightsHash: "0".repeat(64),
-    hopSize: 0.1,
-    center: true,
-    pooling: "mean",
-    frontend: "cpu",
-    backend: "native",
-    toolVersion: "test",
-    weightsProvenance: "untrained",
-  } as const;
-  const v = new Float64Array(512);
-  for (let i = 0; i < 3000; i++) { // UMAP: several seconds on two cores
+  writeSyntheticSongs(db, 0, 3000, (i, v) => { // UMAP: several seconds on two cores
     for (let j = 0; j < 512; j++) v[j] = Math.abs(rng.normal()) + (j % 30 === i % 30 ? 2 : 0);
-    store.putSong(
-      {
-        songId: `/m/s${i}.mp3`,
-        path: `/m/s${i}.mp3`,
-        duration: 30,
-        sampleRate: 44100,
-        channels: 2,
-        format: "mp3",
-        size: 1,
-        contentHash: String(i),
-        tags: { title: `Song ${i}` },
-        windows: 300,
-      },
-      v,
-      config as never,
-    );
-  }
-  store.close();
+  });
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (probe.addr as Deno.NetAddr).port;
   probe.close();
