@@ -21,7 +21,7 @@ import { type ByteSource, FileByteSource } from "./byte_source.ts";
 import { concat } from "../util/bytes.ts";
 import { findFirstFrame, type Mp3FrameHeader, parseFrameHeader, skipId3v2 } from "./mp3.ts";
 import { readId3v2, readOggTags, readRiffInfoList, readVorbisComment, type Tags } from "./tags.ts";
-import { encodingOf, isWav, readSamples, type WavEncoding } from "./wav.ts";
+import { encodingOf, isWav, readSamples, wavDataSize, type WavEncoding } from "./wav.ts";
 import { decodeWithFfmpeg, type FfmpegFormat, probeAudio } from "./ffmpeg.ts";
 
 /** Container/codec pairs this module decodes. */
@@ -310,14 +310,7 @@ async function openWav(src: ByteSource, file: string, maxDuration: number): Prom
     } else if (id === "data") {
       if (!fmt) throw new AudioDecodeError(file, "data chunk before fmt chunk");
       const remaining = src.size - body;
-      // 0xFFFFFFFF (and 0) are written by streaming encoders that never came back to fix the size.
-      const declared = size === 0xffffffff || size === 0 ? remaining : size;
-      if (declared > remaining) {
-        throw new AudioDecodeError(
-          file,
-          `truncated: data chunk declares ${declared} bytes but only ${remaining} remain`,
-        );
-      }
+      const declared = wavDataSize(size, remaining, file);
       data = { start: body, size: declared };
     } else if (id === "LIST" && size >= 4 && size < 1 << 20) {
       const b = await src.readAt(body, size);

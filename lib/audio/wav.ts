@@ -47,6 +47,23 @@ function fourcc(bytes: Uint8Array, at: number): string {
   );
 }
 
+/**
+ * The bytes of a WAV `data` chunk: its declared size, or the rest of the file where a streaming encoder
+ * never came back to fix the size (0xFFFFFFFF or 0).
+ *
+ * @throws {AudioDecodeError} when it declares more than remain.
+ */
+export function wavDataSize(size: number, remaining: number, file: string): number {
+  const declared = size === 0xffffffff || size === 0 ? remaining : size;
+  if (declared > remaining) {
+    throw new AudioDecodeError(
+      file,
+      `truncated: data chunk declares ${declared} bytes but only ${remaining} remain`,
+    );
+  }
+  return declared;
+}
+
 /** True when the bytes start like a RIFF/WAVE file. */
 export function isWav(bytes: Uint8Array): boolean {
   return bytes.length >= 12 && fourcc(bytes, 0) === "RIFF" &&
@@ -119,14 +136,7 @@ export function decodeWav(
       const width = fmt.bits / 8;
       const frame = width * fmt.channels;
       const remaining = bytes.length - body;
-      // 0xFFFFFFFF (and 0) are written by streaming encoders that never came back to fix the size.
-      const declared = size === 0xffffffff || size === 0 ? remaining : size;
-      if (declared > remaining) {
-        throw new AudioDecodeError(
-          file,
-          `truncated: data chunk declares ${declared} bytes but only ${remaining} remain`,
-        );
-      }
+      const declared = wavDataSize(size, remaining, file);
       const frames = Math.floor(declared / frame);
       if (frames === 0) throw new AudioDecodeError(file, "no audio: the data chunk holds no samples");
       checkHeader?.(fmt.sampleRate, frames);

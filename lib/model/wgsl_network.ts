@@ -86,6 +86,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   if (m0 >= M || n0 >= COUT) { return; }
   let t = lid.y * 16u + lid.x;`;
 
+/** Both conv forms: the pixel (window, row, column) and the 4 of K one invocation gathers into A. */
+const GATHER_PIXEL = `  // the pixel this invocation gathers for, fixed for the whole K loop
+  let am = t / 4u;
+  let ak = (t % 4u) * 4u;
+  let m = m0 + am;
+  let wdw = m / (H * W);
+  let pix = m % (H * W);
+  let y = i32(pix / W);
+  let xx = i32(pix % W);`;
+
 /** Both conv forms: one BK slice of the tile product, 4 × 4 outputs per invocation, between barriers. */
 const TILE_PRODUCT = `    workgroupBarrier();
     for (var kk = 0u; kk < BK; kk++) {
@@ -113,14 +123,7 @@ struct Params { windows: u32 }
 @group(0) @binding(4) var<storage, read_write> output: array<vec4<f32>>; // windows × H × W × COUT/4
 
 ${TILE_ENTRY}
-  // the pixel this invocation gathers for, fixed for the whole K loop
-  let am = t / 4u;
-  let ak = (t % 4u) * 4u;
-  let m = m0 + am;
-  let wdw = m / (H * W);
-  let pix = m % (H * W);
-  let y = i32(pix / W);
-  let xx = i32(pix % W);
+${GATHER_PIXEL}
   let bk = t / 16u;
   let bn4 = t % 16u;
   var acc: array<vec4<f32>, 4>;
@@ -191,16 +194,10 @@ struct Params { windows: u32 }
 @group(0) @binding(4) var<storage, read_write> output: array<f32>; // windows × H × W × COUT
 
 ${TILE_ENTRY}
+${GATHER_PIXEL}
   var acc: array<vec4<f32>, 4>;
   for (var k0 = 0u; k0 < K; k0 += BK) {
     // A: 64 pixels × 16 of K, 4 consecutive k per invocation (gathered from the 3×3 neighbourhood)
-    let am = t / 4u;
-    let ak = (t % 4u) * 4u;
-    let m = m0 + am;
-    let wdw = m / (H * W);
-    let pix = m % (H * W);
-    let y = i32(pix / W);
-    let xx = i32(pix % W);
     for (var j = 0u; j < 4u; j++) {
       let k = k0 + ak + j;
       var x = 0.0;
