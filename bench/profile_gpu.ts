@@ -4,7 +4,10 @@
  * device has them, else each kernel submitted and awaited on its own), and
  * the TFLOP/s and GB/s each achieves.
  *
- *     deno task profile-gpu [--repr mel256|mel128|linear] [--batch N]
+ *     deno task profile-gpu [--repr mel256|mel128|linear] [--batch N] [--winograd]
+ *
+ * `--winograd`: the convolutions as the fused Winograd F(2×2, 3×3) kernel (`lib/model/wgsl_winograd.ts`);
+ * run both ways on a real GPU to choose.
  *
  * @module
  */
@@ -17,7 +20,9 @@ import { probePatches } from "../lib/model/inference.ts";
 import { WgslNetwork } from "../lib/model/wgsl_network.ts";
 import type { InputRepr } from "../lib/frontend/spec.ts";
 
-const { values } = parseArgs({ options: { repr: { type: "string" }, batch: { type: "string" } } });
+const { values } = parseArgs({
+  options: { repr: { type: "string" }, batch: { type: "string" }, winograd: { type: "boolean" } },
+});
 const repr = (values.repr ?? "mel256") as InputRepr;
 const gpu = await openGpu();
 if (!gpu) {
@@ -26,13 +31,15 @@ if (!gpu) {
 }
 const batch = Number(values.batch ?? (gpu.software ? "1" : "32"));
 const arch = openl3Architecture(repr, 512);
-const net = WgslNetwork.create(gpu, randomWeights(arch, 1), batch);
+const net = WgslNetwork.create(gpu, randomWeights(arch, 1), batch, { winograd: values.winograd === true });
 const patches = probePatches(batch, ...arch.input);
 await net.run(patches, batch); // compile and warm up
 const rows = await net.profile(patches, batch);
 const total = rows.reduce((s, r) => s + r.ms, 0);
 console.log(
-  `WGSL network, ${repr}, batch ${batch} on ${gpu.description} (${rows[0]?.timer ?? "?"} timing): ` +
+  `WGSL network${
+    values.winograd ? " (Winograd F(2×2))" : ""
+  }, ${repr}, batch ${batch} on ${gpu.description} (${rows[0]?.timer ?? "?"} timing): ` +
     `${total.toFixed(2)} ms, ${(total / batch).toFixed(3)} ms per window`,
 );
 console.log("kernel                                 |       ms |  GFLOP | TFLOP/s |     MB |   GB/s");
