@@ -4,7 +4,7 @@
  * whose descriptors run out goes on, idle connections are closed while a request in flight never is, and at
  * the cap with every connection busy a new one is refused without harm.
  */
-import { assert } from "./helpers.ts";
+import { assert, slowTest } from "./helpers.ts";
 
 /** Start `tests/guarded_child.ts` under `ulimit -n files`; its port and a way to stop it. */
 async function child(files: number, cap: number, idleMs: number) {
@@ -41,7 +41,7 @@ async function child(files: number, cap: number, idleMs: number) {
   };
 }
 
-Deno.test("front door: 400 idle connections under a 128-file limit: still answering, never dead", async () => {
+slowTest("front door: 400 idle connections under a 128-file limit: still answering, never dead", async () => {
   const c = await child(128, 0, 60_000);
   const conns: Deno.Conn[] = [];
   try {
@@ -62,27 +62,30 @@ Deno.test("front door: 400 idle connections under a 128-file limit: still answer
   }
 });
 
-Deno.test("front door: idle connections closed, a request in flight kept, a full house refuses without harm", async () => {
-  const c = await child(1024, 2, 400);
-  try {
-    // a connection that says nothing is closed (well after 400 ms, before 10 s even on a loaded machine)
-    const silent = await Deno.connect({ hostname: "127.0.0.1", port: c.port });
-    const t = performance.now();
-    const n = await silent.read(new Uint8Array(16));
-    const waited = performance.now() - t;
-    silent.close();
-    assert.equal(n, null);
-    assert.ok(waited >= 350 && waited < 10_000, `closed after ${waited.toFixed(0)} ms`);
-    // two requests in flight for 3 s (longer than the idle limit): both answered
-    const slow = [fetch(`${c.url}/slow`), fetch(`${c.url}/slow`)];
-    await new Promise((r) => setTimeout(r, 600));
-    // the cap is 2 and neither is idle: a third is refused at once
-    const third = await fetch(`${c.url}/`).then((r) => r.text(), (e) => `refused: ${e.message}`);
-    assert.match(third, /^refused/);
-    for (const r of await Promise.all(slow)) assert.equal(await r.text(), "ok");
-    const s = await c.stats();
-    assert.ok(s.refused >= 1 && s.idleClosed >= 1, JSON.stringify(s));
-  } finally {
-    await c.stop();
-  }
-});
+slowTest(
+  "front door: idle connections closed, a request in flight kept, a full house refuses without harm",
+  async () => {
+    const c = await child(1024, 2, 400);
+    try {
+      // a connection that says nothing is closed (well after 400 ms, before 10 s even on a loaded machine)
+      const silent = await Deno.connect({ hostname: "127.0.0.1", port: c.port });
+      const t = performance.now();
+      const n = await silent.read(new Uint8Array(16));
+      const waited = performance.now() - t;
+      silent.close();
+      assert.equal(n, null);
+      assert.ok(waited >= 350 && waited < 10_000, `closed after ${waited.toFixed(0)} ms`);
+      // two requests in flight for 3 s (longer than the idle limit): both answered
+      const slow = [fetch(`${c.url}/slow`), fetch(`${c.url}/slow`)];
+      await new Promise((r) => setTimeout(r, 600));
+      // the cap is 2 and neither is idle: a third is refused at once
+      const third = await fetch(`${c.url}/`).then((r) => r.text(), (e) => `refused: ${e.message}`);
+      assert.match(third, /^refused/);
+      for (const r of await Promise.all(slow)) assert.equal(await r.text(), "ok");
+      const s = await c.stats();
+      assert.ok(s.refused >= 1 && s.idleClosed >= 1, JSON.stringify(s));
+    } finally {
+      await c.stop();
+    }
+  },
+);
