@@ -128,6 +128,14 @@ export async function run(options: ServeOptions = {}): Promise<RunningExplorer> 
     }
     throw e;
   }
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${server.addr.port}/`;
+  // a map that takes more than a second: say at once where the page is (it shows how far the map is)
+  const early = verbose
+    ? setTimeout(
+      () => console.error(`explorer: ${url} is open; computing the map (the page shows how far)`),
+      1000,
+    )
+    : undefined;
   let explorer: Explorer;
   try {
     explorer = await Explorer.open(db, {
@@ -145,13 +153,14 @@ export async function run(options: ServeOptions = {}): Promise<RunningExplorer> 
       },
     });
   } catch (e) {
+    clearTimeout(early);
     await server.shutdown();
     throw e;
   }
+  clearTimeout(early);
   slot.explorer = explorer;
   slot.stage = "ready";
   slot.fraction = 1;
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${server.addr.port}/`;
   if (verbose) {
     console.error(`explorer: ${explorer.songs.length} songs from ${redactUrl(db)} at ${url} (Ctrl-C stops)`);
   }
