@@ -5,9 +5,10 @@
  * CIN × COUT), and applies Aᵀ · A, the bias and the ReLU as it stores. 16 multiply-adds per 2×2 outputs
  * and input channel where the direct convolution does 36.
  *
- * A workgroup takes 16 tiles × 64 output channels: invocation (x, y) accumulates tile y's 16 transformed
- * positions for the 4 output channels x·4…x·4+3 (16 vec4 accumulators, indexed by constants), 8 input
- * channels per step.
+ * A workgroup takes 32 tiles × 32 output channels: invocation (x, y) accumulates tile y's 16 transformed
+ * positions for the 4 output channels x·4…x·4+3 (16 vec4 accumulators, indexed by constants), 4 input
+ * channels per step, with the step's transformed patches and filters staged in workgroup memory (8 + 8 KiB:
+ * within WebGPU's default 16 KiB).
  *
  * @module
  */
@@ -18,7 +19,7 @@ import type { ConvShape } from "./wgsl_network.ts";
 import { WINOGRAD } from "./winograd.ts";
 
 /** Tiles and output channels of one workgroup, and input channels per step. */
-export const WINOGRAD_TILE = { tiles: 16, channels: 64, k: 8 } as const;
+export const WINOGRAD_TILE = { tiles: 32, channels: 32, k: 4 } as const;
 
 /** True when a convolution can take the Winograd kernel: four-channel groups in and out, no input affine. */
 export function winogradEligible(c: ConvShape): boolean {
@@ -73,9 +74,7 @@ export function winogradConvShader(c: ConvShape): ShaderSource {
   // Vs[(ξ · BT + tile) · (BK / 4) + c4]: the transformed patch, 4 input channels per vec4
   const product = [0, 1, 2, 3].map((lane) =>
     xi.map((x) =>
-      `      a${x} += Vs[(${x}u * BT + lid.y) * (BK / 4u) + c4].${
-        "xyzw"[lane]
-      } * U[((${x}u * CIN + c + ${lane}u) * COUT) / 4u + n4];`
+      `    a${x} += Vs[${x}u * BT + lid.y].${"xyzw"[lane]} * Us[(${x}u * BK + ${lane}u) * (BN / 4u) + lid.x];`
     ).join("\n")
   ).join("\n");
   // the load phase unrolled (a private array indexed in a loop costs llvmpipe long compilations)
@@ -94,12 +93,12 @@ export function winogradConvShader(c: ConvShape): ShaderSource {
       `      let p3${q} = ${d(1, q)} - ${d(3, q)};`,
     ]),
     // (Bᵀ d) B, stored at position ξ = 4i + j
-    `      let at = (lt / (BK / 4u)) * (BK / 4u) + lc4;`,
+    `      let at = lt;`,
     ...[0, 1, 2, 3].flatMap((i) => [
-      `      Vs[${4 * i + 0}u * BT * (BK / 4u) + at] = p${i}0 - p${i}2;`,
-      `      Vs[${4 * i + 1}u * BT * (BK / 4u) + at] = p${i}1 + p${i}2;`,
-      `      Vs[${4 * i + 2}u * BT * (BK / 4u) + at] = p${i}2 - p${i}1;`,
-      `      Vs[${4 * i + 3}u * BT * (BK / 4u) + at] = p${i}1 - p${i}3;`,
+      `      Vs[${4 * i + 0}u * BT + at] = p${i}0 - p${i}2;`,
+      `      Vs[${4 * i + 1}u * BT + at] = p${i}1 + p${i}2;`,
+      `      Vs[${4 * i + 2}u * BT + at] = p${i}2 - p${i}1;`,
+      `      Vs[${4 * i + 3}u * BT + at] = p${i}1 - p${i}3;`,
     ]),
   ].join("\n");
   const activation = (v: string) => (c.relu ? `max(${v}, vec4<f32>(0.0))` : v);
@@ -135,7 +134,8 @@ struct Params { windows: u32 }
 @group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;    // COUT/4
 @group(0) @binding(4) var<storage, read_write> output: array<vec4<f32>>; // windows × H × W × COUT/4
 
-var<workgroup> Vs: array<vec4<f32>, ${16 * BT * (BK / 4)}>;
+var<workgroup> Vs: array<vec4<f32>, ${16 * BT}>;            // [ξ][tile]: 4 input channels
+var<workgroup> Us: array<vec4<f32>, ${(16 * BK * BN) / 4}>;  // [ξ][input channel][output channels / 4]
 
 /** Input pixel (window w, row y, column x) of 4 channels from c, zero outside the map. */
 fn px(w: u32, y: i32, x: i32, c: u32) -> vec4<f32> {
@@ -143,7 +143,7 @@ fn px(w: u32, y: i32, x: i32, c: u32) -> vec4<f32> {
   return input[(((w * H + u32(y)) * W + u32(x)) * CIN + c) / 4u];
 }
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(8, 32)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let T = params.windows * TH * TW;
   let t0 = wid.x * BT;
@@ -152,10 +152,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let tile = t0 + lid.y;
   let n4 = (n0 / 4u) + lid.x;
   let live = tile < T && n4 < COUT / 4u;
-  // the patch this invocation transforms in the load phase: one of BT tiles × BK/4 channel groups
-  let lt = lid.y * 16u + lid.x;
-  let ltile = t0 + lt / (BK / 4u);
-  let lc4 = lt % (BK / 4u);
+  // the patch this invocation transforms in the load phase (the first BT invocations), one tile each
+  let lt = lid.y * 8u + lid.x;
+  let ltile = t0 + lt;
   let lw = ltile / (TH * TW);
   let lr = ltile % (TH * TW);
   let ly = i32(lr / TW) * 2 - 1;
@@ -165,16 +164,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   var a8 = vec4<f32>(0.0); var a9 = vec4<f32>(0.0); var a10 = vec4<f32>(0.0); var a11 = vec4<f32>(0.0);
   var a12 = vec4<f32>(0.0); var a13 = vec4<f32>(0.0); var a14 = vec4<f32>(0.0); var a15 = vec4<f32>(0.0);
   for (var k0 = 0u; k0 < CIN; k0 += BK) {
-    if (lt < BT * (BK / 4u)) {
+    if (lt < BT) {
       // Bᵀ d B of a 4×4 patch, 4 channels at once (zero past the last tile)
       let ok = ltile < T;
-      let c = k0 + lc4 * 4u;
+      let c = k0;
 ${loadPatch}
     }
+    // the step's filters: 16 × BK × BN values, two vec4 per invocation
+    for (var e = lt; e < 16u * BK * (BN / 4u); e += 256u) {
+      let x = e / (BK * (BN / 4u));
+      let lane = (e / (BN / 4u)) % BK;
+      let m4 = n0 / 4u + e % (BN / 4u);
+      let ok = k0 + lane < CIN && m4 < COUT / 4u;
+      Us[e] = select(vec4<f32>(0.0), U[((x * CIN + k0 + lane) * COUT) / 4u + m4], ok);
+    }
     workgroupBarrier();
-    for (var c4 = 0u; c4 < BK / 4u; c4++) {
-      let c = k0 + c4 * 4u;
-      if (!live || c >= CIN) { continue; }
+    if (live) {
 ${product}
     }
     workgroupBarrier();
@@ -191,7 +196,7 @@ ${product}
 ${store}
 }
 `;
-  const key = `${c.height}x${c.width}:${c.inChannels}>${c.outChannels}:${c.relu ? 1 : 0}:wino2`;
+  const key = `${c.height}x${c.width}:${c.inChannels}>${c.outChannels}:${c.relu ? 1 : 0}:wino2s`;
   const name = `conv3x3 ${c.height}×${c.width} ${c.inChannels}→${c.outChannels}${
     c.relu ? " relu" : ""
   } winograd F(2×2)`;
