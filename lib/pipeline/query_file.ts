@@ -10,9 +10,23 @@
 import { OpenL3Error } from "../util/errors.ts";
 import type { StoredConfig } from "../store/sqlite_store.ts";
 import { EMBED_DEFAULTS } from "./defaults.ts";
-import { createEmbedder, type Embedder } from "./embedder.ts";
+import { createEmbedder, type Embedder, prepareModel } from "./embedder.ts";
+import type { LoadedModel } from "../model/model_store.ts";
 import { embedFileSong } from "./embed_song.ts";
 import { adoptStoredConfig, type ModelChoice } from "./stored_config.ts";
+
+/** Refuse weights other than those the stored songs were embedded with: their similarities would mean nothing. */
+function checkSameWeights(weightsHash: string, cfg: StoredConfig | undefined): void {
+  if (cfg && weightsHash !== cfg.weightsHash) {
+    throw new OpenL3Error(
+      `the stored songs were embedded with other weights (sha256 ${
+        cfg.weightsHash.slice(0, 16)
+      }…, these are ` +
+        `${weightsHash.slice(0, 16)}…): their similarities would mean nothing; ` +
+        `pass the same --weights`,
+    );
+  }
+}
 
 /** An embedder for files to compare with a database's songs: their configuration, their weights. */
 export async function embedderLikeStored(
@@ -21,17 +35,27 @@ export async function embedderLikeStored(
   label: string,
 ): Promise<Embedder> {
   const embedder = await createEmbedder(await adoptStoredConfig(options, cfg, label));
-  if (cfg && embedder.model.weightsHash !== cfg.weightsHash) {
+  try {
+    checkSameWeights(embedder.model.weightsHash, cfg);
+  } catch (e) {
     await embedder.close();
-    throw new OpenL3Error(
-      `the stored songs were embedded with other weights (sha256 ${
-        cfg.weightsHash.slice(0, 16)
-      }…, these are ` +
-        `${embedder.model.weightsHash.slice(0, 16)}…): their similarities would mean nothing; ` +
-        `pass the same --weights`,
-    );
+    throw e;
   }
   return embedder;
+}
+
+/**
+ * The converted network of a database's songs (their configuration, their weights found as
+ * {@linkcode embedderLikeStored} finds them), without a session: for a page that runs it itself.
+ */
+export async function modelLikeStored(
+  options: ModelChoice,
+  cfg: StoredConfig,
+  label: string,
+): Promise<LoadedModel> {
+  const { model } = await prepareModel(await adoptStoredConfig(options, cfg, label));
+  checkSameWeights(model.weightsHash, cfg);
+  return model;
 }
 
 /** A file's song vector, pooled as the stored songs were (stopped between batches when `signal` aborts). */

@@ -443,17 +443,8 @@ export class Explorer {
     this.#onnx ??= (async () => {
       const cfg = this.#config;
       if (!cfg) throw new OpenL3Error(`${redactUrl(this.db)} records no model configuration`);
-      const { adoptStoredConfig } = await import("../pipeline/stored_config.ts");
-      const { prepareModel } = await import("../pipeline/embedder.ts");
-      const { model } = await prepareModel(
-        await adoptStoredConfig({ ...this.options.model, verbose: false }, cfg, redactUrl(this.db)),
-      );
-      if (model.weightsHash !== cfg.weightsHash) {
-        throw new OpenL3Error(
-          `the stored songs were embedded with other weights (sha256 ${cfg.weightsHash.slice(0, 16)}…): ` +
-            `pass the same --weights`,
-        );
-      }
+      const { modelLikeStored } = await import("../pipeline/query_file.ts");
+      const model = await modelLikeStored({ ...this.options.model, verbose: false }, cfg, redactUrl(this.db));
       return model.onnx;
     })();
     const p = this.#onnx;
