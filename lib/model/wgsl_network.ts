@@ -29,12 +29,8 @@ import { OpenL3Error } from "../util/errors.ts";
 import type { GpuContext } from "../gpu/device.ts";
 import { getPipeline, type ShaderSource } from "../gpu/pipeline.ts";
 import { type Architecture, BN_EPSILON, networkSteps } from "./architecture.ts";
-import {
-  winogradConvShader,
-  winogradEligible,
-  winogradFiltersHwio,
-  winogradGroups,
-} from "./wgsl_winograd.ts";
+import { winogradConvShader, winogradEligible, winogradGroups } from "./wgsl_winograd.ts";
+import { WINOGRAD, winogradFilters } from "./winograd.ts";
 import type { BnWeights, ConvWeights, OpenL3Weights } from "./onnx_graph.ts";
 
 /** Tile of the convolution GEMM: rows (pixels) × columns (channels) per workgroup, K per step. */
@@ -421,7 +417,10 @@ export class WgslNetwork {
         const pipeline = getPipeline(device, wino ? winogradConvShader(shape) : convShader(shape));
         const li = step.layer + 1;
         const weights = wino
-          ? upload(`openl3.conv${li}.winograd`, winogradFiltersHwio(folded.kernel, c, step.outChannels))
+          ? upload(
+            `openl3.conv${li}.winograd`,
+            winogradFilters(WINOGRAD[2], folded.kernel, c, step.outChannels, "hwio"),
+          )
           : upload(`openl3.conv${li}.weight`, folded.kernel);
         const bias = upload(`openl3.conv${li}.bias`, folded.bias);
         const from = src, to = dst, hh = h, ww = wd, cout = step.outChannels;

@@ -16,7 +16,6 @@
 import type { ShaderSource } from "../gpu/pipeline.ts";
 import { ArgumentError } from "../util/errors.ts";
 import type { ConvShape } from "./wgsl_network.ts";
-import { WINOGRAD } from "./winograd.ts";
 
 /** Tiles and output channels of one workgroup, and input channels per step. */
 export const WINOGRAD_TILE = { tiles: 32, channels: 32, k: 4 } as const;
@@ -24,36 +23,6 @@ export const WINOGRAD_TILE = { tiles: 32, channels: 32, k: 4 } as const;
 /** True when a convolution can take the Winograd kernel: four-channel groups in and out, no input affine. */
 export function winogradEligible(c: ConvShape): boolean {
   return c.inChannels % 4 === 0 && c.outChannels % 4 === 0 && !c.inputAffine;
-}
-
-/**
- * The transformed filters U = G g Gᵀ of a Keras HWIO kernel (3, 3, CIN, COUT), in float64, stored as
- * float32 in the kernel's layout: (16, CIN, COUT), position ξ = 4i + j.
- */
-export function winogradFiltersHwio(kernel: Float32Array, inC: number, outC: number): Float32Array {
-  if (kernel.length !== 9 * inC * outC) {
-    throw new ArgumentError(
-      `a 3×3 kernel of ${inC}→${outC} has ${9 * inC * outC} values, got ${kernel.length}`,
-    );
-  }
-  const G = WINOGRAD[2].g;
-  const u = new Float32Array(16 * inC * outC);
-  const g = new Float64Array(9), gg = new Float64Array(12);
-  for (let c = 0; c < inC; c++) {
-    for (let n = 0; n < outC; n++) {
-      for (let t = 0; t < 9; t++) g[t] = kernel[(t * inC + c) * outC + n];
-      for (let i = 0; i < 4; i++) {
-        for (let s = 0; s < 3; s++) gg[i * 3 + s] = G[i][0] * g[s] + G[i][1] * g[3 + s] + G[i][2] * g[6 + s];
-      }
-      for (let i = 0; i < 4; i++) {
-        for (let j = 0; j < 4; j++) {
-          const v = gg[i * 3] * G[j][0] + gg[i * 3 + 1] * G[j][1] + gg[i * 3 + 2] * G[j][2];
-          u[((i * 4 + j) * inC + c) * outC + n] = v;
-        }
-      }
-    }
-  }
-  return u;
 }
 
 /** Workgroups for `windows` windows of a convolution's maps. */

@@ -10,16 +10,15 @@ import { randomWeights } from "./random_weights.ts";
 import { probePatches } from "./inference.ts";
 import { openDevice, requestAdapter } from "../gpu/device.ts";
 import { WgslNetwork } from "./wgsl_network.ts";
-import { winogradFiltersHwio } from "./wgsl_winograd.ts";
-import { WINOGRAD, winogradTile } from "./winograd.ts";
+import { WINOGRAD, winogradFilters, winogradTile } from "./winograd.ts";
 
 const adapter = await requestAdapter();
 const noGpu = adapter ? "" : " (SKIPPED: no WebGPU adapter on this machine)";
 
-Deno.test("winogradFiltersHwio: the filters G g Gᵀ of an HWIO kernel, in the layout the kernel reads", () => {
+Deno.test("winogradFilters (hwio): the filters G g Gᵀ of a Keras kernel, in the layout the WGSL kernel reads", () => {
   const inC = 2, outC = 3;
   const kernel = Float32Array.from({ length: 9 * inC * outC }, (_, i) => Math.sin(i + 1));
-  const u = winogradFiltersHwio(kernel, inC, outC);
+  const u = winogradFilters(WINOGRAD[2], kernel, inC, outC, "hwio");
   // a tile through winogradTile with the same filter: one input position at a time isolates U
   const f = WINOGRAD[2];
   for (const [c, n] of [[0, 0], [1, 2]]) {

@@ -95,36 +95,40 @@ export function winogradTile(f: WinogradTransform, d: number[][], g: number[][])
 
 /**
  * The transformed filters U = G g Gᵀ of a convolution, computed in float64 and stored as float32 in the
- * layout the batched product takes: (t², outC, inC).
- *
- * @param oihw The kernel (outC, inC, 3, 3), as ONNX's Conv takes it.
+ * layout its product reads: from an ONNX kernel (`oihw`: outC, inC, 3, 3) as (t², outC, inC), for the batched
+ * MatMul of {@linkcode winogradConvOnnx}; from a Keras kernel (`hwio`: 3, 3, inC, outC) as (t², inC, outC),
+ * for the WGSL engine's kernel.
  */
 export function winogradFilters(
   f: WinogradTransform,
-  oihw: Float32Array,
+  kernel: Float32Array,
   inC: number,
   outC: number,
+  layout: "oihw" | "hwio" = "oihw",
 ): Float32Array {
-  if (oihw.length !== outC * inC * 9) {
+  if (kernel.length !== outC * inC * 9) {
     throw new ArgumentError(
-      `a 3×3 kernel of ${outC}×${inC} has ${outC * inC * 9} values, got ${oihw.length}`,
+      `a 3×3 kernel of ${inC}→${outC} has ${outC * inC * 9} values, got ${kernel.length}`,
     );
   }
+  const hwio = layout === "hwio";
   const t = f.t, u = new Float32Array(t * t * outC * inC);
-  const gg = new Float64Array(t * 3);
+  const g = new Float64Array(9), gg = new Float64Array(t * 3);
   for (let k = 0; k < outC; k++) {
     for (let c = 0; c < inC; c++) {
-      const base = (k * inC + c) * 9;
+      for (let tap = 0; tap < 9; tap++) {
+        g[tap] = kernel[hwio ? (tap * inC + c) * outC + k : (k * inC + c) * 9 + tap];
+      }
       for (let i = 0; i < t; i++) {
         for (let s = 0; s < 3; s++) {
-          gg[i * 3 + s] = f.g[i][0] * oihw[base + s] + f.g[i][1] * oihw[base + 3 + s] +
-            f.g[i][2] * oihw[base + 6 + s];
+          gg[i * 3 + s] = f.g[i][0] * g[s] + f.g[i][1] * g[3 + s] + f.g[i][2] * g[6 + s];
         }
       }
       for (let i = 0; i < t; i++) {
         for (let j = 0; j < t; j++) {
           const v = gg[i * 3] * f.g[j][0] + gg[i * 3 + 1] * f.g[j][1] + gg[i * 3 + 2] * f.g[j][2];
-          u[((i * t + j) * outC + k) * inC + c] = v;
+          const x = i * t + j;
+          u[hwio ? (x * inC + c) * outC + k : (x * outC + k) * inC + c] = v;
         }
       }
     }
