@@ -257,21 +257,24 @@ export function payloadBytes(report: string): number | null {
   return Math.round(Number(m[1]) * scale);
 }
 
-/** Run `deno compile` for `target`; returns its report (stdout and stderr) and the payload size. */
+/**
+ * Run `deno compile` for `target`; returns its report (stdout and stderr), the payload size, and a note when
+ * the browser build could not be put in.
+ */
 export async function compile(
   root: string,
   target: string,
   output: string,
   env: Record<string, string> = {},
-): Promise<{ report: string; payload: number | null }> {
+): Promise<{ report: string; payload: number | null; note?: string }> {
   const plan = compilePlan(root, target);
   // the browser build, for the explorer's pages (without it they upload dropped files: the binary works)
-  let note = "";
+  let note: string | undefined;
   try {
     await buildWeb(join(root, WEB_OUT));
     plan.include.push(WEB_OUT);
   } catch (e) {
-    note = `note: no browser build in the binary (${(e as Error).message})\n`;
+    note = `note: no browser build in the binary (${(e as Error).message})`;
   }
   const args = compileArgs(plan, target, output).filter((a) => a !== "--quiet");
   const out = await new Deno.Command(Deno.execPath(), {
@@ -283,7 +286,7 @@ export async function compile(
   }).output();
   const report = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
   if (!out.success) throw new Error(`deno compile failed:\n${report}`);
-  return { report: note + report, payload: payloadBytes(report) };
+  return { report, payload: payloadBytes(report), note };
 }
 
 const HELP = `Compile the one openl3 binary (every command as a subcommand: openl3 embed …, openl3 serve …).
@@ -311,8 +314,7 @@ export const command: Command = defineCommand({
     const output = values.output ?? "dist/openl3";
     const root = new URL("..", import.meta.url).pathname;
     try {
-      const { payload, report } = await compile(root, target, output);
-      const note = report.split("\n").find((l) => l.startsWith("note: "));
+      const { payload, note } = await compile(root, target, output);
       if (note) console.error(note);
       console.error(
         `compile: ${output} for ${target}, embedded files ${
