@@ -252,9 +252,7 @@ export function createHandler(
 ): (req: Request) => Promise<Response> {
   // the explorer, once it is ready (a slot fills when its map is computed; until then the page is served,
   // /api/status says how far the map is, and the rest of the API answers 503)
-  const slot: ExplorerSlot = "explorer" in source && !("db" in source)
-    ? source as ExplorerSlot
-    : { explorer: source as Explorer, stage: "ready", fraction: 1 };
+  const slot: ExplorerSlot = "stage" in source ? source : { explorer: source, stage: "ready", fraction: 1 };
   let explorer!: Explorer;
   const maxUpload = options.maxUploadBytes ?? 200 * 1024 * 1024;
   const staticDir = new URL("./static/", import.meta.url);
