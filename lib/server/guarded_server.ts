@@ -163,9 +163,12 @@ export async function serveGuarded(
       if (!stopping) startInner();
     });
   };
+  const live = new Set<Piped>();
   const stats: GuardStats = {
     accepted: 0,
-    open: 0,
+    get open() {
+      return live.size;
+    },
     refused: 0,
     idleClosed: 0,
     evicted: 0,
@@ -173,13 +176,11 @@ export async function serveGuarded(
     restarts: 0,
   };
   startInner();
-  const live = new Set<Piped>();
 
   const close = (p: Piped) => {
     if (p.closed) return;
     p.closed = true;
     live.delete(p);
-    stats.open = live.size;
     for (const c of [p.client, p.inner]) {
       try {
         c?.close();
@@ -198,6 +199,14 @@ export async function serveGuarded(
       if (s !== null && s < since) [best, since] = [p, s];
     }
     return best;
+  };
+  /** Close the longest-idle connection to make room; false when every one has a request in flight. */
+  const evictIdle = (): boolean => {
+    const idle = longestIdle();
+    if (!idle) return false;
+    stats.evicted++;
+    close(idle);
+    return true;
   };
   const copy = async (from: Deno.Conn, to: Deno.Conn, p: Piped, mark: "fromClient" | "fromServer") => {
     const buf = new Uint8Array(64 * 1024);
@@ -245,27 +254,18 @@ export async function serveGuarded(
         // out of descriptors (or another passing failure): make room, wait, go on
         stats.acceptErrors++;
         log(`serve: cannot accept a connection (${(e as Error).message}); ${live.size} open, going on`);
-        const idle = longestIdle();
-        if (idle) {
-          stats.evicted++;
-          close(idle);
-        }
+        evictIdle();
         await new Promise((r) => setTimeout(r, 50));
         continue;
       }
       stats.accepted++;
-      if (live.size >= maxConnections) {
-        const idle = longestIdle();
-        if (!idle) {
-          stats.refused++;
-          log(`serve: ${live.size} connections open, the most allowed: refusing new ones until some close`);
-          try {
-            conn.close();
-          } catch { /* gone */ }
-          continue;
-        }
-        stats.evicted++;
-        close(idle);
+      if (live.size >= maxConnections && !evictIdle()) {
+        stats.refused++;
+        log(`serve: ${live.size} connections open, the most allowed: refusing new ones until some close`);
+        try {
+          conn.close();
+        } catch { /* gone */ }
+        continue;
       }
       const now = performance.now();
       const p: Piped = {
@@ -277,7 +277,6 @@ export async function serveGuarded(
         closed: false,
       };
       live.add(p);
-      stats.open = live.size;
       pipe(p);
     }
   })();
