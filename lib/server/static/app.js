@@ -232,7 +232,7 @@ function draw() {
     ctx.stroke();
   };
   // search matches, the selection, its neighbours, the hovered point and an upload, drawn on top
-  for (const i of state.matches.slice(0, 5000)) ring(i, "#1f3a78", 7, 1.5);
+  for (let k = 0; k < Math.min(state.matches.length, 5000); k++) ring(state.matches[k], "#1f3a78", 7, 1.5);
   for (const nb of state.neighbours) if (nb.row >= 0) ring(nb.row, "#333", 5);
   if (state.selected >= 0) ring(state.selected, "#d62728", 8);
   if (state.hover >= 0) ring(state.hover, "#000", 6);
