@@ -16,6 +16,7 @@ import { INPUT_NAME, OUTPUT_NAME } from "./onnx_graph.ts";
 import { Rng } from "../util/rng.ts";
 import { isStandalone, realFile } from "../util/standalone.ts";
 import { nativeSessionInThread } from "./native_thread.ts";
+import { readOnnxMetadata } from "./onnx_proto.ts";
 
 /** The concrete backends, in the order `auto` tries the GPU ones; each has its row in the backend table. */
 export const BACKEND_NAMES = ["wgsl", "webgpu", "wasm", "native"] as const;
@@ -161,6 +162,48 @@ function loadWasmOrt(): Promise<OrtModule> {
   return wasmOrt;
 }
 
+/**
+ * onnxruntime on the CPU for work beside the embedding sessions (calibration): the native addon where it
+ * loads, else WASM, with the session options the embedding sessions use.
+ */
+export async function loadCpuOrt(): Promise<
+  { ort: OrtModule; backend: "native" | "wasm"; sessionOptions: Record<string, unknown> }
+> {
+  const native = await loadNativeOrt();
+  if (!(native instanceof Error)) {
+    return {
+      ort: native,
+      backend: "native",
+      sessionOptions: {
+        executionProviders: ["cpu"],
+        graphOptimizationLevel: "all",
+        enableCpuMemArena: false,
+      },
+    };
+  }
+  return {
+    ort: await loadWasmOrt(),
+    backend: "wasm",
+    sessionOptions: { executionProviders: ["wasm"], graphOptimizationLevel: "all" },
+  };
+}
+
+/**
+ * Windows per onnxruntime run of the int8 network on the CPU: its per-window cost grows past 4 (measured
+ * here, mel256, 2 threads: 16 ms a window at 2–4, 29 ms at 8: the large integer buffers of the first block
+ * stop being reused), so a larger batch is run 4 at a time.
+ */
+export const INT8_CHUNK = 4;
+
+/** True for a model this project quantized (`precision` int8 in its metadata). */
+export function isInt8Model(model: Uint8Array): boolean {
+  try {
+    return readOnnxMetadata(model).precision === "int8";
+  } catch {
+    return false;
+  }
+}
+
 function wasmDescription(): string {
   return `WASM (onnxruntime-web, ${cores()} threads)`;
 }
@@ -211,6 +254,8 @@ async function session(
     const data = t.location === "gpu-buffer" ? await t.getData(true) : t.data;
     return new Float32Array(data as Float32Array);
   };
+  const chunk = backend !== "webgpu" && isInt8Model(model) ? INT8_CHUNK : Infinity;
+  if (chunk !== Infinity) description = `int8, ${description}`;
   const result: EmbeddingSession = {
     backend,
     description,
@@ -222,8 +267,28 @@ async function session(
       if (patches.length < need) {
         throw new ArgumentError(`${count} patches need ${need} values, got ${patches.length}`);
       }
-      const x = new ort.Tensor("float32", patches.subarray(0, need), [count, 1, bins, frames]);
-      return output({ [INPUT_NAME]: x });
+      const feed = (from: number, n: number) => {
+        const x = new ort.Tensor(
+          "float32",
+          patches.subarray(from * bins * frames, (from + n) * bins * frames),
+          [
+            n,
+            1,
+            bins,
+            frames,
+          ],
+        );
+        return output({ [INPUT_NAME]: x });
+      };
+      if (count <= chunk) return feed(0, count);
+      return (async () => {
+        const out = new Float32Array(count * options.outputSize);
+        for (let at = 0; at < count; at += chunk) {
+          const n = Math.min(chunk, count - at);
+          out.set(await feed(at, n), at * options.outputSize);
+        }
+        return out;
+      })();
     },
     release: () => s.release(),
   };
@@ -294,6 +359,15 @@ export async function createEmbeddingSession(
   const choice = options.backend ?? "auto";
   const row = choice === "auto" ? undefined : BACKEND_TABLE[choice];
   if (row && !row.gpu) return await row.open(model, options, null);
+  if (isInt8Model(model)) {
+    // the quantized operators run on onnxruntime's CPU providers; no WebGPU engine here takes them
+    if (row) {
+      throw new ArgumentError(
+        `--backend ${choice} cannot run the int8 network: --precision int8 runs on the CPU backends (native, wasm)`,
+      );
+    }
+    return await cpuSession(model, options, "");
+  }
   // wgsl, webgpu, or auto: the shared device, or one of our own
   const owns = options.gpu === undefined;
   const gpu = options.gpu !== undefined ? options.gpu : await openGpu();

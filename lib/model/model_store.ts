@@ -7,7 +7,7 @@
  * @module
  */
 
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { ArgumentError, OpenL3Error } from "../util/errors.ts";
 import { gitBlobId, sha256 } from "../util/hash.ts";
 import { bindWeights, readKerasFile, WeightsError } from "./keras_weights.ts";
@@ -16,6 +16,9 @@ import { buildOpenL3Onnx } from "./onnx_graph.ts";
 import { readOnnxMetadata } from "./onnx_proto.ts";
 import { provenanceOf, type WeightsProvenance } from "./provenance.ts";
 import { cachedModelPath, rememberWeights } from "./weights_lookup.ts";
+import { buildInt8Onnx, CALIBRATION_VERSION, type Int8Calibration, type Precision } from "./int8_graph.ts";
+import { architectureFromOnnx, weightsFromOnnx } from "./onnx_weights.ts";
+import { calibrate, parseCalibration } from "./calibration.ts";
 
 export { PROVENANCE_LABELS, type WeightsProvenance } from "./provenance.ts";
 import type { InputRepr } from "../frontend/spec.ts";
@@ -142,6 +145,8 @@ export interface LoadedModel {
   source: string;
   /** Path of the cached converted model. */
   cached?: string;
+  /** The network's precision: `int8` for the quantized network. */
+  precision: Precision;
 }
 
 /** Options of {@linkcode loadModel}. */
@@ -170,6 +175,12 @@ export interface LoadModelOptions {
    * @default {true}
    */
   verbose?: boolean;
+  /**
+   * The network's precision: `int8` quantizes the float network (calibrated once per weights and cached
+   * beside the converted model).
+   * @default {"fp32"}
+   */
+  precision?: Precision;
 }
 
 const OFFICIAL_NAME = /openl3_audio_(mel256|mel128|linear)_(music|env)/;
@@ -226,6 +237,17 @@ async function readVerifiedCache(path: string): Promise<{ onnx: Uint8Array } | {
  *   was written; a damaged one is rebuilt from the weights, with a message.
  */
 export async function loadModel(options: LoadModelOptions): Promise<LoadedModel> {
+  const precision = options.precision ?? "fp32";
+  const model = await loadFloatModel(options);
+  const int8 = model.precision === "int8";
+  if (precision === "fp32" && int8) {
+    throw new WeightsError(`${model.source}: this is an int8 model: pass --precision int8 to use it`);
+  }
+  return precision === "int8" && !int8 ? await quantizedModel(model, options) : model;
+}
+
+/** The model as found or converted (an `.onnx` given by path keeps its own precision). */
+async function loadFloatModel(options: LoadModelOptions): Promise<LoadedModel> {
   const { repr, content, embeddingSize } = options;
   const dir = options.modelsDir;
   const verbose = options.verbose ?? true;
@@ -283,6 +305,7 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
       weightsHash,
       provenance: await onnxProvenance(meta.weights_provenance, weightsHash, dir, repr, content, blobIds),
       source: path,
+      precision: meta.precision === "int8" ? "int8" : "fp32",
     };
   }
   let provenance: WeightsProvenance | undefined;
@@ -316,6 +339,7 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
       provenance: provenance ?? provenanceOf(meta.weights_provenance),
       source: path,
       cached,
+      precision: "fp32",
     };
   }
   if (hit && verbose) {
@@ -332,11 +356,25 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
     weights_file: basename(path),
     weights_provenance: provenance,
   });
-  const model: LoadedModel = { onnx, repr, embeddingSize, content, weightsHash, provenance, source: path };
+  const model: LoadedModel = {
+    onnx,
+    repr,
+    embeddingSize,
+    content,
+    weightsHash,
+    provenance,
+    source: path,
+    precision: "fp32",
+  };
+  return await cacheModel(model, cached, verbose);
+}
+
+/** Write a converted model and its recorded hash to the cache (a failure is a warning, not an error). */
+async function cacheModel(model: LoadedModel, cached: string, verbose: boolean): Promise<LoadedModel> {
   try {
-    await Deno.mkdir(dir, { recursive: true });
-    await writeAtomic(cached, onnx);
-    await writeAtomic(`${cached}.sha256`, new TextEncoder().encode(`${await sha256(onnx)}\n`));
+    await Deno.mkdir(dirname(cached), { recursive: true });
+    await writeAtomic(cached, model.onnx);
+    await writeAtomic(`${cached}.sha256`, new TextEncoder().encode(`${await sha256(model.onnx)}\n`));
   } catch (e) {
     if (verbose) {
       console.error(`warning: cannot cache the converted model at ${cached}: ${(e as Error).message}`);
@@ -344,6 +382,80 @@ export async function loadModel(options: LoadModelOptions): Promise<LoadedModel>
     return model;
   }
   return { ...model, cached };
+}
+
+/** Where the calibration of a variant's weights is cached: beside the converted model. */
+export function calibrationPath(modelsDir: string, model: LoadedModel): string {
+  return cachedModelPath(modelsDir, {
+    inputRepr: model.repr,
+    contentType: model.content,
+    embeddingSize: model.embeddingSize,
+    weightsHash: model.weightsHash,
+  }).replace(/\.onnx$/, `.calibration-v${CALIBRATION_VERSION}.json`);
+}
+
+/**
+ * The int8 network of a float model: from the cache when a verified one of these weights and this
+ * calibration version is there, else calibrated (the ranges cached too) and quantized.
+ */
+async function quantizedModel(model: LoadedModel, options: LoadModelOptions): Promise<LoadedModel> {
+  const dir = options.modelsDir;
+  const verbose = options.verbose ?? true;
+  const key = {
+    inputRepr: model.repr,
+    contentType: model.content,
+    embeddingSize: model.embeddingSize,
+    weightsHash: model.weightsHash,
+  };
+  const cached = cachedModelPath(dir, key, { calibration: CALIBRATION_VERSION });
+  let hit = await readVerifiedCache(cached);
+  if (hit && "onnx" in hit) {
+    const meta = readOnnxMetadata(hit.onnx, cached);
+    if (
+      meta.weights_sha256 !== model.weightsHash || meta.precision !== "int8" ||
+      meta.calibration_version !== String(CALIBRATION_VERSION)
+    ) {
+      hit = { damaged: `it was made from other weights or another calibration` };
+    }
+  }
+  if (hit && "onnx" in hit) return { ...model, onnx: hit.onnx, cached, precision: "int8" };
+  if (hit && verbose) {
+    console.error(`warning: the cached int8 model ${cached} is damaged (${hit.damaged}): rebuilding it`);
+  }
+  const weights = weightsFromOnnx(model.onnx, architectureFromOnnx(model.onnx, model.source), model.source);
+  const calibFile = calibrationPath(dir, model);
+  let calibration: Int8Calibration | null = null;
+  try {
+    calibration = parseCalibration(await Deno.readTextFile(calibFile));
+  } catch { /* not measured yet */ }
+  if (!calibration) {
+    const t0 = performance.now();
+    calibration = await calibrate(weights, {
+      onProgress: verbose
+        ? (done, total) =>
+          Deno.stderr.writeSync(
+            new TextEncoder().encode(
+              `\rcalibrating the int8 network (once for these weights): ${done}/${total} windows` +
+                (done === total ? `, ${((performance.now() - t0) / 1000).toFixed(1)} s\n` : ""),
+            ),
+          )
+        : undefined,
+    });
+    try {
+      await Deno.mkdir(dir, { recursive: true });
+      await writeAtomic(calibFile, new TextEncoder().encode(JSON.stringify(calibration, null, 1) + "\n"));
+    } catch { /* a read-only models folder: measured again next time */ }
+  }
+  const meta = readOnnxMetadata(model.onnx, model.source);
+  const onnx = buildInt8Onnx(weights, calibration, {
+    metadata: {
+      content_type: meta.content_type ?? model.content,
+      weights_sha256: model.weightsHash,
+      weights_file: meta.weights_file ?? basename(model.source),
+      weights_provenance: model.provenance,
+    },
+  });
+  return await cacheModel({ ...model, onnx, precision: "int8", cached: undefined }, cached, verbose);
 }
 
 /**

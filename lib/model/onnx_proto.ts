@@ -25,14 +25,14 @@ export interface OnnxNode {
   attributes?: Record<string, OnnxAttribute>;
 }
 
-/** A float32 (or int64: shapes for Reshape) initializer. */
+/** An initializer: float32, int64 (shapes), or the integer types of a quantized graph (int8, uint8, int32). */
 export interface OnnxTensor {
   /** Initializer name. */
   name: string;
-  /** Its shape. */
+  /** Its shape (`[]` for a scalar). */
   dims: number[];
-  /** Its values. */
-  data: Float32Array | BigInt64Array;
+  /** Its values; the array's type is the tensor's element type. */
+  data: Float32Array | BigInt64Array | Int8Array | Uint8Array | Int32Array;
 }
 
 /** A graph input or output: float32 with a shape whose entries are sizes or symbolic names. */
@@ -63,7 +63,7 @@ export interface OnnxModel {
   metadata?: Record<string, string>;
 }
 
-const FLOAT = 1, INT64 = 7;
+const FLOAT = 1, UINT8 = 2, INT8 = 3, INT32 = 6, INT64 = 7;
 const ATTR_FLOAT = 1, ATTR_INT = 2, ATTR_STRING = 3, ATTR_INTS = 7;
 const utf8 = new TextEncoder();
 
@@ -163,8 +163,18 @@ function node(n: OnnxNode): Message {
 
 function tensor(t: OnnxTensor): Message {
   const raw = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-  const type = t.data instanceof BigInt64Array ? INT64 : FLOAT;
-  return new Message().packedInts(1, t.dims).int(2, type).string(8, t.name).bytes(9, raw);
+  const type = t.data instanceof BigInt64Array
+    ? INT64
+    : t.data instanceof Int8Array
+    ? INT8
+    : t.data instanceof Uint8Array
+    ? UINT8
+    : t.data instanceof Int32Array
+    ? INT32
+    : FLOAT;
+  const m = new Message();
+  if (t.dims.length) m.packedInts(1, t.dims);
+  return m.int(2, type).string(8, t.name).bytes(9, raw);
 }
 
 function valueInfo(v: OnnxValue): Message {

@@ -28,12 +28,13 @@ export interface WeightsKey {
   weightsHash: string;
 }
 
-/** Where the converted model of a variant and weights is cached. */
-export function cachedModelPath(dir: string, k: WeightsKey): string {
-  return join(
-    dir,
-    `openl3_${k.inputRepr}_${k.contentType}_${k.embeddingSize}-${k.weightsHash.slice(0, 16)}.onnx`,
-  );
+/**
+ * Where the converted model of a variant and weights is cached; `int8` names the quantized model of
+ * calibration version `calibration` beside it.
+ */
+export function cachedModelPath(dir: string, k: WeightsKey, int8?: { calibration: number }): string {
+  const stem = `openl3_${k.inputRepr}_${k.contentType}_${k.embeddingSize}-${k.weightsHash.slice(0, 16)}`;
+  return join(dir, int8 ? `${stem}.int8-c${int8.calibration}.onnx` : `${stem}.onnx`);
 }
 
 const INDEX = "weights_index.json";
