@@ -22,6 +22,7 @@
 import { basename, dirname, extname, join } from "node:path";
 import type { ContentType, EmbeddingSize } from "./lib/model/architecture.ts";
 import type { InputRepr } from "./lib/frontend/spec.ts";
+import { type Precision, PRECISIONS } from "./lib/model/int8_graph.ts";
 import { createEmbedder, type Embedder } from "./lib/pipeline/embedder.ts";
 import { embedFile } from "./lib/pipeline/embed_song.ts";
 import { writeEmbeddingNpz } from "./lib/pipeline/npz_export.ts";
@@ -52,6 +53,7 @@ export {
 } from "./lib/model/architecture.ts";
 export { INPUT_REPRS, type InputRepr } from "./lib/frontend/spec.ts";
 export { type BackendChoice, BACKENDS } from "./lib/model/inference.ts";
+export { type Precision, PRECISIONS } from "./lib/model/int8_graph.ts";
 export { TOOL_VERSION as VERSION } from "./lib/util/version.ts";
 export {
   type AudioEmbedding,
@@ -94,6 +96,12 @@ export interface ModelOptions {
    * @default {"auto"}
    */
   frontend?: Frontend;
+  /**
+   * The network's precision: `int8` is the quantized network (opt-in, on the CPU backends; calibrated
+   * once per weights and cached in `modelsDir`); its embeddings are close to `fp32`'s, not equal.
+   * @default {"fp32"}
+   */
+  precision?: Precision;
 }
 
 /** A loaded model (openl3's `load_audio_embedding_model`); {@linkcode AudioEmbeddingModel.close} frees it. */
@@ -106,14 +114,20 @@ export interface AudioEmbeddingModel {
   readonly embeddingSize: EmbeddingSize;
   /** SHA-256 of its weights. */
   readonly weightsHash: string;
+  /** The network's precision. */
+  readonly precision: Precision;
   /** Free the network, the frontend and the device. */
   close(): Promise<void>;
 }
 
 const EMBEDDERS = new WeakMap<AudioEmbeddingModel, Embedder>();
 
-function checkModelOptions(o: ModelOptions): Variant & { frontend: Frontend } {
-  return { ...checkVariant(o), frontend: oneOf(o.frontend ?? "auto", FRONTEND_CHOICES, "frontend") };
+function checkModelOptions(o: ModelOptions): Variant & { frontend: Frontend; precision: Precision } {
+  return {
+    ...checkVariant(o),
+    frontend: oneOf(o.frontend ?? "auto", FRONTEND_CHOICES, "frontend"),
+    precision: oneOf(o.precision ?? "fp32", PRECISIONS, "precision"),
+  };
 }
 
 /**
@@ -131,6 +145,7 @@ export async function loadAudioEmbeddingModel(options: ModelOptions = {}): Promi
     modelsDir: options.modelsDir,
     backend: options.backend,
     device: o.frontend,
+    precision: o.precision,
     verbose: false,
   });
   const model: AudioEmbeddingModel = {
@@ -138,6 +153,7 @@ export async function loadAudioEmbeddingModel(options: ModelOptions = {}): Promi
     contentType: o.contentType,
     embeddingSize: o.embeddingSize,
     weightsHash: embedder.model.weightsHash,
+    precision: embedder.model.precision,
     close: () => embedder.close(),
   };
   EMBEDDERS.set(model, embedder);

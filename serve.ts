@@ -13,6 +13,7 @@ import { type Command, defineCommand, integerFlag, runCommand } from "./lib/util
 import { ArgumentError, OpenL3Error } from "./lib/util/errors.ts";
 import { DEVICE_CHOICES } from "./lib/gpu/device.ts";
 import { BACKENDS } from "./lib/model/inference.ts";
+import { PRECISIONS } from "./lib/model/int8_graph.ts";
 import { resolveEmbedderOptions } from "./lib/pipeline/embed_options.ts";
 import { MODEL_FLAGS, modelOptions } from "./lib/pipeline/model_flags.ts";
 import { Explorer, type ExplorerOptions } from "./lib/server/explorer.ts";
@@ -193,13 +194,14 @@ Usage: deno task serve [options]
   --models-dir DIR    (default: ${MODELS_DIR})
   --backend B         ${BACKENDS.join(" | ")} (default: auto)
   --device D          ${DEVICE_CHOICES.join(" | ")} (default: auto)
+  --precision P       ${PRECISIONS.join(" | ")} for dropped files (default: the stored songs')
   --version           the tool's and the runtime's versions
   -h, --help          this text
 
 The JSON API (GET /api/songs, /api/map, /api/similar/<id>?k=10, /api/audio/<id>, POST /api/embed) is
 described in the README.`;
 
-const { weights, "models-dir": modelsDir, backend, device } = MODEL_FLAGS;
+const { weights, "models-dir": modelsDir, backend, device, precision } = MODEL_FLAGS;
 /** The `serve` command: its command line and what it does with it. */
 export const command: Command = defineCommand({
   name: "serve",
@@ -217,6 +219,7 @@ export const command: Command = defineCommand({
     "models-dir": modelsDir,
     backend,
     device,
+    precision,
   },
   body: async ({ values }) => {
     const model = modelOptions(values);
@@ -232,6 +235,7 @@ export const command: Command = defineCommand({
         modelsDir: model.modelsDir,
         backend: model.backend,
         device: model.device,
+        precision: model.precision,
       },
       roots: values.root ? await parseRoots(values.root) : undefined,
     });

@@ -21,6 +21,7 @@ import { ArgumentError, OpenL3Error, printable } from "./lib/util/errors.ts";
 import { pathId } from "./lib/store/song_id.ts";
 import { DEVICE_CHOICES } from "./lib/gpu/device.ts";
 import { BACKENDS } from "./lib/model/inference.ts";
+import { PRECISIONS } from "./lib/model/int8_graph.ts";
 import { type Hit, loadIndex, type Metric, METRICS, VectorIndex } from "./lib/analysis/vector_index.ts";
 import { describeRejected, type RejectedVector, type StoredConfig } from "./lib/store/sqlite_store.ts";
 import { type EmbedderOptions, resolveEmbedderOptions } from "./lib/pipeline/embed_options.ts";
@@ -32,7 +33,7 @@ import { ANN_THRESHOLD, QuantizedIndex } from "./lib/analysis/ann_index.ts";
 
 /** Options of {@linkcode run}. */
 export interface SimilarOptions
-  extends Pick<EmbedderOptions, "weights" | "modelsDir" | "backend" | "device"> {
+  extends Pick<EmbedderOptions, "weights" | "modelsDir" | "backend" | "device" | "precision"> {
   /** A stored song id, or an audio file. */
   query: string;
   /**
@@ -124,6 +125,7 @@ export async function run(
       modelsDir: options.modelsDir,
       backend: options.backend,
       device: options.device,
+      precision: options.precision,
       quiet: !(options.verbose ?? true),
       onFile: (line) => console.error(line),
     }); // embedded as the stored songs were (their configuration is the database's)
@@ -170,6 +172,7 @@ export async function run(
       modelsDir: options.modelsDir,
       backend: options.backend,
       device: options.device,
+      precision: options.precision,
       verbose: options.verbose,
     },
     cfg,
@@ -198,12 +201,13 @@ is not stored is embedded the way the stored songs were and compared (stored onl
   --models-dir DIR  (default: ${MODELS_DIR})
   --backend B       ${BACKENDS.join(" | ")} (default: auto)
   --device D        ${DEVICE_CHOICES.join(" | ")} (default: auto)
+  --precision P     ${PRECISIONS.join(" | ")} (default: the stored songs'; int8 is the quantized network)
   --version         the tool's and the runtime's versions
   -h, --help        this text
 
 Each line: rank, cosine similarity (or Euclidean distance), song id.`;
 
-const { weights, "models-dir": modelsDir, backend, device } = MODEL_FLAGS;
+const { weights, "models-dir": modelsDir, backend, device, precision } = MODEL_FLAGS;
 /** The `similar` command: its command line and what it does with it. */
 export const command: Command = defineCommand({
   name: "similar",
@@ -218,6 +222,7 @@ export const command: Command = defineCommand({
     "models-dir": modelsDir,
     backend,
     device,
+    precision,
   },
   positionals: true,
   body: async ({ values, positionals }) => {
@@ -235,6 +240,7 @@ export const command: Command = defineCommand({
       modelsDir: model.modelsDir,
       backend: model.backend,
       device: model.device,
+      precision: model.precision,
     });
     hits.forEach((h, i) =>
       console.log(`${String(i + 1).padStart(3)}  ${h.score.toFixed(4)}  ${printable(h.id)}`)

@@ -19,12 +19,13 @@ import type { EmbedderOptions } from "./lib/pipeline/embed_options.ts";
 import { stemId } from "./lib/store/song_id.ts";
 import { DEVICE_CHOICES } from "./lib/gpu/device.ts";
 import { BACKENDS } from "./lib/model/inference.ts";
+import { PRECISIONS } from "./lib/model/int8_graph.ts";
 import { isPostgresUrl } from "./lib/store/pg_store.ts";
 import type { PgWorkerSummary } from "./lib/pipeline/pg_worker.ts";
 
 /** Options of {@linkcode run}: where things are, and where the network runs (the variant is fixed). */
 export interface SimpleEmbedOptions
-  extends Pick<EmbedderOptions, "weights" | "modelsDir" | "backend" | "device"> {
+  extends Pick<EmbedderOptions, "weights" | "modelsDir" | "backend" | "device" | "precision"> {
   /**
    * Folder of `.mp3` files.
    * @default {"previews"}
@@ -63,6 +64,7 @@ export async function run(options: SimpleEmbedOptions = {}): Promise<CollectionS
     pool: "max" as const,
     backend: options.backend,
     device: options.device,
+    precision: options.precision,
     quiet: options.quiet,
     signal: options.signal,
   };
@@ -84,6 +86,7 @@ Usage: deno task simple-embed [options]
   --models-dir DIR   where weights and converted models live (default: ${MODELS_DIR})
   --backend B        network: ${BACKENDS.join(" | ")} (default: auto)
   --device D         spectrogram: ${DEVICE_CHOICES.join(" | ")} (default: auto)
+  --precision P      network: ${PRECISIONS.join(" | ")} (default: the database's, else fp32; int8: quantized, on the CPU)
   --quiet            no per-file lines
   --version          the tool's and the runtime's versions
   -h, --help         this text
@@ -92,7 +95,7 @@ Song ids are the file names without extension. Each file gets a line (✓ with t
 ✗ with the reason); a summary ends the run. Exit status: 0 when every file was embedded, 1 when any
 failed, 2 for a bad command line.`;
 
-const { weights, "models-dir": modelsDir, backend, device } = MODEL_FLAGS;
+const { weights, "models-dir": modelsDir, backend, device, precision } = MODEL_FLAGS;
 /** The `simple-embed` command: its command line and what it does with it. */
 export const command: Command = defineCommand({
   name: "simple-embed",
@@ -105,6 +108,7 @@ export const command: Command = defineCommand({
     "models-dir": modelsDir,
     backend,
     device,
+    precision,
     quiet: { type: "boolean" },
   },
   body: async ({ values }) => {
@@ -118,6 +122,7 @@ export const command: Command = defineCommand({
       modelsDir: model.modelsDir,
       backend: model.backend,
       device: model.device,
+      precision: model.precision,
       quiet: values.quiet,
       signal: controller.signal,
     });

@@ -11,7 +11,11 @@
  *    fills whole batches: the decoding, not the network, is what must not
  *    grow with the track).
  *
+ * `--precision fp32,int8` measures the speed for each precision in turn (the int8 network quantized and
+ * calibrated once, before the timing starts).
+ *
  *     deno task bench-embed [--speed-only | --memory-only] [--files N] [--seconds S] [--hop S]
+ *                           [--precision fp32,int8]
  *
  * @module
  */
@@ -23,6 +27,8 @@ import { openl3Architecture } from "../lib/model/architecture.ts";
 import { createEmbeddingSession, probePatches } from "../lib/model/inference.ts";
 import { encodeWav } from "../lib/audio/wav.ts";
 import { planFrames } from "../lib/audio/frame.ts";
+import { loadModel } from "../lib/model/model_store.ts";
+import { type Precision, PRECISIONS } from "../lib/model/int8_graph.ts";
 
 const { values } = parseArgs({
   options: {
@@ -34,8 +40,13 @@ const { values } = parseArgs({
     child: { type: "string" },
     workers: { type: "string" },
     threads: { type: "string" },
+    precision: { type: "string" },
   },
 });
+const precisions = (values.precision ?? "fp32").split(",") as Precision[];
+for (const p of precisions) {
+  if (!PRECISIONS.includes(p)) throw new Error(`--precision: each of ${PRECISIONS.join(", ")}; got "${p}"`);
+}
 const cores = navigator.hardwareConcurrency ?? 1;
 const dir = Deno.env.get("BENCH_DIR") ?? await Deno.makeTempDir({ prefix: "openl3-bench-" });
 const weights = `${dir}/random.h5`;
@@ -102,8 +113,20 @@ if (!values["memory-only"]) {
   for (let i = 0; i < files; i++) await writeLongWav(`${folder}/track${i}.wav`, seconds);
   const arch = openl3Architecture("mel256", 512);
   const batch = 8;
-  const network = async (threads: number) => {
-    const s = await createEmbeddingSession(model.onnx, {
+  const onnx: Record<string, Uint8Array> = { fp32: model.onnx };
+  if (precisions.includes("int8")) {
+    onnx.int8 = (await loadModel({
+      repr: "mel256",
+      content: "music",
+      embeddingSize: 512,
+      weights,
+      modelsDir: models,
+      precision: "int8",
+      verbose: false,
+    })).onnx;
+  }
+  const network = async (threads: number, precision: Precision) => {
+    const s = await createEmbeddingSession(onnx[precision], {
       backend: "native",
       input: arch.input,
       outputSize: 512,
@@ -123,31 +146,40 @@ if (!values["memory-only"]) {
       if (!configs.some(([w, t]) => w === workers && t === threads)) configs.push([workers, threads]);
     }
   }
-  console.log("workers threads | network ms/window | whole job ms/window | ratio | windows/s | s of audio/s");
-  for (const [workers, threads] of configs) {
-    const before = await network(threads);
-    const s = await embedCollection({
-      inputs: [folder],
-      db: `${dir}/speed_${workers}_${threads}.db`,
-      weights,
-      modelsDir: models,
-      backend: "native",
-      device: "cpu",
-      hopSize,
-      threads,
-      workers,
-      batchSize: batch,
-      quiet: true,
-      force: true,
-    });
-    const net = (before + await network(threads)) / 2; // the network alone, measured before and after
-    const windows = files * planFrames(Math.floor(seconds * 48000), { hopSize, center: true }).windows;
-    const whole = (s.seconds * 1000) / windows;
-    console.log(
-      `${String(workers).padStart(7)} ${String(threads).padStart(7)} | ${net.toFixed(1).padStart(17)} | ` +
-        `${whole.toFixed(1).padStart(19)} | ${(whole / net).toFixed(2).padStart(5)} | ` +
-        `${(1000 / whole).toFixed(1).padStart(9)} | ${(s.audioSeconds / s.seconds).toFixed(2)}`,
-    );
+  console.log(
+    "precision workers threads | network ms/window | whole job ms/window | ratio | windows/s | s of audio/s | s per s of audio",
+  );
+  for (const precision of precisions) {
+    for (const [workers, threads] of configs) {
+      const before = await network(threads, precision);
+      const s = await embedCollection({
+        inputs: [folder],
+        db: `${dir}/speed_${precision}_${workers}_${threads}.db`,
+        weights,
+        modelsDir: models,
+        backend: "native",
+        device: "cpu",
+        hopSize,
+        threads,
+        workers,
+        batchSize: batch,
+        precision,
+        quiet: true,
+        force: true,
+      });
+      const net = (before + await network(threads, precision)) / 2; // the network alone, measured before and after
+      const windows = files * planFrames(Math.floor(seconds * 48000), { hopSize, center: true }).windows;
+      const whole = (s.seconds * 1000) / windows;
+      console.log(
+        `${precision.padStart(9)} ${String(workers).padStart(7)} ${String(threads).padStart(7)} | ` +
+          `${net.toFixed(1).padStart(17)} | ` +
+          `${whole.toFixed(1).padStart(19)} | ${(whole / net).toFixed(2).padStart(5)} | ` +
+          `${(1000 / whole).toFixed(1).padStart(9)} | ${
+            (s.audioSeconds / s.seconds).toFixed(2).padStart(12)
+          } | ` +
+          `${(s.seconds / s.audioSeconds).toFixed(2)}`,
+      );
+    }
   }
 }
 

@@ -108,6 +108,7 @@ Deno.test("a database that mixes two configurations (older versions wrote them):
     hopSize: 0.1,
     center: true,
     pooling: "max" as const,
+    precision: "fp32" as const,
     weightsProvenance: "custom" as const,
     frontend: "cpu" as const,
     backend: "native" as const,

@@ -349,6 +349,7 @@ Deno.test("a lapsed lease is retried without limit and never counted against the
       hopSize: 0.1,
       center: true,
       pooling: "max",
+      precision: "fp32",
       weightsProvenance: "untrained",
       frontend: "cpu",
       backend: "native",

@@ -11,8 +11,11 @@
  *   followed by ReLU gets zero point 0, so the output's saturation at 0 is the ReLU; the last convolution
  *   (no ReLU) gets an asymmetric range.
  * - The 2×2 and embedding max pools run on the quantized tensors (max commutes with a monotonic map).
- * - Convolutions listed in `floatConvs` stay float32 (by default the first: one input channel, 0.3 % of the
- *   multiply-adds, and the one that reads the signed, wide-range normalised dB patch).
+ * - Convolutions listed in `floatConvs` stay float32; by default none does. The first reads the normalised
+ *   dB patch, quantized asymmetrically (its zero point is the real 0 of the zero padding). Kept in float32
+ *   it agreed no better with the float network and made the whole network 4× slower (onnxruntime runs a
+ *   one-channel float Conv in its blocked layout and reorders its 64-channel output for the quantized
+ *   layers: 67.6 against 16.4 ms a window, `bench/int8.ts`).
  * - Two encodings of the same arithmetic: `qlinear` (QLinearConv, uint8 MaxPool) and `qdq`
  *   (QuantizeLinear/DequantizeLinear around float operators, which onnxruntime fuses).
  *
@@ -181,7 +184,7 @@ export interface Int8GraphOptions {
   form?: Int8Form;
   /**
    * Convolutions (0 … 7) kept in float32.
-   * @default {[0]}
+   * @default {[]}
    */
   floatConvs?: number[];
   /** Extra key/value pairs stored in the model. */
@@ -412,7 +415,7 @@ export function buildInt8Onnx(
 ): Uint8Array {
   const f = foldBatchNorms(w);
   const form = options.form ?? "qlinear";
-  const floats = new Set(options.floatConvs ?? [0]);
+  const floats = new Set(options.floatConvs ?? []);
   const quants = activationQuants(calibration, f.convs.length);
   const g = new Int8GraphWriter(form);
   lower(f, g, (x, i) => {
@@ -424,7 +427,7 @@ export function buildInt8Onnx(
   return graphBytes(w.arch, g, [{ name: OUTPUT_NAME, shape: ["batch", w.arch.outputSize] }], {
     precision: "int8",
     int8_form: form,
-    int8_float_convs: [...floats].sort().join(","),
+    int8_float_convs: [...floats].sort().join(",") || "none",
     calibration_version: String(calibration.version),
     calibration_method: calibration.method + (calibration.percentile ? ` ${calibration.percentile}` : ""),
     ...options.metadata,

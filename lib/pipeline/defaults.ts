@@ -37,6 +37,8 @@ export const EMBED_DEFAULTS = {
   device: "auto",
   /** Network backend. */
   backend: "auto",
+  /** The network's precision (`int8`: opt-in). */
+  precision: "fp32",
   /** Song-level pooling of the frame embeddings (the original project's max). */
   pool: "max",
   /** Windows per batch when the network runs on WebGPU. */

@@ -150,6 +150,7 @@ export function numbersOf(prepared: PreparedModel, pooling: Pooling): NumbersCon
     hopSize: prepared.options.hopSize,
     center: prepared.options.center,
     pooling,
+    precision: prepared.model.precision,
   };
 }
 
@@ -169,6 +170,7 @@ export async function prepareModel(options: EmbedderOptions): Promise<PreparedMo
     modelsDir: o.modelsDir,
     download: o.download,
     verbose: o.verbose,
+    precision: o.precision,
   });
   return { options: o, model };
 }

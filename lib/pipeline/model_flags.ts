@@ -14,6 +14,7 @@ import { DEVICE_CHOICES } from "../gpu/device.ts";
 import { INPUT_REPRS } from "../frontend/spec.ts";
 import { CONTENT_TYPES } from "../model/architecture.ts";
 import { BACKENDS } from "../model/inference.ts";
+import { PRECISIONS } from "../model/int8_graph.ts";
 import { DEFAULT_PATHS, EMBED_DEFAULTS } from "./defaults.ts";
 import type { EmbedderOptions } from "./embed_options.ts";
 
@@ -28,6 +29,7 @@ export const MODEL_FLAGS = {
   "no-center": { type: "boolean" },
   device: { type: "string" },
   backend: { type: "string" },
+  precision: { type: "string" },
   "batch-size": { type: "string" },
   threads: { type: "string" },
 } as const;
@@ -58,6 +60,10 @@ export const MODEL_FLAGS_HELP =
   --no-center           do not centre the windows (OpenL3's center=False)
   --device D            spectrogram: ${DEVICE_CHOICES.join(" | ")} (default: ${d.device})
   --backend B           network: ${BACKENDS.join(" | ")} (default: ${d.backend})
+  --precision P         network: ${
+    PRECISIONS.join(" | ")
+  } (default: ${d.precision}; int8: quantized, on the CPU,
+                        faster, not fp32's numbers; a database keeps one)
   --batch-size N        windows per batch (default: ${d.gpuBatchSize} on WebGPU, ${d.cpuBatchSize} on CPU)
   --threads N           CPU threads of the native network backend (default: every core)
                         OpenL3's names work too: --audio-hop-size, --audio-embedding-size,
@@ -90,6 +96,7 @@ export function modelOptions(values: ModelFlagValues): EmbedderOptions {
     center: values["no-center"] ? false : undefined,
     device: str("device") as EmbedderOptions["device"],
     backend: str("backend") as EmbedderOptions["backend"],
+    precision: str("precision") as EmbedderOptions["precision"],
     batchSize: numberFlag(str("batch-size"), "batch-size"),
     threads: numberFlag(str("threads"), "threads"),
   };

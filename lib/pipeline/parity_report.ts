@@ -17,6 +17,65 @@ export const OPENL3_TOLERANCE = { rtol: 1e-5, atol: 1e-5 } as const;
  */
 export const FLOAT32_TOLERANCE = { rtol: 1e-4, atol: 1e-4 } as const;
 
+/**
+ * The int8 network's gate against float32 embeddings (the precision is opt-in, its numbers are not
+ * fp32's): the median per-window cosine similarity at least this.
+ */
+export const INT8_MEDIAN_COSINE = 0.999;
+
+/** Per-window agreement of two embeddings: cosine similarity and relative error ‖a − b‖ / ‖b‖. */
+export interface WindowAgreement {
+  /** Median and lowest cosine over the windows. */
+  cosine: { median: number; worst: number };
+  /** Median and largest relative error over the windows. */
+  relativeError: { median: number; worst: number };
+}
+
+/** The median of a list (0 for none). */
+export function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * Per-window cosine and relative error of `actual` against `expected` (rows × cols); a row that is zero
+ * in both counts as cosine 1, error 0.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { windowAgreement } from "./parity_report.ts";
+ * const a = windowAgreement([1, 0, 0, 2], [1, 0, 0, 1], 2);
+ * assert.equal(a.cosine.worst, 1);
+ * assert.equal(a.relativeError.worst, 1);
+ * ```
+ */
+export function windowAgreement(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  cols: number,
+): WindowAgreement {
+  const cos: number[] = [], rel: number[] = [];
+  for (let r = 0; r * cols < expected.length; r++) {
+    let ab = 0, aa = 0, bb = 0, dd = 0;
+    for (let c = r * cols; c < (r + 1) * cols; c++) {
+      const a = actual[c], b = expected[c];
+      ab += a * b;
+      aa += a * a;
+      bb += b * b;
+      dd += (a - b) * (a - b);
+    }
+    cos.push(aa === 0 && bb === 0 ? 1 : ab / Math.sqrt(aa * bb || Infinity));
+    rel.push(bb === 0 ? (dd === 0 ? 0 : Infinity) : Math.sqrt(dd / bb));
+  }
+  return {
+    cosine: { median: median(cos), worst: Math.min(1, ...cos) },
+    relativeError: { median: median(rel), worst: Math.max(0, ...rel) },
+  };
+}
+
 /** The outcome of {@linkcode compareEmbeddings}. */
 export interface ParityReport {
   /** Rows (windows) × columns (embedding length). */
@@ -33,6 +92,10 @@ export interface ParityReport {
   passOpenL3: boolean;
   /** Passes the float32 tolerance. */
   passFloat32: boolean;
+  /** Per-window cosine and relative error. */
+  agreement: WindowAgreement;
+  /** Passes the int8 gate ({@linkcode INT8_MEDIAN_COSINE}), timestamps equal. */
+  passInt8: boolean;
 }
 
 /** `np.allclose` semantics: |a − b| ≤ atol + rtol · |b| everywhere. */
@@ -72,7 +135,10 @@ export function compareEmbeddings(
   for (let i = 0; i < rows; i++) {
     if (Math.abs(actual.timestamps[i] - expected.timestamps[i]) > 1e-9) timestampsEqual = false;
   }
+  const agreement = windowAgreement(actual.embedding, expected.embedding, cols);
   return {
+    agreement,
+    passInt8: timestampsEqual && agreement.cosine.median >= INT8_MEDIAN_COSINE,
     shape: [rows, cols],
     maxAbs,
     maxRel,

@@ -28,6 +28,16 @@ function checkSameWeights(weightsHash: string, cfg: StoredConfig | undefined): v
   }
 }
 
+/** Refuse a network of another precision than the stored songs': int8's numbers are not fp32's. */
+function checkSamePrecision(model: LoadedModel, cfg: StoredConfig | undefined): void {
+  if (cfg && model.precision !== cfg.precision) {
+    throw new OpenL3Error(
+      `the stored songs were embedded with the ${cfg.precision} network, this is the ${model.precision} one: ` +
+        `leave --precision unset (or pass --precision ${cfg.precision})`,
+    );
+  }
+}
+
 /** An embedder for files to compare with a database's songs: their configuration, their weights. */
 export async function embedderLikeStored(
   options: ModelChoice,
@@ -37,6 +47,7 @@ export async function embedderLikeStored(
   const embedder = await createEmbedder(await adoptStoredConfig(options, cfg, label));
   try {
     checkSameWeights(embedder.model.weightsHash, cfg);
+    checkSamePrecision(embedder.model, cfg);
   } catch (e) {
     await embedder.close();
     throw e;
@@ -55,6 +66,7 @@ export async function modelLikeStored(
 ): Promise<LoadedModel> {
   const { model } = await prepareModel(await adoptStoredConfig(options, cfg, label));
   checkSameWeights(model.weightsHash, cfg);
+  checkSamePrecision(model, cfg);
   return model;
 }
 

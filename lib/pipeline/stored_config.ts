@@ -40,7 +40,7 @@ export function singleConfig(configs: StoredConfig[], db: string): StoredConfig 
  * import { describeConfig } from "./stored_config.ts";
  * assert.equal(
  *   describeConfig({ inputRepr: "mel256", contentType: "music", embeddingSize: 512, weightsHash: "0123456789abcdef00",
- *     hopSize: 0.1, center: true, pooling: "max" }),
+ *     hopSize: 0.1, center: true, pooling: "max", precision: "fp32" }),
  *   "mel256/music/512, weights sha256 0123456789ab…, hop 0.1 s, centred, max pooling",
  * );
  * ```
@@ -49,7 +49,8 @@ export function describeConfig(c: NumbersConfig): string {
   return `${c.inputRepr}/${c.contentType}/${c.embeddingSize}, weights sha256 ${
     c.weightsHash.slice(0, 12)
   }…, ` +
-    `hop ${c.hopSize} s, ${c.center ? "centred" : "not centred"}, ${c.pooling} pooling`;
+    `hop ${c.hopSize} s, ${c.center ? "centred" : "not centred"}, ${c.pooling} pooling` +
+    (c.precision === "fp32" ? "" : `, ${c.precision} network`);
 }
 
 /** Embedder options with the song pooling. */
@@ -77,6 +78,7 @@ export async function adoptStoredConfig<T extends ModelChoice>(
     hopSize: options.hopSize ?? cfg.hopSize,
     center: options.center ?? cfg.center,
     pool: options.pool ?? cfg.pooling,
+    precision: options.precision ?? cfg.precision,
   };
   const sameVariant = out.inputRepr === cfg.inputRepr && out.contentType === cfg.contentType &&
     out.embeddingSize === cfg.embeddingSize;

@@ -47,7 +47,7 @@ export interface SongInfo {
 /** Options of {@linkcode Explorer.open}. */
 export interface ExplorerOptions {
   /** Model options for uploads (weights, backend, device); the rest comes from the stored configuration. */
-  model?: Pick<EmbedderOptions, "weights" | "modelsDir" | "backend" | "device">;
+  model?: Pick<EmbedderOptions, "weights" | "modelsDir" | "backend" | "device" | "precision">;
   /**
    * Keep uploaded songs: copied to `<db folder>/uploads/` and stored.
    * @default {false}
@@ -415,11 +415,11 @@ export class Explorer {
   /**
    * What a page needs to embed a dropped file itself exactly as the stored songs were (their framing,
    * pooling and variant), or null where it must upload the file instead: with `store` (the file is kept),
-   * or a database with no songs.
+   * or a database with no songs, or songs from the int8 network (which runs on the server's CPU only).
    */
   get inPage(): InPageConfig | null {
     const cfg = this.#config;
-    if (this.options.store || !cfg || this.#index.ids.length === 0) return null;
+    if (this.options.store || !cfg || this.#index.ids.length === 0 || cfg.precision !== "fp32") return null;
     return {
       inputRepr: cfg.inputRepr,
       embeddingSize: cfg.embeddingSize,

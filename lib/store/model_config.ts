@@ -11,6 +11,7 @@ import type { ContentType, EmbeddingSize } from "../model/architecture.ts";
 import type { Backend } from "../model/inference.ts";
 import type { WeightsProvenance } from "../model/provenance.ts";
 import type { Pooling } from "../model/pooling.ts";
+import type { Precision } from "../model/int8_graph.ts";
 
 /** The part of a configuration that decides the numbers. */
 export interface NumbersConfig {
@@ -28,6 +29,8 @@ export interface NumbersConfig {
   center: boolean;
   /** Song-level pooling. */
   pooling: Pooling;
+  /** The network's precision (`int8`: the quantized network, other numbers than `fp32`'s). */
+  precision: Precision;
 }
 
 /** What decides the numbers of a vector, plus where they were computed. */
@@ -44,19 +47,30 @@ export interface ModelConfig extends NumbersConfig {
 
 /**
  * The part of a configuration that decides the numbers, as one string:
- * equal keys → same vectors (to float32 rounding).
+ * equal keys → same vectors (to float32 rounding). The precision is appended only when it is not `fp32`,
+ * so the keys of databases written before int8 existed are unchanged.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { configKey } from "./model_config.ts";
  * const c = { inputRepr: "mel256", contentType: "music", embeddingSize: 512, weightsHash: "ab",
- *   hopSize: 0.1, center: true, pooling: "max" } as const;
+ *   hopSize: 0.1, center: true, pooling: "max", precision: "fp32" } as const;
  * assert.equal(configKey(c), "mel256|music|512|ab|0.1|1|max");
+ * assert.equal(configKey({ ...c, precision: "int8" }), "mel256|music|512|ab|0.1|1|max|int8");
  * assert.notEqual(configKey({ ...c, hopSize: 0.5 }), configKey(c));
  * ```
  */
 export function configKey(c: NumbersConfig): string {
-  return [c.inputRepr, c.contentType, c.embeddingSize, c.weightsHash, c.hopSize, c.center ? 1 : 0, c.pooling]
-    .join("|");
+  const key = [
+    c.inputRepr,
+    c.contentType,
+    c.embeddingSize,
+    c.weightsHash,
+    c.hopSize,
+    c.center ? 1 : 0,
+    c.pooling,
+  ];
+  if (c.precision !== "fp32") key.push(c.precision);
+  return key.join("|");
 }

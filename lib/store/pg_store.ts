@@ -129,6 +129,8 @@ export const PG_MIGRATIONS: readonly string[] = [
      SELECT j.root, j.rel_path, j.content_hash,
        coalesce((SELECT s.path FROM songs s WHERE s.song_id = j.root || ':' || j.rel_path), j.root || ':' || j.rel_path)
      FROM jobs j ON CONFLICT DO NOTHING;`,
+  // v3: the network's precision (every configuration before it ran in float32)
+  `ALTER TABLE model_configs ADD COLUMN precision text NOT NULL DEFAULT 'fp32';`,
 ];
 
 /** The schema version this code writes. */
@@ -523,9 +525,10 @@ export class PgStore {
     const key = configKey(c);
     const rows =
       await tx`INSERT INTO model_configs(key, input_repr, content_type, embedding_size, weights_hash,
-        hop_size, center, pooling, frontend, backend, tool_version, weights_provenance)
+        hop_size, center, pooling, frontend, backend, tool_version, weights_provenance, precision)
       VALUES (${key}, ${c.inputRepr}, ${c.contentType}, ${c.embeddingSize}, ${c.weightsHash}, ${c.hopSize},
-        ${c.center}, ${c.pooling}, ${c.frontend}, ${c.backend}, ${c.toolVersion}, ${c.weightsProvenance})
+        ${c.center}, ${c.pooling}, ${c.frontend}, ${c.backend}, ${c.toolVersion}, ${c.weightsProvenance},
+        ${c.precision})
       ON CONFLICT (key, frontend, backend, tool_version) DO UPDATE SET key = EXCLUDED.key RETURNING id`;
     return rows[0].id;
   }
@@ -761,7 +764,7 @@ export class PgStore {
       () =>
         this
           .sql`SELECT DISTINCT c.input_repr, c.content_type, c.embedding_size, c.weights_hash, c.hop_size, c.center,
-                 c.pooling, c.weights_provenance FROM songs s JOIN model_configs c ON c.id = s.config_id`,
+                 c.pooling, c.weights_provenance, c.precision FROM songs s JOIN model_configs c ON c.id = s.config_id`,
     );
     return rows.map((r: Record<string, unknown>) => ({
       inputRepr: String(r.input_repr) as StoredConfig["inputRepr"],
@@ -772,6 +775,7 @@ export class PgStore {
       center: r.center === true,
       pooling: String(r.pooling) as StoredConfig["pooling"],
       weightsProvenance: String(r.weights_provenance) as StoredConfig["weightsProvenance"],
+      precision: String(r.precision) as StoredConfig["precision"],
     }));
   }
 

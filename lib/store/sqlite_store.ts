@@ -18,7 +18,7 @@ import { configKey, type ModelConfig } from "./model_config.ts";
 export { configKey, type ModelConfig } from "./model_config.ts";
 
 /** Current schema version (PRAGMA user_version). */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** A store error (full disk, read-only file, locked too long, …), naming the database. */
 export class StoreError extends OpenL3Error {}
@@ -86,6 +86,8 @@ export const MIGRATIONS: readonly string[] = [
   // v5: the folders (and single files) given to embed: the explorer serves audio only from inside them
   `CREATE TABLE IF NOT EXISTS roots(path TEXT PRIMARY KEY, added_at TEXT NOT NULL);
    INSERT OR IGNORE INTO roots(path, added_at) SELECT DISTINCT path, datetime('now') FROM songs;`,
+  // v6: the network's precision (every configuration before it ran in float32)
+  `ALTER TABLE model_configs ADD COLUMN precision TEXT NOT NULL DEFAULT 'fp32';`,
 ];
 
 /** Run `fn` again (after a short sleep) while SQLite says the database is locked, up to `timeoutMs`. */
@@ -233,7 +235,8 @@ export class Store {
     if (found) return Number(found.id);
     this.db.prepare(
       `INSERT OR IGNORE INTO model_configs(key, input_repr, content_type, embedding_size, weights_hash, hop_size,
-         center, pooling, frontend, backend, tool_version, weights_provenance) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+         center, pooling, frontend, backend, tool_version, weights_provenance, precision)
+         VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
     ).run(
       key,
       c.inputRepr,
@@ -247,6 +250,7 @@ export class Store {
       c.backend,
       c.toolVersion,
       c.weightsProvenance,
+      c.precision,
     );
     return Number(find()!.id);
   }
@@ -423,13 +427,15 @@ export class Store {
   /** The distinct configurations (the parts that decide the numbers) the stored songs were made with. */
   storedConfigs(): StoredConfig[] {
     if (!this.hasTable("songs") || !this.hasTable("model_configs")) return [];
-    const provenance = this.db.prepare("SELECT 1 FROM pragma_table_info('model_configs') WHERE name = ?")
-        .get("weights_provenance")
-      ? "c.weights_provenance"
-      : "'custom'";
+    const column = (name: string, otherwise: string) =>
+      this.db.prepare("SELECT 1 FROM pragma_table_info('model_configs') WHERE name = ?").get(name)
+        ? `c.${name}`
+        : otherwise;
+    const provenance = column("weights_provenance", "'custom'");
+    const precision = column("precision", "'fp32'");
     const rows = this.db.prepare(
       `SELECT DISTINCT c.input_repr, c.content_type, c.embedding_size, c.weights_hash, c.hop_size, c.center, c.pooling,
-         ${provenance} AS weights_provenance
+         ${provenance} AS weights_provenance, ${precision} AS precision
        FROM songs s JOIN model_configs c ON c.id = s.config_id`,
     ).all() as Record<string, unknown>[];
     return rows.map((r) => ({
@@ -441,6 +447,7 @@ export class Store {
       center: Number(r.center) === 1,
       pooling: String(r.pooling) as StoredConfig["pooling"],
       weightsProvenance: String(r.weights_provenance) as StoredConfig["weightsProvenance"],
+      precision: String(r.precision) as StoredConfig["precision"],
     }));
   }
 
