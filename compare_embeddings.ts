@@ -91,12 +91,18 @@ function groupOf(id: string): string | undefined {
   return name.replace(/_/g, " ");
 }
 
-/** The model of the stored songs in a few words, e.g. "mel256 / music / 512, UNTRAINED test weights". */
+/**
+ * The model of the stored songs in a few words, e.g. "mel256 / music / 512, UNTRAINED test weights" (with
+ * ", int8 network" when the quantized network made them).
+ */
 export function describeConfigs(configs: StoredConfig[]): string {
   const variants = new Set(configs.map((c) => `${c.inputRepr} / ${c.contentType} / ${c.embeddingSize}`));
   const weights = new Set(configs.map((c) => PROVENANCE_LABELS[c.weightsProvenance] ?? c.weightsProvenance));
   if (variants.size === 0) return "";
-  return `${variants.size === 1 ? [...variants][0] : "mixed configurations"}, ${[...weights].join(" and ")}`;
+  const int8 = configs.some((c) => c.precision === "int8") ? ", int8 network" : "";
+  return `${variants.size === 1 ? [...variants][0] : "mixed configurations"}, ${
+    [...weights].join(" and ")
+  }${int8}`;
 }
 
 /** Make a folder for output, or say clearly why it cannot be one. */

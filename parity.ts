@@ -64,7 +64,9 @@ export function formatReport(r: ParityReport, precision: Precision = "fp32"): st
   const { cosine, relativeError } = r.agreement;
   return [
     `per window: cosine median ${cosine.median.toFixed(6)}, worst ${cosine.worst.toFixed(6)}; ` +
-    `relative error median ${relativeError.median.toExponential(2)}, worst ${relativeError.worst.toExponential(2)}`,
+    `relative error median ${relativeError.median.toExponential(2)}, worst ${
+      relativeError.worst.toExponential(2)
+    }`,
     `shape ${r.shape.join(" × ")}, timestamps ${r.timestampsEqual ? "equal" : "DIFFER"}`,
     `max |diff| ${r.maxAbs.toExponential(3)} at [${r.worst.row}, ${r.worst.col}] ` +
     `(${r.worst.actual} vs ${r.worst.expected}); max relative ${r.maxRel.toExponential(3)}`,

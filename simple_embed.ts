@@ -86,7 +86,9 @@ Usage: deno task simple-embed [options]
   --models-dir DIR   where weights and converted models live (default: ${MODELS_DIR})
   --backend B        network: ${BACKENDS.join(" | ")} (default: auto)
   --device D         spectrogram: ${DEVICE_CHOICES.join(" | ")} (default: auto)
-  --precision P      network: ${PRECISIONS.join(" | ")} (default: the database's, else fp32; int8: quantized, on the CPU)
+  --precision P      network: ${
+  PRECISIONS.join(" | ")
+} (default: the database's, else fp32; int8: quantized, on the CPU)
   --quiet            no per-file lines
   --version          the tool's and the runtime's versions
   -h, --help         this text

@@ -132,6 +132,7 @@ Deno.test("getAudioEmbedding: every invalid argument is an OpenL3Error, before a
       /embedding size 42/,
     ],
     ["frontend", () => getAudioEmbedding(audio, 48000, { frontend: "kapre" as never }), /frontend "kapre"/],
+    ["precision", () => getAudioEmbedding(audio, 48000, { precision: "int4" as never }), /precision "int4"/],
     ["hop 0", () => getAudioEmbedding(audio, 48000, { model, hopSize: 0 }), /Invalid hop size 0/],
     ["hop -1", () => getAudioEmbedding(audio, 48000, { model, hopSize: -1 }), /Invalid hop size -1/],
     [
@@ -149,6 +150,32 @@ Deno.test("getAudioEmbedding: every invalid argument is an OpenL3Error, before a
     );
   }
 });
+
+slowTest(
+  "precision int8: the quantized network, close to fp32's embeddings (cosine ≥ 0.999), not equal",
+  async () => {
+    const int8 = await loadAudioEmbeddingModel({ ...base, embeddingSize: 512, precision: "int8" });
+    try {
+      assert.equal(int8.precision, "int8");
+      assert.equal(model.precision, "fp32");
+      assert.equal(int8.weightsHash, model.weightsHash);
+      const x = chirp(2, 22050);
+      const a = await getAudioEmbedding(x, 22050, { model: int8, hopSize: 0.5 });
+      const b = await getAudioEmbedding(x, 22050, { model, hopSize: 0.5 });
+      assert.deepEqual([a.frames, a.size, [...a.timestamps]], [b.frames, b.size, [...b.timestamps]]);
+      for (let f = 0; f < a.frames; f++) {
+        const u = a.embeddings.subarray(f * 512, (f + 1) * 512),
+          v = b.embeddings.subarray(f * 512, (f + 1) * 512);
+        let uv = 0, uu = 0, vv = 0;
+        for (let i = 0; i < 512; i++) [uv, uu, vv] = [uv + u[i] * v[i], uu + u[i] * u[i], vv + v[i] * v[i]];
+        const cos = uv / Math.sqrt(uu * vv);
+        assert.ok(cos >= 0.999 && cos < 1, `frame ${f}: cosine ${cos}`);
+      }
+    } finally {
+      await int8.close();
+    }
+  },
+);
 
 slowTest(
   "getAudioEmbedding and processAudioFile give what the command line stores (embed -o), and 6144 by default",

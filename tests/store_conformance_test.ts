@@ -7,7 +7,8 @@
  * without them the message names `--weights` and `make-test-weights`;
  * nothing non-finite is stored, and a non-finite row already there is
  * never read as a vector; a run killed mid-way (the command line, SIGKILL)
- * leaves a sound database that a rerun completes, every song once.
+ * leaves a sound database that a rerun completes, every song once; the
+ * precision is part of the one configuration (int8 songs refuse an fp32 run).
  */
 import { join } from "node:path";
 import postgres from "postgres";
@@ -218,6 +219,51 @@ for (const kind of KINDS) {
     await assert.rejects(
       () => similar({ ...common, modelsDir: join(root, "empty-models") }),
       /UNTRAINED test weights \(sha256 [0-9a-f]{16}…\), not found in .*: pass the same file with --weights PATH \(the seeded test weights: deno task make-test-weights/,
+    );
+  });
+
+  Deno.test(`${kind.name}: the precision is part of the configuration: int8 songs refuse fp32, adopt int8 when unset`, async () => {
+    const db = await kind.create(`precision_${kind.name}`);
+    const music = join(root, `precision-${kind.name}`);
+    await Deno.mkdir(music, { recursive: true });
+    await Deno.writeFile(join(music, "a.wav"), encodeWav([tone(300)], 16000));
+    await Deno.writeFile(join(music, "b.wav"), encodeWav([tone(900)], 16000));
+    await kind.embed(db, music, [join(music, "a.wav")], { weights, hopSize: 0.5, precision: "int8" });
+    const configs = async () => {
+      const reader = await openReader(db);
+      try {
+        return (await reader.storedConfigs()).map((c) => c.precision);
+      } finally {
+        await reader.close();
+      }
+    };
+    assert.deepEqual(await configs(), ["int8"]);
+    const before = await songIds(db);
+    await assert.rejects(
+      () => kind.embed(db, music, [join(music, "b.wav")], { weights, hopSize: 0.5, precision: "fp32" }),
+      /int8 network\) than this run's .*: nothing written/,
+    );
+    assert.deepEqual(await songIds(db), before, "nothing written");
+
+    // unset: the database's precision (and weights, hop), so b is embedded by the int8 network
+    await kind.embed(db, music, [join(music, "b.wav")]);
+    assert.deepEqual(await configs(), ["int8"]);
+    const stored = (await vectors(db)).get(kind.idOf(music, "b.wav"))!;
+    const alone = join(root, `precision-alone-${kind.name}.db`);
+    await embedCollection({ inputs: [join(music, "b.wav")], db: alone, ...MODEL, weights, hopSize: 0.5 });
+    const fp32 = [...(await vectors(alone)).values()][0];
+    assert.ok(stored.some((v, i) => v !== fp32[i]), "not the fp32 network's vector");
+
+    // similar FILE embeds as the stored songs were: a copy of b scores 1 against b; fp32 is refused
+    const query = join(root, `precision-q-${kind.name}.wav`);
+    await Deno.copyFile(join(music, "b.wav"), query);
+    const common = { query, db, k: 2, ...MODEL, verbose: false };
+    const found = await similar(common);
+    assert.equal(found.hits[0].id, kind.idOf(music, "b.wav"));
+    assert.ok(found.hits[0].score > 0.999999, `${found.hits[0].score}`);
+    await assert.rejects(
+      () => similar({ ...common, precision: "fp32" }),
+      /embedded with the int8 network, this is the fp32 one/,
     );
   });
 

@@ -189,9 +189,10 @@ export async function loadCpuOrt(): Promise<
 }
 
 /**
- * Windows per onnxruntime run of the int8 network on the CPU: its per-window cost grows past 4 (measured
- * here, mel256, 2 threads: 16 ms a window at 2–4, 29 ms at 8: the large integer buffers of the first block
- * stop being reused), so a larger batch is run 4 at a time.
+ * Windows per onnxruntime run of the int8 network on the CPU: a larger batch is run 4 at a time. Measured
+ * here (mel256, 2 threads, native, median of 5): 17.4 / 24.7 / 14.9 / 15.0 ms a window for runs of
+ * 1 / 2 / 4 / 8; runs of 8 took up to 29 ms a window in other runs of the same day (the integer buffers of
+ * the first block, 13–26 MB, are not always reused), runs of 4 never more than 16.
  */
 export const INT8_CHUNK = 4;
 

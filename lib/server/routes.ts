@@ -390,6 +390,7 @@ export function createHandler(
               embeddingSize: cfg.embeddingSize,
               pooling: cfg.pooling,
               provenance: cfg.weightsProvenance,
+              precision: cfg.precision,
             }
             : null,
           songs: explorer.songs,
