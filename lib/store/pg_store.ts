@@ -381,7 +381,7 @@ export class PgStore {
       throw new ConfigMismatchError(
         `${redactUrl(this.url)}: this run embeds with another model configuration (${rows[0].value}); ` +
           `this worker's is ${key}: it will not write (one configuration per database: use another --db, ` +
-          `or the same weights, variant, hop and pooling)`,
+          `or the same weights, variant, hop, pooling and precision)`,
       );
     }
   }
