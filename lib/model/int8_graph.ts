@@ -13,7 +13,7 @@
  * - The 2×2 and embedding max pools run on the quantized tensors (max commutes with a monotonic map).
  * - Convolutions listed in `floatConvs` stay float32; by default none does. The first reads the normalised
  *   dB patch, quantized asymmetrically (its zero point is the real 0 of the zero padding). Kept in float32
- *   it agreed no better with the float network and made the whole network 4× slower (onnxruntime runs a
+ *   it agreed no better with the float network and made the whole network 3.6× slower (onnxruntime runs a
  *   one-channel float Conv in its blocked layout and reorders its 64-channel output for the quantized
  *   layers: 67.6 against 16.4 ms a window, `bench/int8.ts`).
  * - Two encodings of the same arithmetic: `qlinear` (QLinearConv, uint8 MaxPool) and `qdq`
@@ -210,8 +210,10 @@ export function uint8Quant(range: { min: number; max: number }): Uint8Quant {
 }
 
 /** A value in the graph being written: float32, or uint8 with its quantization. */
-interface Value {
+export interface GraphValue {
+  /** Its name in the graph. */
   name: string;
+  /** Its quantization; null for a float32 value. */
   q: Uint8Quant | null;
 }
 
@@ -224,10 +226,17 @@ export class Int8GraphWriter {
   readonly nodes: OnnxNode[] = [];
   /** Initializers. */
   readonly inits: OnnxTensor[] = [];
+  /** The encoding. */
+  readonly form: Int8Form;
   #index = 0;
 
-  /** @param form The encoding. */
-  constructor(readonly form: Int8Form) {}
+  /**
+   * A writer of an empty graph.
+   * @param form The encoding.
+   */
+  constructor(form: Int8Form) {
+    this.form = form;
+  }
 
   #next(op: string): string {
     return `${op.toLowerCase()}_${this.#index++}`;
@@ -251,7 +260,7 @@ export class Int8GraphWriter {
   }
 
   /** Float → uint8. */
-  quantize(x: Value, q: Uint8Quant): Value {
+  quantize(x: GraphValue, q: Uint8Quant): GraphValue {
     const base = this.#next("QuantizeLinear");
     return {
       name: this.#node("QuantizeLinear", [x.name, ...this.#quantParams(base, q)], undefined, base),
@@ -260,7 +269,7 @@ export class Int8GraphWriter {
   }
 
   /** uint8 → float (a float value is returned as it is). */
-  dequantize(x: Value): Value {
+  dequantize(x: GraphValue): GraphValue {
     if (!x.q) return x;
     const base = this.#next("DequantizeLinear");
     return {
@@ -270,7 +279,7 @@ export class Int8GraphWriter {
   }
 
   /** A float32 batch normalisation. */
-  batchNorm(x: Value, l: BnWeights): Value {
+  batchNorm(x: GraphValue, l: BnWeights): GraphValue {
     const base = this.#next("BatchNormalization");
     const inputs = [this.dequantize(x).name];
     for (const [k, data] of [["scale", l.gamma], ["bias", l.beta], ["mean", l.mean], ["var", l.variance]]) {
@@ -283,7 +292,7 @@ export class Int8GraphWriter {
   }
 
   /** A float32 3×3 'same' convolution (and its ReLU). */
-  floatConv(x: Value, c: FoldedConv): Value {
+  floatConv(x: GraphValue, c: FoldedConv): GraphValue {
     const base = this.#next("Conv");
     const w = this.#init(`${base}.weight`, [c.outChannels, c.inChannels, 3, 3], Float32Array.from(c.weight));
     const b = this.#init(`${base}.bias`, [c.outChannels], Float32Array.from(c.bias));
@@ -296,7 +305,13 @@ export class Int8GraphWriter {
    * A quantized 3×3 'same' convolution: `x` (quantized here if it is float) times the int8 weights, the
    * int32 bias added, requantized to `out` (whose saturation at its zero point is the ReLU when one follows).
    */
-  quantConv(x: Value, c: FoldedConv, w: QuantizedWeights, input: Uint8Quant, out: Uint8Quant): Value {
+  quantConv(
+    x: GraphValue,
+    c: FoldedConv,
+    w: QuantizedWeights,
+    input: Uint8Quant,
+    out: Uint8Quant,
+  ): GraphValue {
     if (c.relu && out.zeroPoint !== 0) {
       throw new ArgumentError(`a convolution followed by ReLU needs zero point 0, got ${out.zeroPoint}`);
     }
@@ -329,7 +344,7 @@ export class Int8GraphWriter {
   }
 
   /** Max pool (kernel = stride), on the quantized values when `x` is quantized. */
-  maxPool(x: Value, size: [number, number]): Value {
+  maxPool(x: GraphValue, size: [number, number]): GraphValue {
     const attributes = { kernel_shape: size, strides: size };
     if (!x.q || this.form === "qlinear") return { name: this.#node("MaxPool", [x.name], attributes), q: x.q };
     const y = this.#node("MaxPool", [this.dequantize(x).name], attributes);
@@ -337,7 +352,7 @@ export class Int8GraphWriter {
   }
 
   /** Any other operator on a float value. */
-  op(x: Value, op: string, attributes?: OnnxNode["attributes"], name?: string): Value {
+  op(x: GraphValue, op: string, attributes?: OnnxNode["attributes"], name?: string): GraphValue {
     return { name: this.#node(op, [this.dequantize(x).name], attributes, name), q: null };
   }
 }
@@ -390,9 +405,9 @@ function graphBytes(
 function lower(
   f: FoldedNetwork,
   g: Int8GraphWriter,
-  conv: (x: Value, i: number) => Value,
-): Value {
-  let x: Value = { name: INPUT_NAME, q: null };
+  conv: (x: GraphValue, i: number) => GraphValue,
+): GraphValue {
+  let x: GraphValue = { name: INPUT_NAME, q: null };
   let i = 0;
   for (const step of networkSteps(f.arch)) {
     if (step.op === "bn") x = g.batchNorm(x, f.input);
