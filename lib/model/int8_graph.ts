@@ -20,7 +20,7 @@
  *   (QuantizeLinear/DequantizeLinear around float operators, which onnxruntime fuses).
  *
  * The graph also serves calibration: {@linkcode buildFoldedOnnx} writes the folded network in float32 with
- * every convolution's output as an extra graph output (`tap_0` … `tap_7`).
+ * every convolution's output as an extra graph output (`tap_0` … `tap_7`, and its input `tap_input`).
  *
  * @module
  */
