@@ -15,7 +15,7 @@
  *   dB patch, quantized asymmetrically (its zero point is the real 0 of the zero padding). Kept in float32
  *   it agreed no better with the float network and made the whole network 3.6× slower (onnxruntime runs a
  *   one-channel float Conv in its blocked layout and reorders its 64-channel output for the quantized
- *   layers: 67.6 against 16.4 ms a window, `bench/int8.ts`).
+ *   layers: 73.0 against 20.1 ms a window at batch 8, `bench/int8.ts`).
  * - Two encodings of the same arithmetic: `qlinear` (QLinearConv, uint8 MaxPool) and `qdq`
  *   (QuantizeLinear/DequantizeLinear around float operators, which onnxruntime fuses).
  *
