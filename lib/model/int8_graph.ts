@@ -31,12 +31,12 @@ import {
   type BnWeights,
   checkWeights,
   type ConvWeights,
+  encodeNetworkModel,
   INPUT_NAME,
   type OpenL3Weights,
-  OPSET,
   OUTPUT_NAME,
 } from "./onnx_graph.ts";
-import { encodeOnnxModel, type OnnxNode, type OnnxTensor, type OnnxValue } from "./onnx_proto.ts";
+import type { OnnxNode, OnnxTensor, OnnxValue } from "./onnx_proto.ts";
 
 /** The network's numeric precisions: `fp32` (the default, exact) and `int8` (opt-in, faster on the CPU). */
 export const PRECISIONS = ["fp32", "int8"] as const;
@@ -384,21 +384,7 @@ function graphBytes(
   outputs: OnnxValue[],
   metadata: Record<string, string>,
 ): Uint8Array {
-  return encodeOnnxModel({
-    name: `openl3_${arch.repr}_${arch.embeddingSize}`,
-    nodes: g.nodes,
-    initializers: g.inits,
-    inputs: [{ name: INPUT_NAME, shape: ["batch", 1, arch.input[0], arch.input[1]] }],
-    outputs,
-    opset: OPSET,
-    producer: "openl3-deno",
-    metadata: {
-      input_repr: arch.repr,
-      embedding_size: String(arch.embeddingSize),
-      widths: arch.widths.join(","),
-      ...metadata,
-    },
-  });
+  return encodeNetworkModel(arch, g.nodes, g.inits, outputs, metadata);
 }
 
 /** Walk the steps: `quant(i)` says how convolution i runs (null: float32). */

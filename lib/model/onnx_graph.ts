@@ -9,7 +9,7 @@
 
 import { ArgumentError } from "../util/errors.ts";
 import { type Architecture, BN_EPSILON, networkSteps, weightShapes } from "./architecture.ts";
-import { encodeOnnxModel, type OnnxNode, type OnnxTensor } from "./onnx_proto.ts";
+import { encodeOnnxModel, type OnnxNode, type OnnxTensor, type OnnxValue } from "./onnx_proto.ts";
 
 /** BatchNormalization weights of one layer. */
 export interface BnWeights {
@@ -154,12 +154,33 @@ export function buildOpenL3Onnx(w: OpenL3Weights, metadata: Record<string, strin
   const flat = OUTPUT_NAME;
   nodes.push({ op: "Flatten", name: "flatten", inputs: [x], outputs: [flat], attributes: { axis: 1 } });
 
+  return encodeNetworkModel(
+    arch,
+    nodes,
+    inits,
+    [{ name: OUTPUT_NAME, shape: ["batch", arch.outputSize] }],
+    metadata,
+  );
+}
+
+/**
+ * The model around a network's nodes, as every graph of this project has it: the patch input, the
+ * variant in the metadata (what `architectureFromOnnx` and the model store read back), and the caller's
+ * metadata after it.
+ */
+export function encodeNetworkModel(
+  arch: Architecture,
+  nodes: OnnxNode[],
+  initializers: OnnxTensor[],
+  outputs: OnnxValue[],
+  metadata: Record<string, string>,
+): Uint8Array {
   return encodeOnnxModel({
     name: `openl3_${arch.repr}_${arch.embeddingSize}`,
     nodes,
-    initializers: inits,
+    initializers,
     inputs: [{ name: INPUT_NAME, shape: ["batch", 1, arch.input[0], arch.input[1]] }],
-    outputs: [{ name: OUTPUT_NAME, shape: ["batch", arch.outputSize] }],
+    outputs,
     opset: OPSET,
     producer: "openl3-deno",
     metadata: {
