@@ -18,6 +18,7 @@ export const SYNTHETIC_CONFIG = {
   backend: "native",
   toolVersion: "synthetic",
   weightsProvenance: "untrained",
+  precision: "fp32",
 } as const;
 
 /**
