@@ -205,7 +205,7 @@ slowTest(
 
     // parity: the int8 network against the fp32 one's .npz passes its gate, not OpenL3's tolerance
     const ref = join(root, "ref.npz");
-    const ok = await task([
+    const missing = await task([
       "parity",
       "--audio",
       join(music, "mid.mp3"),
@@ -213,10 +213,12 @@ slowTest(
       join(root, "missing.npz"),
       ...common,
     ]);
-    assert.equal(ok.code, 1, "a missing reference is an error");
+    assert.equal(missing.code, 1, "a missing reference is an error");
     const write = await task([
       "embed",
       join(music, "mid.mp3"),
+      "--db",
+      join(root, "npz.db"),
       "-o",
       join(root, "npz"),
       ...common,
