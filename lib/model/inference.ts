@@ -268,17 +268,14 @@ async function session(
       if (patches.length < need) {
         throw new ArgumentError(`${count} patches need ${need} values, got ${patches.length}`);
       }
+      const size = bins * frames;
       const feed = (from: number, n: number) => {
-        const x = new ort.Tensor(
-          "float32",
-          patches.subarray(from * bins * frames, (from + n) * bins * frames),
-          [
-            n,
-            1,
-            bins,
-            frames,
-          ],
-        );
+        const x = new ort.Tensor("float32", patches.subarray(from * size, (from + n) * size), [
+          n,
+          1,
+          bins,
+          frames,
+        ]);
         return output({ [INPUT_NAME]: x });
       };
       if (count <= chunk) return feed(0, count);
