@@ -13,10 +13,9 @@
 
 import { ArgumentError, OpenL3Error } from "../util/errors.ts";
 import { Rng } from "../util/rng.ts";
-import { synthesize, TEST_SOUNDS } from "../audio/synthetic_set.ts";
+import { synthesize, TEST_SOUNDS, TRUE_PINK } from "../audio/synthetic_set.ts";
 import { TARGET_SR } from "../audio/resample.ts";
 import { spectrogramPatch } from "../frontend/cpu_spectrogram.ts";
-import type { InputRepr } from "../frontend/spec.ts";
 import type { OpenL3Weights } from "./onnx_graph.ts";
 import {
   buildFoldedOnnx,
@@ -103,12 +102,7 @@ export function calibrationWindows(): Float64Array[] {
     const x = synthesize(TEST_SOUNDS.find((s) => s.name === spec)!, SECOND, 1, 7);
     for (const db of [-3, -30, -70]) out.push(atLevel(x, db));
   }
-  const pink = synthesize(
-    { name: "pink_noise_1f", group: "noise", frequencies: [], noise: "pink" },
-    SECOND,
-    1,
-    7,
-  );
+  const pink = synthesize(TRUE_PINK, SECOND, 1, 7);
   for (const db of [-3, -30, -70]) out.push(atLevel(pink, db));
   // click trains: 2, 12 and 60 clicks a second
   for (const rate of [2, 12, 60]) {
@@ -231,7 +225,7 @@ export async function calibrate(
     for (let at = 0; at < windows.length; at += CHUNK) {
       const n = Math.min(CHUNK, windows.length - at);
       const patches = new Float32Array(n * size);
-      for (let i = 0; i < n; i++) patches.set(patchOf(windows[at + i], w.arch.repr), i * size);
+      for (let i = 0; i < n; i++) patches.set(spectrogramPatch(windows[at + i], w.arch.repr), i * size);
       const r = await session.run({ patch: new ort.Tensor("float32", patches, [n, 1, bins, frames]) });
       for (let t = -1; t < convs; t++) stats[t + 1].add(r[tapName(t)].data as Float32Array);
       options.onProgress?.(at + n, windows.length);
@@ -252,13 +246,6 @@ export async function calibrate(
     input: { min: stats[0].min, max: stats[0].max },
     ranges,
   };
-}
-
-function patchOf(window: Float64Array, repr: InputRepr): Float32Array {
-  if (window.length !== SECOND) {
-    throw new ArgumentError(`a calibration window must hold ${SECOND} samples, got ${window.length}`);
-  }
-  return spectrogramPatch(window, repr);
 }
 
 /**

@@ -166,14 +166,11 @@ function loadWasmOrt(): Promise<OrtModule> {
  * onnxruntime on the CPU for work beside the embedding sessions (calibration): the native addon where it
  * loads, else WASM, with the session options the embedding sessions use.
  */
-export async function loadCpuOrt(): Promise<
-  { ort: OrtModule; backend: "native" | "wasm"; sessionOptions: Record<string, unknown> }
-> {
+export async function loadCpuOrt(): Promise<{ ort: OrtModule; sessionOptions: Record<string, unknown> }> {
   const native = await loadNativeOrt();
   if (!(native instanceof Error)) {
     return {
       ort: native,
-      backend: "native",
       sessionOptions: {
         executionProviders: ["cpu"],
         graphOptimizationLevel: "all",
@@ -183,7 +180,6 @@ export async function loadCpuOrt(): Promise<
   }
   return {
     ort: await loadWasmOrt(),
-    backend: "wasm",
     sessionOptions: { executionProviders: ["wasm"], graphOptimizationLevel: "all" },
   };
 }
