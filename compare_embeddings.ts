@@ -31,10 +31,8 @@ import {
 import { cosineSimilarity, euclideanDistance } from "./lib/util/vector_math.ts";
 import { ArgumentError, OpenL3Error } from "./lib/util/errors.ts";
 import { heatmapSvg, renderPng, scatterSvg } from "./lib/analysis/plot.ts";
-import { describeRejected, type StoredConfig } from "./lib/store/sqlite_store.ts";
-import { openReader } from "./lib/store/reader.ts";
+import { describeRejected, openStore, type StoredConfig } from "./lib/store/store.ts";
 import { describeMixed, listConfigs } from "./lib/pipeline/stored_config.ts";
-import { isPostgresUrl } from "./lib/store/pg_store.ts";
 import { PROVENANCE_LABELS } from "./lib/model/provenance.ts";
 import { tsneMap } from "./lib/analysis/tsne_map.ts";
 
@@ -125,13 +123,11 @@ export async function run(options: CompareOptions = {}): Promise<CompareResult> 
       `--png must name a .png file (the SVG is written beside it), got "${options.png}"`,
     );
   }
-  if (!isPostgresUrl(dbPath) && !(await Deno.stat(dbPath).then(() => true, () => false))) {
-    throw new OpenL3Error(
-      `${dbPath}: no such database (run \`deno task simple-embed\` or \`deno task embed\` first)`,
-    );
-  }
   // read-only: a database of the original project (songs_vectors only) is read as it is
-  const reader = await openReader(dbPath);
+  const reader = await openStore(dbPath, {
+    readOnly: true,
+    whenMissing: "run `deno task simple-embed` or `deno task embed` first",
+  });
   let all: Map<string, Float64Array>;
   let model = "";
   try {

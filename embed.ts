@@ -9,7 +9,7 @@
  * @module
  */
 
-import { isPostgresUrl } from "./lib/store/pg_store.ts";
+import { describeStore } from "./lib/store/store.ts";
 import { DB_PATH } from "./files.ts";
 import { type Command, defineCommand, numberFlag, runCommand } from "./lib/util/cli.ts";
 import { EMBED_DEFAULTS } from "./lib/pipeline/defaults.ts";
@@ -99,7 +99,7 @@ export const command: Command = defineCommand({
   aliases: OPENL3_ALIASES,
   body: async ({ values, positionals }) => {
     const db = values.db ?? DB_PATH;
-    if (isPostgresUrl(db)) return await postgresBody(values, positionals, db);
+    if (describeStore(db).traits.sharedRun) return await postgresBody(values, positionals, db);
     if (values.status || values.root || values.lease || values["max-attempts"]) {
       throw new ArgumentError("--status, --root, --lease and --max-attempts are for --db postgres://… runs");
     }

@@ -19,8 +19,8 @@ import { MODEL_FLAGS, modelOptions } from "./lib/pipeline/model_flags.ts";
 import { Explorer, type ExplorerOptions } from "./lib/server/explorer.ts";
 import { createHandler, type ExplorerSlot, LOOPBACK_HOSTS, removeUploadDirs } from "./lib/server/routes.ts";
 import { type GuardedServer, serveGuarded } from "./lib/server/guarded_server.ts";
-import { parseRoots } from "./lib/pipeline/pg_worker.ts";
-import { redactUrl } from "./lib/store/pg_store.ts";
+import { parseRoots } from "./lib/store/named_roots.ts";
+import { redactUrl } from "./lib/store/store.ts";
 
 export type { GuardedServer, GuardStats } from "./lib/server/guarded_server.ts";
 

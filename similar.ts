@@ -23,12 +23,16 @@ import { DEVICE_CHOICES } from "./lib/gpu/device.ts";
 import { BACKENDS } from "./lib/model/inference.ts";
 import { PRECISIONS } from "./lib/model/int8_graph.ts";
 import { type Hit, loadIndex, type Metric, METRICS, VectorIndex } from "./lib/analysis/vector_index.ts";
-import { describeRejected, type RejectedVector, type StoredConfig } from "./lib/store/sqlite_store.ts";
 import { type EmbedderOptions, resolveEmbedderOptions } from "./lib/pipeline/embed_options.ts";
 import { MODEL_FLAGS, modelOptions } from "./lib/pipeline/model_flags.ts";
 import { describeMixed, listConfigs } from "./lib/pipeline/stored_config.ts";
-import { isPostgresUrl } from "./lib/store/pg_store.ts";
-import { openReader } from "./lib/store/reader.ts";
+import {
+  describeRejected,
+  describeStore,
+  openStore,
+  type RejectedVector,
+  type StoredConfig,
+} from "./lib/store/store.ts";
 import { ANN_THRESHOLD, QuantizedIndex } from "./lib/analysis/ann_index.ts";
 
 /** Options of {@linkcode run}. */
@@ -74,46 +78,34 @@ export async function run(
   const metric = options.metric ?? "cosine";
   if (!Number.isInteger(k) || k < 1) throw new ArgumentError(`-k must be a whole number ≥ 1, got ${k}`);
   resolveEmbedderOptions(options); // a bad --backend or --device is a usage error even for a stored id
-  const pg = isPostgresUrl(db);
-  if (pg && options.store) {
+  if (options.store && !describeStore(db).traits.localWrites) {
     throw new ArgumentError(
       "--store does not write to PostgreSQL: add files with embed --db postgres://… --root …",
     );
   }
-  if (!pg && !(await Deno.stat(db).then((s) => s.isFile, () => false))) {
-    throw new OpenL3Error(`${db}: no such database (embed some songs first: deno task embed <folder>)`);
-  }
   let cfg: StoredConfig | undefined;
-  let fromPg: { index: VectorIndex; rejected: RejectedVector[]; label: string } | undefined;
-  const reader = await openReader(db);
-  let mixed: ReturnType<typeof listConfigs> | null = null;
+  let mixedIds: Set<string> | undefined;
+  const reader = await openStore(db, { readOnly: true });
+  const label = reader.label;
   try {
     const configs = await reader.storedConfigs();
-    if (configs.length > 1) mixed = listConfigs(configs, await reader.songConfigKeys());
-    else cfg = configs[0];
-    if (pg || mixed) {
+    if (configs.length > 1) {
       // a mixed database (written by an older version): the songs of the asked song's configuration only
-      const { vectors, rejected } = await reader.vectors();
-      let keep = vectors;
-      if (mixed) {
-        const mine = mixed.find((c) =>
-          c.songs.includes(options.query) || c.songs.includes(pathId(options.query))
+      const mixed = listConfigs(configs, await reader.songConfigKeys());
+      const mine = mixed.find((c) =>
+        c.songs.includes(options.query) || c.songs.includes(pathId(options.query))
+      );
+      if (!mine) {
+        throw new OpenL3Error(
+          `${describeMixed(reader.label, mixed)}: query by a stored song's id (its configuration is used)`,
         );
-        if (!mine) {
-          throw new OpenL3Error(
-            `${describeMixed(reader.label, mixed)}: query by a stored song's id (its configuration is used)`,
-          );
-        }
-        cfg = mine.config;
-        const ids = new Set(mine.songs);
-        keep = new Map([...vectors].filter(([id]) => ids.has(id)));
       }
-      fromPg = { index: VectorIndex.from(keep), rejected, label: reader.label };
-    }
+      cfg = mine.config;
+      mixedIds = new Set(mine.songs);
+    } else cfg = configs[0];
   } finally {
     await reader.close();
   }
-  const label = fromPg?.label ?? db;
   const isFile = await Deno.stat(options.query).then((s) => s.isFile, () => false);
   // the model code loads only when a file must be embedded: a query by id starts fast
   if (isFile && options.store) {
@@ -130,7 +122,7 @@ export async function run(
       onFile: (line) => console.error(line),
     }); // embedded as the stored songs were (their configuration is the database's)
   }
-  const { index, rejected } = fromPg ?? loadIndex(db);
+  const { index, rejected } = await readIndex(db, mixedIds);
   if (options.verbose ?? true) { for (const r of rejected) console.error(describeRejected(r)); }
   if (index.ids.length === 0) {
     throw new OpenL3Error(`${label} holds no songs yet: embed some first (deno task embed <folder>)`);
@@ -182,6 +174,21 @@ export async function run(
     return { hits: search(await queryVector(embedder, options.query, cfg)), search: how };
   } finally {
     await embedder.close();
+  }
+}
+
+/** The index of the stored songs (of one configuration's songs only, in a mixed database). */
+async function readIndex(
+  db: string,
+  only?: Set<string>,
+): Promise<{ index: VectorIndex; rejected: RejectedVector[] }> {
+  const store = await openStore(db, { readOnly: true });
+  try {
+    if (!only) return await loadIndex(store);
+    const { vectors, rejected } = await store.vectors();
+    return { index: VectorIndex.from(new Map([...vectors].filter(([id]) => only.has(id)))), rejected };
+  } finally {
+    await store.close();
   }
 }
 

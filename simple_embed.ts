@@ -20,7 +20,7 @@ import { stemId } from "./lib/store/song_id.ts";
 import { DEVICE_CHOICES } from "./lib/gpu/device.ts";
 import { BACKENDS } from "./lib/model/inference.ts";
 import { PRECISIONS } from "./lib/model/int8_graph.ts";
-import { isPostgresUrl } from "./lib/store/pg_store.ts";
+import { describeStore } from "./lib/store/store.ts";
 import type { PgWorkerSummary } from "./lib/pipeline/pg_worker.ts";
 
 /** Options of {@linkcode run}: where things are, and where the network runs (the variant is fixed). */
@@ -68,7 +68,7 @@ export async function run(options: SimpleEmbedOptions = {}): Promise<CollectionS
     quiet: options.quiet,
     signal: options.signal,
   };
-  if (isPostgresUrl(db)) {
+  if (describeStore(db).traits.sharedRun) {
     const { runPgWorker } = await import("./lib/pipeline/pg_worker.ts");
     return await runPgWorker({ ...common, url: db, roots: [`previews=${previews}`] });
   }

@@ -5,7 +5,8 @@
  */
 import { tsneMap } from "../lib/analysis/tsne_map.ts";
 import { loadIndex, VectorIndex } from "../lib/analysis/vector_index.ts";
-import { Store } from "../lib/store/sqlite_store.ts";
+import { DatabaseSync } from "node:sqlite";
+import { openStore } from "../lib/store/store.ts";
 import { Rng } from "../lib/util/rng.ts";
 
 const rng = new Rng(1);
@@ -40,19 +41,24 @@ Deno.bench(`similar: top 10 of ${N} tracks, euclidean`, { group: "similar" }, ()
 // end to end, as `deno task similar <id>` does it: the index from its cache file beside the database
 const dir = await Deno.makeTempDir({ prefix: "openl3-similar-" });
 const db = `${dir}/songs.db`;
-const store = Store.open(db);
-store.transaction(() => {
-  const insert = store.db.prepare("INSERT INTO songs_vectors(song_id, vector) VALUES (?, ?)");
-  for (const [id, v] of vectors) insert.run(id, new Uint8Array(Float64Array.from(v).buffer));
-});
-store.close();
-loadIndex(db); // builds the cache
+await (await openStore(db)).close(); // created and migrated
+const raw = new DatabaseSync(db);
+raw.exec("BEGIN");
+const insert = raw.prepare("INSERT INTO songs_vectors(song_id, vector) VALUES (?, ?)");
+for (const [id, v] of vectors) insert.run(id, new Uint8Array(Float64Array.from(v).buffer));
+raw.exec("COMMIT");
+raw.close();
+const store = await openStore(db, { readOnly: true });
+await loadIndex(store); // builds the cache
 Deno.bench(`similar end to end: load the cached index of ${N} tracks + top 10`, {
   group: "similar",
   n: 5,
   warmup: 1,
-}, () => {
-  const { index: idx } = loadIndex(db);
+}, async () => {
+  const { index: idx } = await loadIndex(store);
   idx.search(idx.vector(idx.row("song_123")), 10, "cosine", "song_123");
 });
-globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+globalThis.addEventListener("unload", () => {
+  store.close();
+  Deno.removeSync(dir, { recursive: true });
+});

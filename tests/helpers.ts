@@ -129,3 +129,17 @@ export function worstByLevel(
       .join(", "),
   };
 }
+
+/** The vector index of a database, as the commands load it (read-only, through its cache). */
+export async function loadIndexOf(
+  db: string,
+): Promise<import("../lib/analysis/vector_index.ts").LoadedIndex> {
+  const { openStore } = await import("../lib/store/store.ts");
+  const { loadIndex } = await import("../lib/analysis/vector_index.ts");
+  const store = await openStore(db, { readOnly: true });
+  try {
+    return await loadIndex(store);
+  } finally {
+    await store.close();
+  }
+}

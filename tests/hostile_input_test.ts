@@ -5,7 +5,7 @@
  * damaged cache or weights file is never used as if it were sound.
  */
 import { DatabaseSync } from "node:sqlite";
-import { assert } from "./helpers.ts";
+import { assert, loadIndexOf } from "./helpers.ts";
 import {
   constantWav,
   corrupt,
@@ -19,7 +19,7 @@ import { encodeWav } from "../lib/audio/wav.ts";
 import { writeRandomWeights } from "../lib/model/random_weights.ts";
 import { loadModel, officialWeightsName } from "../lib/model/model_store.ts";
 import { Store } from "../lib/store/sqlite_store.ts";
-import { loadIndex } from "../lib/analysis/vector_index.ts";
+
 import { run as embed } from "../embed.ts";
 import { run as compare } from "../compare_embeddings.ts";
 import { run as similar } from "../similar.ts";
@@ -206,7 +206,7 @@ Deno.test("stored NaN and wrong-length vectors are named (database, song) and le
   raw.prepare("INSERT INTO songs_vectors VALUES (?, ?)").run("nan_song", new Uint8Array(nan.buffer));
   raw.prepare("INSERT INTO songs_vectors VALUES (?, ?)").run("short_song", new Uint8Array(12));
   raw.close();
-  const { index, rejected } = loadIndex(db);
+  const { index, rejected } = await loadIndexOf(db);
   assert.equal(index.ids.length, 6);
   assert.deepEqual(rejected.map((r) => [r.songId, r.db]).sort(), [["nan_song", db], ["short_song", db]]);
   assert.match(rejected.find((r) => r.songId === "nan_song")!.problem, /holds 8 NaN or infinite values/);
@@ -243,11 +243,11 @@ Deno.test("similar's cache answers only for its own database: a rebuilt one with
     s.close();
   };
   make("first");
-  assert.equal(loadIndex(db).cached, false);
-  assert.equal(loadIndex(db).cached, true, "the second load comes from the cache");
+  assert.equal((await loadIndexOf(db)).cached, false);
+  assert.equal((await loadIndexOf(db)).cached, true, "the second load comes from the cache");
   for (const f of [db, `${db}-wal`, `${db}-shm`]) await Deno.remove(f).catch(() => {});
   make("second"); // same number of changes, another database
-  const again = loadIndex(db);
+  const again = await loadIndexOf(db);
   assert.equal(again.cached, false);
   assert.deepEqual(again.index.ids, ["second_0", "second_1", "second_2", "second_3"]);
   const hits = (await similar({ query: "second_0", db, k: 1, verbose: false })).hits;

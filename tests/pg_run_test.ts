@@ -23,7 +23,7 @@ import { run as serve } from "../serve.ts";
 import { run as simpleEmbed } from "../simple_embed.ts";
 import { encodeMp3 } from "../lib/audio/mp3_encode.ts";
 import { DatabaseSync } from "node:sqlite";
-import { type Job, PgStore } from "../lib/store/pg_store.ts";
+import { type Job, PgQueue } from "../lib/store/pg_queue.ts";
 import type { ModelConfig } from "../lib/store/model_config.ts";
 import { LeaseKeeper } from "../lib/pipeline/lease_keeper.ts";
 import { formatStatus } from "../lib/pipeline/pg_worker.ts";
@@ -303,7 +303,7 @@ Deno.test("a worker started after the others finished registering joins the run;
 
 Deno.test("a lapsed lease is retried without limit and never counted against the file; its old holder cannot write", async () => {
   const url = await cluster.createDatabase("lapses");
-  const store = await PgStore.connect(url, { retryFor: 10 });
+  const store = await PgQueue.connect(url, { retryFor: 10 });
   try {
     await store.registerJobs([{ contentHash: "c0ffee", size: 1, root: "music", relPath: "a.wav" }]);
     const holders: string[] = [];
@@ -370,7 +370,7 @@ Deno.test("a lapsed lease is retried without limit and never counted against the
 
 Deno.test("on a saturated CPU, leases are renewed while the main thread is blocked for three leases", async () => {
   const url = await cluster.createDatabase("keeper");
-  const store = await PgStore.connect(url, { retryFor: 10 });
+  const store = await PgQueue.connect(url, { retryFor: 10 });
   const busy = startBusyLoops();
   try {
     await store.registerJobs([{ contentHash: "beef", size: 1, root: "music", relPath: "b.wav" }]);

@@ -19,9 +19,10 @@ import { convertedTestWeights } from "./test_model.ts";
 import { encodeWav } from "../lib/audio/wav.ts";
 import { embedCollection } from "../lib/pipeline/collection.ts";
 import { runPgWorker } from "../lib/pipeline/pg_worker.ts";
-import { openReader } from "../lib/store/reader.ts";
-import { NonFiniteVectorError, Store, vectorToBlob } from "../lib/store/sqlite_store.ts";
-import { PG_MIGRATIONS, PgStore } from "../lib/store/pg_store.ts";
+import { NonFiniteVectorError, openStore, type SongStore } from "../lib/store/store.ts";
+import { vectorToBlob } from "../lib/store/vector_codec.ts";
+import { PG_MIGRATIONS } from "../lib/store/pg_store.ts";
+import { PgQueue } from "../lib/store/pg_queue.ts";
 import { Rng } from "../lib/util/rng.ts";
 import { run as similar } from "../similar.ts";
 
@@ -90,8 +91,34 @@ const KINDS: StoreKind[] = [
   },
 ];
 
+/** Run `fn` on a database opened for writing through the one interface, and close it. */
+async function withStore<T>(db: string, fn: (s: SongStore) => Promise<T>): Promise<T> {
+  const store = await openStore(db);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** A song's record at `id` (its path, for the tests, is the id). */
+function songAt(id: string) {
+  return {
+    songId: id,
+    path: `/music/${id}`,
+    duration: 2,
+    sampleRate: 16000,
+    channels: 1,
+    format: "wav",
+    size: 100,
+    contentHash: `hash-${id}`,
+    windows: 3,
+    tags: { artist: "Ärtist", title: `title ${id}` },
+  };
+}
+
 async function songIds(db: string): Promise<string[]> {
-  const reader = await openReader(db);
+  const reader = await openStore(db, { readOnly: true });
   try {
     return (await reader.summaries()).map((s) => s.songId).sort();
   } finally {
@@ -100,7 +127,7 @@ async function songIds(db: string): Promise<string[]> {
 }
 
 async function vectors(db: string): Promise<Map<string, Float64Array>> {
-  const reader = await openReader(db);
+  const reader = await openStore(db, { readOnly: true });
   try {
     return (await reader.vectors()).vectors;
   } finally {
@@ -109,6 +136,64 @@ async function vectors(db: string): Promise<Map<string, Float64Array>> {
 }
 
 for (const kind of KINDS) {
+  Deno.test(`${kind.name}: the interface reads back what it wrote: songs, tags, frames, copies, failures, removal`, async () => {
+    const db = await kind.create(`interface_${kind.name}`);
+    const cfg = {
+      inputRepr: "mel256",
+      contentType: "music",
+      embeddingSize: 512,
+      weightsHash: "ab".repeat(32),
+      hopSize: 0.5,
+      center: true,
+      pooling: "max",
+      precision: "fp32",
+      weightsProvenance: "untrained",
+      frontend: "cpu",
+      backend: "native",
+      toolVersion: "t",
+    } as const;
+    const rng = new Rng(5);
+    const vector = Float64Array.from({ length: 512 }, () => rng.normal());
+    const embedding = Float32Array.from({ length: 3 * 512 }, () => rng.normal());
+    const a = kind.idOf("/music", "a.wav"), b = kind.idOf("/music", "b.wav");
+    await withStore(db, async (store) => {
+      assert.deepEqual(await store.storedConfigs(), []);
+      await store.putSong(songAt(a), vector, cfg, {
+        embedding,
+        timestamps: Float64Array.of(0, 0.5, 1),
+        size: 512,
+      });
+      const song = await store.song(a);
+      assert.equal(song?.duration, 2);
+      assert.equal(song?.contentHash, `hash-${a}`);
+      assert.deepEqual(song?.tags, { artist: "Ärtist", title: `title ${a}` });
+      assert.equal(song?.configKey, "mel256|music|512|" + "ab".repeat(32) + "|0.5|1|max");
+      const frames = await store.frames(a);
+      assert.deepEqual(frames.timestamps, [0, 0.5, 1]);
+      assert.deepEqual(frames.vectors[2], embedding.subarray(1024, 1536), "frames as float32, exactly");
+      assert.deepEqual((await store.vectors()).vectors.get(a), vector, "the vector, exactly");
+      assert.equal(await store.songByContent(`hash-${a}`, song!.configKey!), a);
+      assert.equal(await store.songByContent(`hash-${a}`, song!.configKey!, a), undefined);
+      await store.copySong(a, b, "/music/b.wav");
+      assert.deepEqual((await store.vectors()).vectors.get(b), vector);
+      assert.equal((await store.frames(b)).vectors.length, 3);
+      assert.deepEqual((await store.summaries()).map((s) => s.songId).sort(), [a, b].sort());
+      assert.deepEqual((await store.storedConfigs()).map((c) => c.hopSize), [0.5]);
+      await store.putFailure("/music/c.wav", "broken");
+      await store.putFailure("/music/c.wav", "still broken");
+      const failures = await store.failures();
+      assert.equal(failures.length, 1);
+      assert.deepEqual([failures[0].error, failures[0].attempts], ["still broken", 2]);
+      // a failure that makes a stored song stale removes it in the same step
+      await store.putFailure("/music/b.wav", "changed and broken", b);
+      assert.equal(await store.song(b), undefined);
+      await store.remove([a]);
+      assert.deepEqual((await store.summaries()).length, 0);
+      assert.deepEqual((await store.vectors()).vectors.size, 0);
+      assert.deepEqual((await store.frames(a)).vectors, []);
+    });
+  });
+
   Deno.test(`${kind.name}: every path is a song; byte-identical copies get the one vector, later copies too`, async () => {
     const db = await kind.create(`copies_${kind.name}`);
     const music = join(root, `copies-${kind.name}`);
@@ -202,7 +287,7 @@ for (const kind of KINDS) {
     const summary = await kind.embed(db, music, [join(music, "mid.wav")]) as { embedded: number };
     assert.equal(summary.embedded, 1);
     assert.equal((await songIds(db)).length, 3);
-    const reader = await openReader(db);
+    const reader = await openStore(db, { readOnly: true });
     assert.equal((await reader.storedConfigs()).length, 1, "still one configuration");
     await reader.close();
 
@@ -230,7 +315,7 @@ for (const kind of KINDS) {
     await Deno.writeFile(join(music, "b.wav"), encodeWav([tone(900)], 16000));
     await kind.embed(db, music, [join(music, "a.wav")], { weights, hopSize: 0.5, precision: "int8" });
     const configs = async () => {
-      const reader = await openReader(db);
+      const reader = await openStore(db, { readOnly: true });
       try {
         return (await reader.storedConfigs()).map((c) => c.precision);
       } finally {
@@ -276,12 +361,29 @@ for (const kind of KINDS) {
     await kind.embed(db, music, [music], { weights, hopSize: 0.5 });
     const bad = new Float64Array(512).fill(0.1);
     bad[7] = NaN;
-    if (kind.name === "SQLite") {
-      const store = Store.open(db);
-      assert.throws(() => store.putVector("nan", bad), NonFiniteVectorError);
-      store.close();
-    } else {
-      const pg = await PgStore.connect(db, { retryFor: 5 });
+    await withStore(db, async (store) => {
+      const cfg = {
+        ...(await store.storedConfigs())[0],
+        frontend: "cpu",
+        backend: "native",
+        toolVersion: "t",
+      } as const;
+      const song = { ...songAt(kind.idOf(music, "nan.wav")), contentHash: "x" };
+      await assert.rejects(() => store.putSong(song, bad, cfg), NonFiniteVectorError);
+      const frames = {
+        embedding: new Float32Array(512).fill(NaN),
+        timestamps: new Float64Array([0]),
+        size: 512,
+      };
+      await assert.rejects(
+        () => store.putSong(song, new Float64Array(512).fill(0.1), cfg, frames),
+        NonFiniteVectorError,
+      );
+      assert.equal(await store.song(song.songId), undefined, "nothing of it stored");
+    });
+    if (kind.name === "PostgreSQL") {
+      // the queue's completion refuses it too
+      const queue = await PgQueue.connect(db, { retryFor: 5 });
       try {
         const job = {
           id: 1,
@@ -292,23 +394,11 @@ for (const kind of KINDS) {
           attempts: 0,
           lapses: 0,
         };
-        const song = {
-          songId: "c:nan.wav",
-          root: "c",
-          relPath: "nan.wav",
-          path: "/nan.wav",
-          duration: 1,
-          sampleRate: 16000,
-          channels: 1,
-          format: "wav",
-          size: 1,
-          contentHash: "x",
-          windows: 1,
-        };
-        const cfg = (await pg.storedConfigs())[0];
+        const cfg = (await queue.store.storedConfigs())[0];
+        const song = { ...songAt("c:nan.wav"), root: "c", relPath: "nan.wav", contentHash: "x" };
         await assert.rejects(
           () =>
-            pg.complete(job, "w", song, bad, {
+            queue.complete(job, "w", song, bad, {
               ...cfg,
               frontend: "cpu",
               backend: "native",
@@ -317,13 +407,13 @@ for (const kind of KINDS) {
           NonFiniteVectorError,
         );
       } finally {
-        await pg.close();
+        await queue.close();
       }
     }
     // tamper: a stored vector made non-finite is left out by every reader, with the reason
     const id = kind.idOf(music, "y.wav");
     await kind.exec(db, "UPDATE songs_vectors SET vector = ? WHERE song_id = ?", [vectorToBlob(bad), id]);
-    const reader = await openReader(db);
+    const reader = await openStore(db, { readOnly: true });
     try {
       const { vectors, rejected } = await reader.vectors();
       assert.ok(!vectors.has(id));
@@ -361,7 +451,7 @@ Deno.test("PostgreSQL: a run written by schema version 1 is migrated in place an
   } finally {
     await raw.end();
   }
-  const store = await PgStore.connect(url, { retryFor: 5 });
+  const store = await PgQueue.connect(url, { retryFor: 5 });
   try {
     const c = await store.counts();
     assert.deepEqual([c.done, c.pending, c.running, c.failed], [2, 1, 0, 0]);

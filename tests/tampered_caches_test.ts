@@ -6,7 +6,7 @@
  * tampered with is rebuilt, never ranked or drawn.
  */
 import { join } from "node:path";
-import { assert } from "./helpers.ts";
+import { assert, loadIndexOf } from "./helpers.ts";
 import { convertedTestWeights } from "./test_model.ts";
 import { loadModel } from "../lib/model/model_store.ts";
 import { readOnnxMetadata } from "../lib/model/onnx_proto.ts";
@@ -15,7 +15,7 @@ import { buildOpenL3Onnx } from "../lib/model/onnx_graph.ts";
 import { openl3Architecture } from "../lib/model/architecture.ts";
 import { sha256 } from "../lib/util/hash.ts";
 import { Store } from "../lib/store/sqlite_store.ts";
-import { loadIndex } from "../lib/analysis/vector_index.ts";
+
 import { decodeMap, encodeMap } from "../lib/analysis/collection_map.ts";
 import { Rng } from "../lib/util/rng.ts";
 import { run as similar } from "../similar.ts";
@@ -65,15 +65,15 @@ Deno.test("a tampered vector cache is rebuilt: no score above 1 is ever ranked",
     );
   }
   store.close();
-  assert.equal(loadIndex(db).cached, false);
-  assert.equal(loadIndex(db).cached, true);
+  assert.equal((await loadIndexOf(db)).cached, false);
+  assert.equal((await loadIndexOf(db)).cached, true);
   const cache = await Deno.readFile(`${db}.vectors-cache`);
   // scale the last row's first unit value by 1e31 (the last 512 float32 of the file)
   const view = new DataView(cache.buffer);
   const at = cache.length - 512 * 4;
   view.setFloat32(at, view.getFloat32(at, true) * 1e31, true);
   await Deno.writeFile(`${db}.vectors-cache`, cache);
-  assert.equal(loadIndex(db).cached, false, "rebuilt");
+  assert.equal((await loadIndexOf(db)).cached, false, "rebuilt");
   const { hits } = await similar({ query: "s0", db, k: 5, verbose: false });
   assert.ok(hits.every((h) => Math.abs(h.score) <= 1 + 1e-6), JSON.stringify(hits));
 });

@@ -8,7 +8,8 @@
 
 import { ArgumentError } from "../util/errors.ts";
 import { countNonFinite } from "../util/vector_math.ts";
-import { type RejectedVector, Store } from "../store/sqlite_store.ts";
+import type { RejectedVector } from "../store/vector_codec.ts";
+import type { SongStore } from "../store/store.ts";
 
 /** Search metrics. */
 export const METRICS = ["cosine", "euclidean"] as const;
@@ -265,47 +266,41 @@ export interface LoadedIndex {
 
 /**
  * The index of every sound stored vector, from a cache file beside the
- * database (`<db>.vectors-cache`) when it is this database's (its random id),
- * of its current vectors (the change counter and the row count), and holds
- * exactly its ids; else read from SQLite and cached (best effort: a read-only
- * folder just means no cache). A database without an id (the original
- * project's) is read every time.
+ * database (`<cache base>.vectors-cache`: beside a SQLite file, in this
+ * user's cache folder for a server) when it is this database's (its random
+ * id), of its current vectors (the change counter and the row count), and
+ * holds exactly its ids; else read from the store and cached (best effort:
+ * a read-only folder just means no cache). A database without an id (the
+ * original project's) is read every time.
  */
-export function loadIndex(dbPath: string): LoadedIndex {
-  const store = Store.open(dbPath, { readOnly: true });
-  try {
-    store.db.exec("BEGIN"); // one consistent snapshot: the identity and the rows agree
-    try {
-      const identity = store.vectorsIdentity();
-      const cachePath = `${dbPath}.vectors-cache`;
-      if (identity) {
-        let hit: ReturnType<typeof decodeIndexCache> = null;
-        try {
-          hit = decodeIndexCache(Deno.readFileSync(cachePath));
-        } catch { /* no cache yet */ }
-        if (
-          hit && hit.key.databaseId === identity.databaseId && hit.key.version === identity.version &&
-          hit.key.rows === identity.rows && sameIds(hit, store.songIds())
-        ) {
-          return { index: hit.index, rejected: hit.key.rejected, cached: true };
-        }
+export async function loadIndex(store: SongStore): Promise<LoadedIndex> {
+  const base = await store.cacheBase();
+  return await store.snapshot((view) => {
+    const identity = view.identity;
+    const cachePath = base === null ? null : `${base}.vectors-cache`;
+    if (identity && cachePath) {
+      let hit: ReturnType<typeof decodeIndexCache> = null;
+      try {
+        hit = decodeIndexCache(Deno.readFileSync(cachePath));
+      } catch { /* no cache yet */ }
+      if (
+        hit && hit.key.databaseId === identity.databaseId && hit.key.version === identity.version &&
+        hit.key.rows === identity.rows && sameIds(hit, view.songIds())
+      ) {
+        return { index: hit.index, rejected: hit.key.rejected, cached: true };
       }
-      const rejected: RejectedVector[] = [];
-      const index = VectorIndex.fromRows(store.vectorRows((r) => rejected.push(r)));
-      if (identity) {
-        try {
-          const tmp = `${cachePath}.${crypto.randomUUID()}.tmp`;
-          Deno.writeFileSync(tmp, encodeIndexCache(index, { ...identity, rejected }));
-          Deno.renameSync(tmp, cachePath);
-        } catch { /* not writable: no cache */ }
-      }
-      return { index, rejected, cached: false };
-    } finally {
-      store.db.exec("COMMIT");
     }
-  } finally {
-    store.close();
-  }
+    const rejected: RejectedVector[] = [];
+    const index = VectorIndex.fromRows(view.vectorRows((r) => rejected.push(r)));
+    if (identity && cachePath) {
+      try {
+        const tmp = `${cachePath}.${crypto.randomUUID()}.tmp`;
+        Deno.writeFileSync(tmp, encodeIndexCache(index, { ...identity, rejected }));
+        Deno.renameSync(tmp, cachePath);
+      } catch { /* not writable: no cache */ }
+    }
+    return { index, rejected, cached: false };
+  });
 }
 
 /** The cache's ids, with the rows it left out, are exactly the database's ids. */

@@ -19,7 +19,7 @@ import { isGpuBackend } from "../model/inference.ts";
 import { checkPooling, type Pooling } from "../model/pooling.ts";
 import { configKey, type ModelConfig } from "../store/model_config.ts";
 import { pathId } from "../store/song_id.ts";
-import { Store, type StoredConfig, StoreError } from "../store/sqlite_store.ts";
+import { openStore, type SongStore, type StoredConfig, StoreError } from "../store/store.ts";
 import { ArgumentError, FileError, OpenL3Error, printable } from "../util/errors.ts";
 import { TOOL_VERSION } from "../util/version.ts";
 import { EMBED_DEFAULTS } from "./defaults.ts";
@@ -216,9 +216,9 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
   if (!Number.isInteger(workers) || workers < 0) {
     throw new ArgumentError(`--workers must be a whole number ≥ 0, got ${workers}`);
   }
-  const store = Store.open(options.db);
+  const store = await openStore(options.db);
   // the collection's roots: the explorer serves audio only from inside the folders (and files) given here
-  store.addRoots(
+  await store.addRoots(
     (await Promise.all(options.inputs.map((i) => Deno.realPath(i).catch(() => null)))).filter((p) =>
       p !== null
     ),
@@ -230,7 +230,7 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
     if (options.prune) {
       const gone: string[] = [];
       for (const input of options.inputs) {
-        for (const s of store.songPaths(pathId(input))) {
+        for (const s of await store.songPaths(pathId(input))) {
           try {
             await Deno.stat(s.path);
           } catch {
@@ -238,7 +238,7 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
           }
         }
       }
-      store.remove(gone);
+      await store.remove(gone);
       summary.pruned = gone.length;
       if (gone.length) say(`pruned ${gone.length} songs whose files are gone`);
     }
@@ -264,13 +264,13 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
       maxDuration,
       repr: frontendOnGpu ? null : numbers.inputRepr,
     }, async (i, hash) => {
-      const stored = store.song(ids[i]);
+      const stored = await store.song(ids[i]);
       const unchanged = !options.force && stored?.contentHash === hash.sha256 && stored?.configKey === key;
       if (unchanged && !(await npzStale(ids[i], hash.sha256))) return false;
       // a byte-identical copy of a stored song (same configuration) is not embedded again: its vector is
       // copied (unless frames are wanted in files, which only an embedding gives)
       if (!options.force && !options.outputDir) {
-        const twin = store.songByContent(hash.sha256, key, ids[i]);
+        const twin = await store.songByContent(hash.sha256, key, ids[i]);
         if (twin !== undefined) {
           twins.set(i, twin);
           return false;
@@ -296,7 +296,7 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
         if (!(await job.decision())) {
           const twin = twins.get(i);
           if (twin !== undefined) {
-            store.copySong(twin, id, pathId(path));
+            await store.copySong(twin, id, pathId(path));
             summary.copied++;
             say(`= ${printable(id)}: the same bytes as ${printable(twin)}, its vector copied`);
           } else {
@@ -329,7 +329,7 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
         });
         const result = job.result!;
         const duration = result.frames / result.sampleRate;
-        store.putSong(
+        await store.putSong(
           {
             songId: id,
             path: pathId(path),
@@ -369,9 +369,9 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
         if (err instanceof StoreError || !isInputError(err)) throw err;
         summary.failed++;
         // a stored vector of content the file no longer has must not outlive it
-        const stored = store.song(id);
+        const stored = await store.song(id);
         const stale = stored && hash !== undefined && stored.contentHash !== hash.sha256 ? id : undefined;
-        store.putFailure(pathId(path), (err as Error).message, stale);
+        await store.putFailure(pathId(path), (err as Error).message, stale);
         say(`✗ ${printable(id)}: ${problemOf(err)}`);
         progress?.finish();
       }
@@ -381,7 +381,7 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
     closeFeed?.();
     await embedder?.close();
     if (!embedder) gpu?.device.destroy();
-    store.close();
+    await store.close();
   }
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
@@ -395,18 +395,18 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
 async function storedConfigsOf(db: string): Promise<StoredConfig[]> {
   if (!(await Deno.stat(db).then((s) => s.isFile, () => false))) return [];
   try {
-    return withStore(Store.open(db, { readOnly: true }), (s) => s.storedConfigs());
+    return await withStore(await openStore(db, { readOnly: true }), (s) => s.storedConfigs());
   } catch {
-    return withStore(Store.open(db), (s) => s.storedConfigs());
+    return await withStore(await openStore(db), (s) => s.storedConfigs());
   }
 }
 
 /** Run `fn` on a store and close it, whatever happens. */
-function withStore<T>(store: Store, fn: (s: Store) => T): T {
+async function withStore<T>(store: SongStore, fn: (s: SongStore) => Promise<T>): Promise<T> {
   try {
-    return fn(store);
+    return await fn(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

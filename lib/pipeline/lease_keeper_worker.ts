@@ -13,7 +13,7 @@
 
 /// <reference lib="deno.worker" />
 
-import { PgStore } from "../store/pg_store.ts";
+import { PgQueue } from "../store/pg_queue.ts";
 
 /** What the thread is told to keep. */
 export interface KeeperStart {
@@ -29,7 +29,7 @@ export interface KeeperStart {
   retryFor?: number;
 }
 
-let store: PgStore | undefined;
+let store: PgQueue | undefined;
 let stopping = false;
 let wake: (() => void) | undefined;
 let worst = 0;
@@ -64,7 +64,7 @@ self.onmessage = async (event: MessageEvent) => {
   if (m.type === "start") {
     const o = m.options as KeeperStart;
     try {
-      store = await PgStore.connect(o.url, {
+      store = await PgQueue.connect(o.url, {
         max: 1,
         retryFor: o.retryFor,
         onRetry: (line) => self.postMessage({ type: "retry", message: line }),

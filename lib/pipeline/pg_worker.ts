@@ -9,13 +9,15 @@
  * @module
  */
 
-import { relative, resolve, sep } from "node:path";
+import { resolve } from "node:path";
 import { hostname } from "node:os";
-import { ArgumentError, OpenL3Error, printable } from "../util/errors.ts";
+import { ArgumentError, ConfigMismatchError, OpenL3Error, printable } from "../util/errors.ts";
 import { TOOL_VERSION } from "../util/version.ts";
 import { checkPooling, type Pooling } from "../model/pooling.ts";
 import { configKey, type ModelConfig } from "../store/model_config.ts";
-import { ConfigMismatchError, PgStore, PgStoreError, redactUrl, type RunStatus } from "../store/pg_store.ts";
+import { PgQueue, type RunStatus } from "../store/pg_queue.ts";
+import { parseRoots, underRoot } from "../store/named_roots.ts";
+import { redactUrl, StoreError } from "../store/store.ts";
 import { EMBED_DEFAULTS } from "./defaults.ts";
 import { findAudioFiles } from "./discovery.ts";
 import {
@@ -106,40 +108,6 @@ export interface PgWorkerSummary {
   run: { done: number; failed: number } | null;
 }
 
-/** Parse `NAME=PATH` roots into a map of name → absolute real path. */
-export async function parseRoots(roots: string[]): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const r of roots) {
-    const m = r.match(/^([A-Za-z0-9_.-]+)=(.+)$/);
-    if (!m) throw new ArgumentError(`--root must be NAME=PATH (NAME of letters, digits, _ . -), got "${r}"`);
-    let path: string;
-    try {
-      path = await Deno.realPath(m[2]);
-    } catch {
-      throw new ArgumentError(`--root ${m[1]}=${m[2]}: no such folder`);
-    }
-    if (out.has(m[1])) throw new ArgumentError(`--root ${m[1]} given twice`);
-    out.set(m[1], path);
-  }
-  return out;
-}
-
-/** The root a file lies under (the deepest), and its path there with `/` separators. */
-export function underRoot(
-  file: string,
-  roots: Map<string, string>,
-): { root: string; relPath: string } | null {
-  let best: { root: string; relPath: string; depth: number } | null = null;
-  for (const [name, path] of roots) {
-    const rel = relative(path, file);
-    if (rel === "" || rel.startsWith("..") || resolve(path, rel) !== file) continue;
-    if (!best || path.length > best.depth) {
-      best = { root: name, relPath: rel.split(sep).join("/"), depth: path.length };
-    }
-  }
-  return best && { root: best.root, relPath: best.relPath };
-}
-
 /** Run one worker until the run has no job left. */
 export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSummary> {
   checkPooling(options.pool);
@@ -161,12 +129,12 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
     if (!options.quiet) line(l);
   };
   const warn = options.onLine ?? ((l: string) => console.error(l));
-  const store = await PgStore.connect(options.url, { retryFor: options.retryFor, onRetry: warn });
+  const store = await PgQueue.connect(options.url, { retryFor: options.retryFor, onRetry: warn });
   // one configuration per database: what is unset comes from the stored songs (their weights found again by
   // hash); a worker that differs is refused by claimRunConfig below, before it writes anything
   let choice: PgWorkerOptions, prepared: PreparedModel;
   try {
-    const existing = await store.storedConfigs();
+    const existing = await store.store.storedConfigs();
     choice = await adoptStoredConfig(
       options,
       existing.length === 1 ? existing[0] : undefined,
@@ -297,7 +265,7 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
             );
           }
         } catch (e) {
-          if (e instanceof PgStoreError || e instanceof ConfigMismatchError) throw e;
+          if (e instanceof StoreError || e instanceof ConfigMismatchError) throw e;
           if (!(e instanceof OpenL3Error) && !(e instanceof Deno.errors.NotFound)) {
             await store.release(worker);
             throw e;
@@ -365,7 +333,7 @@ run finished: all ${s.run.done} files stored`,
 
 /** The run's progress as lines for `embed --status`. */
 export async function statusLines(url: string): Promise<string[]> {
-  const store = await PgStore.connect(url, { retryFor: 0 });
+  const store = await PgQueue.connect(url, { retryFor: 0 });
   try {
     return formatStatus(redactUrl(url), await store.status());
   } finally {

@@ -8,7 +8,7 @@
  */
 
 import { OpenL3Error } from "../util/errors.ts";
-import type { StoredConfig } from "../store/sqlite_store.ts";
+import type { StoredConfig } from "../store/store.ts";
 import { EMBED_DEFAULTS } from "./defaults.ts";
 import { createEmbedder, type Embedder, prepareModel } from "./embedder.ts";
 import type { LoadedModel } from "../model/model_store.ts";

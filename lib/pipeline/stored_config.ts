@@ -12,7 +12,7 @@
 
 import { ConfigMismatchError, OpenL3Error } from "../util/errors.ts";
 import { configKey, type NumbersConfig } from "../store/model_config.ts";
-import type { StoredConfig } from "../store/sqlite_store.ts";
+import type { StoredConfig } from "../store/store.ts";
 import type { Pooling } from "../model/pooling.ts";
 import { PROVENANCE_LABELS } from "../model/provenance.ts";
 import { findWeightsByHash } from "../model/weights_lookup.ts";

@@ -9,11 +9,8 @@
 import { basename, dirname, extname, join, resolve, sep as SEPARATOR } from "node:path";
 import { OpenL3Error } from "../util/errors.ts";
 import { sha256 } from "../util/hash.ts";
-import type { StoredConfig } from "../store/sqlite_store.ts";
-import { type CollectionReader, openReader } from "../store/reader.ts";
-import { isPostgresUrl, redactUrl } from "../store/pg_store.ts";
-import { runtimeCacheDir } from "../util/standalone.ts";
-import { type Hit, loadIndex, VectorIndex } from "../analysis/vector_index.ts";
+import { describeStore, openStore, redactUrl, type SongStore, type StoredConfig } from "../store/store.ts";
+import { type Hit, loadIndex, type VectorIndex } from "../analysis/vector_index.ts";
 import {
   type CollectionMap,
   loadMap,
@@ -119,7 +116,7 @@ export class Explorer {
   #identity: string | null = null;
   #config: StoredConfig | undefined;
   #embedder: Promise<import("../pipeline/embedder.ts").Embedder> | null = null;
-  #reader: CollectionReader | undefined;
+  #reader: SongStore | undefined;
   #ann: QuantizedIndex | null = null;
   #queue: Promise<unknown> = Promise.resolve();
   #revision = 0;
@@ -131,13 +128,13 @@ export class Explorer {
 
   /** Open a database (a SQLite file that exists, or a `postgres://` URL) and compute or load its map. */
   static async open(db: string, options: ExplorerOptions = {}): Promise<Explorer> {
-    if (isPostgresUrl(db) && options.store) {
+    if (options.store && !describeStore(db).traits.localWrites) {
       throw new OpenL3Error(
         "--store does not write to PostgreSQL: add files with embed --db postgres://… --root …",
       );
     }
     const e = new Explorer(db, options);
-    e.#reader = await openReader(db);
+    e.#reader = await openStore(db, { readOnly: true });
     try {
       await e.refresh();
     } catch (err) {
@@ -178,14 +175,13 @@ export class Explorer {
     if (key !== null && key === this.#identity) return;
     const config = singleConfig(await reader.storedConfigs(), reader.label);
     const summaries = new Map((await reader.summaries()).map((s) => [s.songId, s]));
-    const pg = isPostgresUrl(this.db);
     // the map in use, kept (new songs placed by their neighbours) unless too much changed
     const ann = this.#ann;
     const previous: MappedIndex | undefined = this.#index && this.#map
       ? { index: this.#index, map: this.#map }
       : undefined;
-    // SQLite: the index cached beside the file; PostgreSQL: read (and mapped below) when it changed
-    const index = pg ? VectorIndex.from((await reader.vectors()).vectors) : loadIndex(this.db).index;
+    // the index cached beside the database (or in this user's cache folder for a server)
+    const { index } = await loadIndex(reader);
     const paths = new Map<string, string>();
     const roots = this.options.roots ?? new Map<string, string>();
     // audio only from inside the collection: the folders the database recorded and the given roots, as
@@ -197,7 +193,7 @@ export class Explorer {
     if (allowedRoots.length === 0 && summaries.size > 0 && !this.#warnedRoots) {
       this.#warnedRoots = true;
       (this.options.onRefused ?? ((l: string) => console.error(l)))(
-        pg
+        reader.traits.namedRoots
           ? `note: no --root NAME=PATH given: the songs of ${reader.label} are listed, not played`
           : `note: ${reader.label} records no collection folders (written by an older version): its songs ` +
             `are not played until \`deno task embed <folder>\` runs once more (it records the folder; unchanged ` +
@@ -207,10 +203,10 @@ export class Explorer {
     const songs: SongInfo[] = index.ids.map((id) => {
       const s = summaries.get(id);
       if (s) {
-        // a shared run's song is played only through this machine's mount of its root
-        const local = !pg
+        // a song under a named root is played only through this machine's mount of that root
+        const local = s.root === undefined || s.relPath === undefined
           ? s.path
-          : s.root && s.relPath && roots.has(s.root)
+          : roots.has(s.root)
           ? join(roots.get(s.root)!, ...s.relPath.split("/"))
           : undefined;
         if (local) paths.set(id, local);
@@ -226,9 +222,8 @@ export class Explorer {
         path: paths.get(id),
       };
     });
-    const cacheBase = pg && identity ? join(runtimeCacheDir(), `pg-${identity.databaseId}`) : this.db;
-    if (pg && identity) await Deno.mkdir(runtimeCacheDir(), { recursive: true }).catch(() => {});
-    const { map } = await loadMap(cacheBase, index, identity ?? null, {
+    const cacheBase = await reader.cacheBase();
+    const { map } = await loadMap(cacheBase ?? "", index, cacheBase === null ? null : identity, {
       onProgress: this.options.onMapProgress,
       previous,
       nearest: ann ? (v, k) => ann.search(v, k) : undefined,

@@ -1,16 +1,18 @@
 /**
- * PostgreSQL as the shared store and work queue of many embedding workers:
- * the SQLite schema's concepts (songs, vectors as float64 BLOBs, model
- * configurations, frames, failures, a change counter), plus jobs — one per
- * distinct file content, with its path relative to a named root so that
- * machines mounting the collection in different places agree — claimed with
- * `FOR UPDATE SKIP LOCKED` under a lease that the worker renews.
+ * PostgreSQL as the shared store of many embedding workers: the SQLite
+ * schema's concepts (songs, vectors as float64 BLOBs, model configurations,
+ * frames, failures, a change counter), each song by its path under a named
+ * root so that machines mounting the collection in different places agree.
+ * The schema holds the work queue's tables too (jobs, their paths, workers);
+ * `pg_queue.ts` works them. {@linkcode openPgStore} gives it as a
+ * {@linkcode SongStore}.
  *
  * @module
  */
 
-import { hostname } from "node:os";
-import { ConfigMismatchError, OpenL3Error } from "../util/errors.ts";
+import { join } from "node:path";
+import { OpenL3Error } from "../util/errors.ts";
+import { runtimeCacheDir } from "../util/standalone.ts";
 import { configKey, type ModelConfig } from "./model_config.ts";
 import {
   assertFinite,
@@ -19,7 +21,15 @@ import {
   vectorProblem,
   vectorToBlob,
 } from "./vector_codec.ts";
-import type { SongRecord, StoredConfig } from "./song_record.ts";
+import type { SongRecord, StoredConfig, StoredSong } from "./song_record.ts";
+import {
+  type FailureRow,
+  type OpenStoreOptions,
+  type SongStore,
+  type SongSummary,
+  type StoredFrames,
+  StoreError,
+} from "./song_store.ts";
 
 /** The postgres.js client (typed loosely: its tagged-template results are rows of any shape). */
 // deno-lint-ignore no-explicit-any
@@ -36,9 +46,7 @@ export function redactUrl(url: string): string {
 }
 
 /** A database problem (connection, authentication, schema). */
-export class PgStoreError extends OpenL3Error {}
-
-export { ConfigMismatchError } from "../util/errors.ts";
+export class PgStoreError extends StoreError {}
 
 /** Connection-level errors worth retrying (the server restarting, a dropped connection). */
 export function isTransient(e: unknown): boolean {
@@ -136,72 +144,6 @@ export const PG_MIGRATIONS: readonly string[] = [
 /** The schema version this code writes. */
 export const PG_SCHEMA_VERSION: number = PG_MIGRATIONS.length;
 
-/** A claimed job. */
-export interface Job {
-  /** Its id. */
-  id: number;
-  /** SHA-256 of the file's bytes (its identity). */
-  contentHash: string;
-  /** Bytes. */
-  size: number;
-  /** The root's name. */
-  root: string;
-  /** Path under the root, with `/` separators. */
-  relPath: string;
-  /** Errors the file raised so far (a lapsed lease is not one). */
-  attempts: number;
-  /** Leases of this job that lapsed and were taken over. */
-  lapses: number;
-}
-
-/** A song's facts as a worker stores them: a SQLite song's, and where it lies under its root. */
-export interface PgSong extends SongRecord {
-  /** `<root>:<relPath>`. */
-  songId: string;
-  /** Root name. */
-  root: string;
-  /** Path under the root. */
-  relPath: string;
-  /** The absolute path where the worker read it. */
-  path: string;
-}
-
-/** Progress of the whole run. */
-export interface RunStatus {
-  /** Jobs waiting to be claimed. */
-  pending: number;
-  /** Claimed (under a live lease or a lapsed one). */
-  running: number;
-  /** Claimed, but the lease ran out: the next claim takes them over. */
-  lapsed: number;
-  /** Stored. */
-  done: number;
-  /** Given up after the file failed the allowed attempts. */
-  failed: number;
-  /** Leases that lapsed and were taken over, over the whole run (the queue's thrash). */
-  lapses: number;
-  /** Songs stored per minute over the last 5 minutes. */
-  perMinute: number;
-  /** Windows embedded per second over the last 5 minutes. */
-  windowsPerSecond: number;
-  /** Seconds to go at that rate (null when nothing moves). */
-  etaSeconds: number | null;
-  /** Each job in flight: its song, worker, seconds since its lease was granted or renewed, lapsed or not. */
-  inFlight: { songId: string; worker: string; leaseAge: number; lapsed: boolean; lapses: number }[];
-  /** Each worker seen: jobs in flight, done, failed, results dropped, heartbeat age, worst renewal gap. */
-  workers: {
-    id: string;
-    inFlight: number;
-    done: number;
-    failed: number;
-    lost: number;
-    heartbeatAge: number;
-    worstRenewalGap: number;
-  }[];
-  /** The last failures. */
-  failures: { path: string; error: string; attempts: number }[];
-}
-
 /** Options of {@linkcode PgStore.connect}. */
 export interface PgConnectOptions {
   /**
@@ -267,6 +209,28 @@ async function probePeer(url: string): Promise<string | null> {
       conn.close();
     } catch { /* closed */ }
   }
+}
+
+/** A song's facts as a worker stores them: a SQLite song's, and where it lies under its root. */
+export interface PgSong extends SongRecord {
+  /** `<root>:<relPath>`. */
+  songId: string;
+  /** Root name. */
+  root: string;
+  /** Path under the root. */
+  relPath: string;
+  /** The absolute path where the worker read it. */
+  path: string;
+}
+
+/** Refuse a song whose vector or frames hold NaN or infinite values (nothing of it is written). */
+export function checkSong(
+  song: { songId: string },
+  vector: ArrayLike<number>,
+  frames?: { embedding: Float32Array },
+): void {
+  assertFinite(`the vector of ${song.songId}`, vector);
+  if (frames) assertFinite(`the frames of ${song.songId}`, frames.embedding);
 }
 
 /** A PostgreSQL store. */
@@ -366,71 +330,21 @@ export class PgStore {
       }));
   }
 
-  /**
-   * Make `key` the run's model configuration, or check that it is: the first worker sets it; a worker
-   * with another configuration is refused before it writes anything.
-   */
-  async claimRunConfig(key: string): Promise<void> {
-    const rows = await this.retry(
-      "run configuration",
-      () =>
-        this.sql`INSERT INTO openl3_meta(key, value) VALUES ('run_config', ${key})
-               ON CONFLICT (key) DO UPDATE SET value = openl3_meta.value RETURNING value`,
-    );
-    if (rows[0].value !== key) {
-      throw new ConfigMismatchError(
-        `${redactUrl(this.url)}: this run embeds with another model configuration (${rows[0].value}); ` +
-          `this worker's is ${key}: it will not write (one configuration per database: use another --db, ` +
-          `or the same weights, variant, hop, pooling and precision)`,
-      );
-    }
+  /** The id of a configuration, inserted when new. */
+  async configId(tx: Sql, c: ModelConfig): Promise<number> {
+    const key = configKey(c);
+    const rows =
+      await tx`INSERT INTO model_configs(key, input_repr, content_type, embedding_size, weights_hash,
+        hop_size, center, pooling, frontend, backend, tool_version, weights_provenance, precision)
+      VALUES (${key}, ${c.inputRepr}, ${c.contentType}, ${c.embeddingSize}, ${c.weightsHash}, ${c.hopSize},
+        ${c.center}, ${c.pooling}, ${c.frontend}, ${c.backend}, ${c.toolVersion}, ${c.weightsProvenance},
+        ${c.precision})
+      ON CONFLICT (key, frontend, backend, tool_version) DO UPDATE SET key = EXCLUDED.key RETURNING id`;
+    return rows[0].id;
   }
 
-  /**
-   * Register files: one job per distinct content (a content already registered is left as it is), and every
-   * path as a song-to-be of its content. A path whose content is already stored under another path becomes a
-   * song at once, a copy of that song (copies are embedded once). Returns how many jobs were new.
-   */
-  async registerJobs(
-    rows: { contentHash: string; size: number; root: string; relPath: string; path?: string }[],
-  ): Promise<number> {
-    const byPath = new Map(rows.map((r) => [`${r.root}:${r.relPath}`, r]));
-    const unique = [...byPath.values()];
-    let added = 0;
-    for (let i = 0; i < unique.length; i += 500) {
-      const chunk = unique.slice(i, i + 500);
-      const jobs = chunk.map((r) => ({
-        content_hash: r.contentHash,
-        size: r.size,
-        root: r.root,
-        rel_path: r.relPath,
-      }));
-      const paths = chunk.map((r) => ({
-        root: r.root,
-        rel_path: r.relPath,
-        content_hash: r.contentHash,
-        path: r.path ?? `${r.root}:${r.relPath}`,
-      }));
-      const hashes = [...new Set(chunk.map((r) => r.contentHash))];
-      added += await this.retry("register", () =>
-        this.sql.begin(async (tx: Sql) => {
-          const res = await tx`INSERT INTO jobs ${tx(jobs, "content_hash", "size", "root", "rel_path")}
-                   ON CONFLICT (content_hash) DO NOTHING RETURNING id`;
-          // the jobs' rows locked: a completion commits wholly before or after the paths are added
-          const done = await tx`SELECT content_hash FROM jobs WHERE content_hash = ANY(${hashes})
-                                AND status = 'done' ORDER BY id FOR UPDATE`;
-          await tx`INSERT INTO job_paths ${tx(paths, "root", "rel_path", "content_hash", "path")}
-                   ON CONFLICT (root, rel_path) DO UPDATE SET content_hash = EXCLUDED.content_hash,
-                     path = EXCLUDED.path`;
-          for (const d of done) await this.#copySongs(tx, String(d.content_hash));
-          return res.length;
-        }));
-    }
-    return added;
-  }
-
-  /** Every registered path of a stored content without its song gets a copy of the stored one. */
-  async #copySongs(tx: Sql, contentHash: string): Promise<void> {
+  /** Every registered path (`job_paths`) of a stored content without its song gets a copy of the stored one. */
+  async copyToPaths(tx: Sql, contentHash: string): Promise<void> {
     const [source] =
       await tx`SELECT song_id FROM songs WHERE content_hash = ${contentHash} ORDER BY song_id LIMIT 1`;
     if (!source) return;
@@ -451,246 +365,39 @@ export class PgStore {
     }
   }
 
-  /** Record a worker (and refresh its heartbeat). */
-  async registerWorker(id: string, configKey: string): Promise<void> {
-    await this.retry(
-      "register worker",
-      () =>
-        this
-          .sql`INSERT INTO workers(id, host, pid, config_key) VALUES (${id}, ${hostname()}, ${Deno.pid}, ${configKey})
-               ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`,
-    );
-  }
-
   /**
-   * Claim up to `n` jobs for `worker` under a lease of `leaseSeconds`: pending ones, and running ones whose
-   * lease lapsed (their worker died, paused or lost the database). A lapse is counted in `lapses`, never in
-   * `attempts`: only an error raised by the file itself (see {@linkcode fail}) brings a job nearer to failed.
+   * Write a song, its vector, configuration and (when given) frames inside transaction `tx` (the queue's
+   * completion, or {@linkcode putSong}); `worker` is recorded as the song's author.
    */
-  async claim(worker: string, n: number, leaseSeconds: number): Promise<Job[]> {
-    return await this.retry("claim", async () => {
-      const rows = await this.sql`UPDATE jobs SET status = 'running', lease_owner = ${worker},
-                 lease_until = now() + make_interval(secs => ${leaseSeconds}), leased_at = now(),
-                 lapses = lapses + (CASE WHEN status = 'running' THEN 1 ELSE 0 END)
-               WHERE id IN (SELECT id FROM jobs
-                            WHERE status = 'pending' OR (status = 'running' AND lease_until < now())
-                            ORDER BY id LIMIT ${n} FOR UPDATE SKIP LOCKED)
-               RETURNING id, content_hash, size, root, rel_path, attempts, lapses`;
-      return rows.map((r: Record<string, unknown>) => ({
-        id: Number(r.id),
-        contentHash: String(r.content_hash),
-        size: Number(r.size),
-        root: String(r.root),
-        relPath: String(r.rel_path),
-        attempts: Number(r.attempts),
-        lapses: Number(r.lapses),
-      }));
-    });
-  }
-
-  /**
-   * Renew the leases of `worker`'s running jobs and its heartbeat; `gapSeconds` is the time since its
-   * previous renewal (the worst is kept, for `--status` and the benchmark). Returns the jobs renewed.
-   */
-  async heartbeat(worker: string, leaseSeconds: number, gapSeconds = 0): Promise<number> {
-    return await this.retry("heartbeat", async () => {
-      const renewed = await this
-        .sql`UPDATE jobs SET lease_until = now() + make_interval(secs => ${leaseSeconds}),
-                       leased_at = now()
-                     WHERE status = 'running' AND lease_owner = ${worker} RETURNING id`;
-      await this.sql`UPDATE workers SET heartbeat_at = now(),
-                       worst_renewal_gap = greatest(worst_renewal_gap, ${gapSeconds}) WHERE id = ${worker}`;
-      return renewed.length;
-    });
-  }
-
-  /** Jobs by state: what a worker needs to know whether the run is over. */
-  async counts(): Promise<
-    { pending: number; running: number; lapsed: number; done: number; failed: number }
-  > {
-    const [r] = await this.retry(
-      "count",
-      () =>
-        this.sql`SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending,
-                 count(*) FILTER (WHERE status = 'running')::int AS running,
-                 count(*) FILTER (WHERE status = 'running' AND lease_until < now())::int AS lapsed,
-                 count(*) FILTER (WHERE status = 'done')::int AS done,
-                 count(*) FILTER (WHERE status = 'failed')::int AS failed FROM jobs`,
-    );
-    return { pending: r.pending, running: r.running, lapsed: r.lapsed, done: r.done, failed: r.failed };
-  }
-
-  /** The id of a configuration, inserted when new. */
-  async configId(tx: Sql, c: ModelConfig): Promise<number> {
-    const key = configKey(c);
-    const rows =
-      await tx`INSERT INTO model_configs(key, input_repr, content_type, embedding_size, weights_hash,
-        hop_size, center, pooling, frontend, backend, tool_version, weights_provenance, precision)
-      VALUES (${key}, ${c.inputRepr}, ${c.contentType}, ${c.embeddingSize}, ${c.weightsHash}, ${c.hopSize},
-        ${c.center}, ${c.pooling}, ${c.frontend}, ${c.backend}, ${c.toolVersion}, ${c.weightsProvenance},
-        ${c.precision})
-      ON CONFLICT (key, frontend, backend, tool_version) DO UPDATE SET key = EXCLUDED.key RETURNING id`;
-    return rows[0].id;
-  }
-
-  /**
-   * Store a song and mark its job done, in one transaction — only while `worker` still holds the job (false,
-   * and nothing written, when another worker took it over). Retried through a dropped connection: a commit
-   * that went through before the connection broke is recognised, not reported as lost.
-   */
-  async complete(
-    job: Job,
-    worker: string,
+  async writeSong(
+    tx: Sql,
     song: PgSong,
     vector: ArrayLike<number>,
     config: ModelConfig,
     frames?: { embedding: Float32Array; timestamps: Float64Array; size: number },
-  ): Promise<boolean> {
-    assertFinite(`the vector of ${song.songId}`, vector);
-    if (frames) assertFinite(`the frames of ${song.songId}`, frames.embedding);
-    const stored = await this.retry("store", () =>
-      this.sql.begin(async (tx: Sql) => {
-        const [row] = await tx`SELECT status, lease_owner FROM jobs WHERE id = ${job.id} FOR UPDATE`;
-        if (row?.status === "done") {
-          const mine = await tx`SELECT 1 FROM songs WHERE song_id = ${song.songId} AND worker = ${worker}
-                                AND content_hash = ${song.contentHash}`;
-          return mine.length > 0; // this worker's commit, whose answer the broken connection lost
-        }
-        if (row?.status !== "running" || row.lease_owner !== worker) return false;
-        const cid = await this.configId(tx, config);
-        await tx`INSERT INTO songs(song_id, root, rel_path, path, duration, sample_rate, channels, format, size,
-                   content_hash, tags, windows, config_id, worker)
-                 VALUES (${song.songId}, ${song.root}, ${song.relPath}, ${song.path}, ${song.duration},
-                   ${song.sampleRate}, ${song.channels}, ${song.format}, ${song.size}, ${song.contentHash},
-                   ${song.tags ? tx.json(song.tags) : null}, ${song.windows}, ${cid}, ${worker})
-                 ON CONFLICT (song_id) DO UPDATE SET content_hash = EXCLUDED.content_hash, duration = EXCLUDED.duration,
-                   windows = EXCLUDED.windows, config_id = EXCLUDED.config_id, worker = EXCLUDED.worker,
-                   embedded_at = now()`;
-        await tx`INSERT INTO songs_vectors(song_id, vector) VALUES (${song.songId}, ${vectorToBlob(vector)})
-                 ON CONFLICT (song_id) DO UPDATE SET vector = EXCLUDED.vector`;
-        if (frames) {
-          await tx`DELETE FROM frames WHERE song_id = ${song.songId}`;
-          const n = frames.timestamps.length;
-          for (let i = 0; i < n; i++) {
-            const v = frames.embedding.subarray(i * frames.size, (i + 1) * frames.size);
-            await tx`INSERT INTO frames(song_id, idx, timestamp, vector)
-                     VALUES (${song.songId}, ${i}, ${frames.timestamps[i]}, ${vectorToBlob(v)})`;
-          }
-        }
-        await tx`UPDATE jobs SET status = 'done', finished_at = now(), lease_owner = NULL, error = NULL,
-                   windows = ${song.windows} WHERE id = ${job.id}`;
-        await this.#copySongs(tx, song.contentHash); // byte-identical copies under other paths
-        await tx`UPDATE workers SET done = done + 1, heartbeat_at = now() WHERE id = ${worker}`;
-        await tx`DELETE FROM failures WHERE path = ${`${song.root}:${song.relPath}`}`;
-        return true;
-      }));
-    if (!stored) await this.#dropped(worker);
-    return stored;
-  }
-
-  async #dropped(worker: string): Promise<void> {
-    await this.retry("record", () => this.sql`UPDATE workers SET lost = lost + 1 WHERE id = ${worker}`);
-  }
-
-  /**
-   * The file of a job raised an error: back to the queue, or failed for good once the file has failed
-   * `maxAttempts` times. `"lost"` (nothing recorded) when `worker` no longer holds the job: its error is
-   * not counted against the file, whoever holds the job now decides.
-   */
-  async fail(
-    job: Job,
-    worker: string,
-    error: string,
-    maxAttempts: number,
-  ): Promise<"retry" | "failed" | "lost"> {
-    const outcome = await this.retry("fail", () =>
-      this.sql.begin(async (tx: Sql) => {
-        const [row] = await tx`UPDATE jobs SET attempts = attempts + 1 WHERE id = ${job.id}
-                 AND status = 'running' AND lease_owner = ${worker} RETURNING attempts`;
-        if (!row) return "lost" as const;
-        const last = row.attempts >= maxAttempts;
-        await tx`UPDATE jobs SET status = ${
-          last ? "failed" : "pending"
-        }, error = ${error}, lease_owner = NULL,
-                   lease_until = NULL, finished_at = ${last ? tx`now()` : null} WHERE id = ${job.id}`;
-        if (last) {
-          await tx`INSERT INTO failures(path, error, at, attempts) VALUES (${`${job.root}:${job.relPath}`}, ${error}, now(), ${row.attempts})
-                   ON CONFLICT (path) DO UPDATE SET error = EXCLUDED.error, at = now(), attempts = EXCLUDED.attempts`;
-          await tx`UPDATE workers SET failed = failed + 1 WHERE id = ${worker}`;
-        }
-        return last ? "failed" as const : "retry" as const;
-      }));
-    if (outcome === "lost") await this.#dropped(worker);
-    return outcome;
-  }
-
-  /** Give claimed jobs back (a worker stopping cleanly): pending again at once, nothing counted. */
-  async release(worker: string): Promise<void> {
-    await this
-      .sql`UPDATE jobs SET status = 'pending', lease_owner = NULL, lease_until = NULL
-                   WHERE status = 'running' AND lease_owner = ${worker}`.catch(() => {});
-  }
-
-  /** The whole run's progress. */
-  async status(): Promise<RunStatus> {
-    return await this.retry("status", async () => {
-      const [counts] = await this.sql`SELECT
-          count(*) FILTER (WHERE status = 'pending')::int AS pending,
-          count(*) FILTER (WHERE status = 'running')::int AS running,
-          count(*) FILTER (WHERE status = 'running' AND lease_until < now())::int AS lapsed,
-          count(*) FILTER (WHERE status = 'done')::int AS done,
-          count(*) FILTER (WHERE status = 'failed')::int AS failed,
-          coalesce(sum(lapses), 0)::int AS lapses,
-          count(*) FILTER (WHERE status = 'done' AND finished_at > now() - interval '5 minutes')::int AS recent,
-          coalesce(sum(windows) FILTER (WHERE status = 'done' AND finished_at > now() - interval '5 minutes'), 0)::float
-            AS recent_windows,
-          extract(epoch FROM now() - least(min(finished_at) FILTER (WHERE finished_at > now() - interval '5 minutes'), now()))::float AS span
-        FROM jobs`;
-      const workers = await this.sql`SELECT w.id, w.done, w.failed, w.lost, w.worst_renewal_gap,
-          extract(epoch FROM now() - w.heartbeat_at)::float AS age
-        FROM workers w ORDER BY w.started_at`;
-      const flights = await this.sql`SELECT root, rel_path, lease_owner, lapses,
-          extract(epoch FROM now() - leased_at)::float AS lease_age,
-          extract(epoch FROM now() - lease_until)::float AS overdue
-        FROM jobs WHERE status = 'running' ORDER BY id`;
-      const failures = await this.sql`SELECT path, error, attempts FROM failures ORDER BY at DESC LIMIT 10`;
-      const seconds = Math.max(counts.span, 1);
-      const perMinute = counts.recent / (seconds / 60);
-      const left = counts.pending + counts.running;
-      const inFlight = flights.map((f: Record<string, unknown>) => ({
-        songId: `${f.root}:${f.rel_path}`,
-        worker: String(f.lease_owner),
-        leaseAge: Number(f.lease_age),
-        lapsed: Number(f.overdue) > 0,
-        lapses: Number(f.lapses),
-      }));
-      return {
-        pending: counts.pending,
-        running: counts.running,
-        lapsed: counts.lapsed,
-        done: counts.done,
-        failed: counts.failed,
-        lapses: counts.lapses,
-        perMinute,
-        windowsPerSecond: counts.recent_windows / seconds,
-        etaSeconds: perMinute > 0 ? (left / perMinute) * 60 : null,
-        inFlight,
-        workers: workers.map((w: Record<string, unknown>) => ({
-          id: String(w.id),
-          inFlight: inFlight.filter((f: { worker: string }) => f.worker === String(w.id)).length,
-          done: Number(w.done),
-          failed: Number(w.failed),
-          lost: Number(w.lost),
-          heartbeatAge: Number(w.age),
-          worstRenewalGap: Number(w.worst_renewal_gap),
-        })),
-        failures: failures.map((f: Record<string, unknown>) => ({
-          path: String(f.path),
-          error: String(f.error),
-          attempts: Number(f.attempts),
-        })),
-      };
-    });
+    worker: string | null = null,
+  ): Promise<void> {
+    const cid = await this.configId(tx, config);
+    await tx`INSERT INTO songs(song_id, root, rel_path, path, duration, sample_rate, channels, format, size,
+               content_hash, tags, windows, config_id, worker)
+             VALUES (${song.songId}, ${song.root}, ${song.relPath}, ${song.path}, ${song.duration},
+               ${song.sampleRate}, ${song.channels}, ${song.format}, ${song.size}, ${song.contentHash},
+               ${song.tags ? tx.json(song.tags) : null}, ${song.windows}, ${cid}, ${worker})
+             ON CONFLICT (song_id) DO UPDATE SET content_hash = EXCLUDED.content_hash, duration = EXCLUDED.duration,
+               windows = EXCLUDED.windows, config_id = EXCLUDED.config_id, worker = EXCLUDED.worker,
+               path = EXCLUDED.path, sample_rate = EXCLUDED.sample_rate, channels = EXCLUDED.channels,
+               format = EXCLUDED.format, size = EXCLUDED.size, tags = EXCLUDED.tags, embedded_at = now()`;
+    await tx`INSERT INTO songs_vectors(song_id, vector) VALUES (${song.songId}, ${vectorToBlob(vector)})
+             ON CONFLICT (song_id) DO UPDATE SET vector = EXCLUDED.vector`;
+    await tx`DELETE FROM frames WHERE song_id = ${song.songId}`;
+    if (frames) {
+      const n = frames.timestamps.length;
+      for (let i = 0; i < n; i++) {
+        const v = frames.embedding.subarray(i * frames.size, (i + 1) * frames.size);
+        await tx`INSERT INTO frames(song_id, idx, timestamp, vector)
+                 VALUES (${song.songId}, ${i}, ${frames.timestamps[i]}, ${vectorToBlob(v)})`;
+      }
+    }
   }
 
   /** Every sound stored vector (and the rows left out, with the reason). */
@@ -788,8 +495,201 @@ export class PgStore {
     return new Map(rows.map((r: Record<string, unknown>) => [String(r.song_id), String(r.key)]));
   }
 
+  /** A stored song, or undefined. */
+  async song(songId: string): Promise<StoredSong | undefined> {
+    const [r] = await this.retry(
+      "read song",
+      () =>
+        this.sql`SELECT s.*, c.key AS config_key FROM songs s LEFT JOIN model_configs c ON c.id = s.config_id
+                 WHERE s.song_id = ${songId}`,
+    );
+    if (!r) return undefined;
+    return {
+      songId: String(r.song_id),
+      path: String(r.path),
+      root: String(r.root),
+      relPath: String(r.rel_path),
+      duration: Number(r.duration),
+      sampleRate: Number(r.sample_rate),
+      channels: Number(r.channels),
+      format: String(r.format),
+      size: Number(r.size),
+      contentHash: String(r.content_hash),
+      tags: r.tags ?? undefined,
+      windows: Number(r.windows),
+      configKey: r.config_key === null ? null : String(r.config_key),
+      embeddedAt: new Date(r.embedded_at).toISOString(),
+    };
+  }
+
+  /** A song's frame embeddings (stored as float64, given as float32 as SQLite's), with timestamps. */
+  async frames(songId: string): Promise<StoredFrames> {
+    const rows = await this.retry(
+      "read frames",
+      () => this.sql`SELECT timestamp, vector FROM frames WHERE song_id = ${songId} ORDER BY idx`,
+    );
+    return {
+      timestamps: rows.map((r: Record<string, unknown>) => Number(r.timestamp)),
+      vectors: rows.map((r: Record<string, unknown>) =>
+        Float32Array.from(blobToVector(new Uint8Array(r.vector as Uint8Array)))
+      ),
+    };
+  }
+
+  /** Failures, newest first. */
+  async failures(): Promise<FailureRow[]> {
+    const rows = await this.retry(
+      "read failures",
+      () => this.sql`SELECT path, error, at, attempts FROM failures ORDER BY at DESC`,
+    );
+    return rows.map((r: Record<string, unknown>) => ({
+      path: String(r.path),
+      error: String(r.error),
+      at: new Date(r.at as string).toISOString(),
+      attempts: Number(r.attempts),
+    }));
+  }
+
+  /** Store a song outside the queue (a song of a shared run: its id is `root:relPath`). */
+  async putSong(
+    song: SongRecord,
+    vector: ArrayLike<number>,
+    config: ModelConfig,
+    frames?: { embedding: Float32Array; timestamps: Float64Array; size: number },
+  ): Promise<void> {
+    checkSong(song, vector, frames);
+    const where = rootOf(song.songId);
+    const full: PgSong = { ...song, root: song.root ?? where.root, relPath: song.relPath ?? where.relPath };
+    await this.retry("store", () =>
+      this.sql.begin(async (tx: Sql) => {
+        await this.writeSong(tx, full, vector, config, frames);
+        await tx`DELETE FROM failures WHERE path = ${song.songId}`;
+      }));
+  }
+
+  /** Store song `to` as a copy of song `from` (same bytes): its record, vector and frames. */
+  async copySong(from: string, to: string, path: string): Promise<void> {
+    const where = rootOf(to);
+    await this.retry("copy", () =>
+      this.sql.begin(async (tx: Sql) => {
+        await tx`DELETE FROM songs WHERE song_id = ${to}`;
+        await tx`INSERT INTO songs(song_id, root, rel_path, path, duration, sample_rate, channels, format, size,
+                   content_hash, tags, windows, config_id, worker, embedded_at)
+                 SELECT ${to}, ${where.root}, ${where.relPath}, ${path}, duration, sample_rate, channels, format,
+                   size, content_hash, tags, windows, config_id, worker, now() FROM songs WHERE song_id = ${from}`;
+        await tx`INSERT INTO songs_vectors(song_id, vector) SELECT ${to}, vector FROM songs_vectors
+                 WHERE song_id = ${from}`;
+        await tx`INSERT INTO frames(song_id, idx, timestamp, vector) SELECT ${to}, idx, timestamp, vector
+                 FROM frames WHERE song_id = ${from}`;
+        await tx`DELETE FROM failures WHERE path = ${to}`;
+      }));
+  }
+
+  /** A stored song with this content made with this configuration (by key), other than `except`. */
+  async songByContent(contentHash: string, key: string, except?: string): Promise<string | undefined> {
+    const [r] = await this.retry(
+      "read songs",
+      () =>
+        this.sql`SELECT s.song_id FROM songs s JOIN model_configs c ON c.id = s.config_id
+                 WHERE s.content_hash = ${contentHash} AND c.key = ${key} AND s.song_id != ${except ?? ""}
+                 ORDER BY s.song_id LIMIT 1`,
+    );
+    return r ? String(r.song_id) : undefined;
+  }
+
+  /** Record a failure (one row per file, with the number of runs that failed on it). */
+  async putFailure(path: string, error: string, staleSongId?: string): Promise<void> {
+    await this.retry("record failure", () =>
+      this.sql.begin(async (tx: Sql) => {
+        if (staleSongId !== undefined) await tx`DELETE FROM songs WHERE song_id = ${staleSongId}`;
+        await tx`INSERT INTO failures(path, error, at, attempts) VALUES (${path}, ${error}, now(), 1)
+                 ON CONFLICT (path) DO UPDATE SET error = EXCLUDED.error, at = now(),
+                   attempts = failures.attempts + 1`;
+      }));
+  }
+
+  /** Songs whose path starts with a prefix. */
+  async songPaths(prefix = ""): Promise<{ songId: string; path: string }[]> {
+    const rows = await this.retry(
+      "read songs",
+      () => this.sql`SELECT song_id, path FROM songs WHERE left(path, ${prefix.length}) = ${prefix}`,
+    );
+    return rows.map((r: Record<string, unknown>) => ({ songId: String(r.song_id), path: String(r.path) }));
+  }
+
+  /** Remove songs (vector and frames go with them) in one transaction. */
+  async remove(songIds: string[]): Promise<void> {
+    if (songIds.length === 0) return;
+    await this.retry("remove", () => this.sql`DELETE FROM songs WHERE song_id = ANY(${songIds})`);
+  }
+
   /** Close the connections. */
   async close(): Promise<void> {
     await this.sql.end({ timeout: 2 });
   }
+}
+
+/** The root and path under it of a shared run's song id (`root:relPath`). */
+function rootOf(songId: string): { root: string; relPath: string } {
+  const m = /^([A-Za-z0-9_.-]+):(.+)$/.exec(songId);
+  if (!m) throw new OpenL3Error(`"${songId}" is not a shared run's song id (root:path)`);
+  return { root: m[1], relPath: m[2] };
+}
+
+/**
+ * A PostgreSQL database as a {@linkcode SongStore}. Its songs lie under named roots that each machine
+ * mounts where it likes (`--root NAME=PATH`), so it records no folders of its own: {@linkcode SongStore.roots}
+ * is empty and {@linkcode SongStore.addRoots} keeps nothing.
+ */
+export async function openPgStore(url: string, options: OpenStoreOptions = {}): Promise<SongStore> {
+  const pg = await PgStore.connect(url, {
+    retryFor: options.retryFor ?? (options.readOnly ? 10 : undefined),
+    onRetry: options.onRetry,
+  });
+  const label = redactUrl(url);
+  return {
+    kind: "postgres",
+    traits: { sharedRun: true, namedRoots: true, localWrites: false },
+    label,
+    location: url,
+    async vectors(prefix = "") {
+      const { rows, rejected } = await pg.vectorRows(prefix);
+      return { vectors: new Map(rows.map((r) => [r.id, r.vector])), rejected };
+    },
+    async snapshot(fn) {
+      const identity = await pg.vectorsIdentity();
+      const { rows, rejected } = await pg.vectorRows();
+      const ids = [...rows.map((r) => r.id), ...rejected.map((r) => r.songId)].sort();
+      return fn({
+        identity,
+        songIds: () => ids,
+        *vectorRows(onRejected) {
+          for (const r of rejected) onRejected(r);
+          yield* rows;
+        },
+      });
+    },
+    storedConfigs: () => pg.storedConfigs(),
+    songConfigKeys: () => pg.songConfigKeys(),
+    roots: () => Promise.resolve([]),
+    identity: () => pg.vectorsIdentity(),
+    summaries: () => pg.songSummaries() as Promise<SongSummary[]>,
+    song: (id) => pg.song(id),
+    frames: (id) => pg.frames(id),
+    failures: () => pg.failures(),
+    async cacheBase() {
+      const { databaseId } = await pg.vectorsIdentity();
+      const dir = runtimeCacheDir();
+      await Deno.mkdir(dir, { recursive: true }).catch(() => {});
+      return join(dir, `pg-${databaseId}`);
+    },
+    putSong: (song, vector, config, frames) => pg.putSong(song, vector, config, frames),
+    copySong: (from, to, path) => pg.copySong(from, to, path),
+    songByContent: (hash, key, except) => pg.songByContent(hash, key, except),
+    putFailure: (path, error, stale) => pg.putFailure(path, error, stale),
+    addRoots: () => Promise.resolve(),
+    songPaths: (prefix) => pg.songPaths(prefix),
+    remove: (ids) => pg.remove(ids),
+    close: () => pg.close(),
+  };
 }

@@ -32,6 +32,10 @@ export interface SongRecord {
   tags?: Record<string, string>;
   /** Windows embedded. */
   windows: number;
+  /** The named root it lies under (a shared run's song; its id is then `root:relPath`). */
+  root?: string;
+  /** Its path under the root, `/`-separated. */
+  relPath?: string;
 }
 
 /** A song as stored. */

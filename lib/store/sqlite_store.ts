@@ -20,8 +20,7 @@ export { configKey, type ModelConfig } from "./model_config.ts";
 /** Current schema version (PRAGMA user_version). */
 export const SCHEMA_VERSION = 6;
 
-/** A store error (full disk, read-only file, locked too long, …), naming the database. */
-export class StoreError extends OpenL3Error {}
+export { StoreError } from "./song_store.ts";
 
 export {
   assertFinite,
@@ -42,6 +41,7 @@ import {
   vectorToBlob,
 } from "./vector_codec.ts";
 import type { SongRecord, StoredConfig, StoredSong } from "./song_record.ts";
+import { type OpenStoreOptions, type SongStore, StoreError } from "./song_store.ts";
 
 /** The schema's migrations: entry v takes a database from version v to v + 1 (older versions' fixtures in the tests are built from them). */
 export const MIGRATIONS: readonly string[] = [
@@ -617,4 +617,72 @@ export class Store {
   close(): void {
     this.db.close();
   }
+}
+
+/**
+ * A SQLite file as a {@linkcode SongStore} (`:memory:` for a database that lives as long as the store).
+ * Read-only, the file must exist and is neither created nor migrated.
+ *
+ * @throws {OpenL3Error} when a read-only file does not exist.
+ * @throws {StoreError} when it cannot be opened.
+ */
+export function openSqliteStore(path: string, options: OpenStoreOptions = {}): SongStore {
+  if (options.readOnly && path !== ":memory:") {
+    let isFile = false;
+    try {
+      isFile = Deno.statSync(path).isFile;
+    } catch { /* missing */ }
+    if (!isFile) {
+      throw new OpenL3Error(
+        `${path}: no such database (${
+          options.whenMissing ?? "embed some songs first: deno task embed <folder>"
+        })`,
+      );
+    }
+  }
+  const store = Store.open(path, { readOnly: options.readOnly });
+  const now = <T>(fn: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(fn());
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  };
+  return {
+    kind: "sqlite",
+    traits: { sharedRun: false, namedRoots: false, localWrites: true },
+    label: path,
+    location: path,
+    vectors: (prefix = "") => now(() => store.readVectors(prefix)),
+    snapshot: (fn) =>
+      now(() => {
+        store.db.exec("BEGIN"); // one consistent snapshot: the identity and the rows agree
+        try {
+          return fn({
+            identity: store.vectorsIdentity(),
+            songIds: () => store.songIds(),
+            vectorRows: (onRejected) => store.vectorRows(onRejected),
+          });
+        } finally {
+          store.db.exec("COMMIT");
+        }
+      }),
+    storedConfigs: () => now(() => store.storedConfigs()),
+    songConfigKeys: () => now(() => store.songConfigKeys()),
+    roots: () => now(() => store.roots()),
+    identity: () => now(() => store.vectorsIdentity()),
+    summaries: () => now(() => store.songSummaries()),
+    song: (id) => now(() => store.hasTable("songs") ? store.song(id) : undefined),
+    frames: (id) => now(() => store.hasTable("frames") ? store.frames(id) : { timestamps: [], vectors: [] }),
+    failures: () => now(() => store.hasTable("failures") ? store.failures() : []),
+    cacheBase: () => now(() => path === ":memory:" ? null : path),
+    putSong: (song, vector, config, frames) => now(() => store.putSong(song, vector, config, frames)),
+    copySong: (from, to, p) => now(() => store.copySong(from, to, p)),
+    songByContent: (hash, key, except) => now(() => store.songByContent(hash, key, except)),
+    putFailure: (p, error, stale) => now(() => store.putFailure(p, error, stale)),
+    addRoots: (paths) => now(() => store.addRoots(paths)),
+    songPaths: (prefix) => now(() => store.songPaths(prefix)),
+    remove: (ids) => now(() => store.remove(ids)),
+    close: () => now(() => store.close()),
+  };
 }
