@@ -22,8 +22,9 @@
 import { basename, dirname, extname, join } from "node:path";
 import type { ContentType, EmbeddingSize } from "./lib/model/architecture.ts";
 import type { InputRepr } from "./lib/frontend/spec.ts";
-import { type Precision, PRECISIONS } from "./lib/model/int8_graph.ts";
+import { type Precision, PRECISIONS } from "./lib/model/precision.ts";
 import { createEmbedder, type Embedder } from "./lib/pipeline/embedder.ts";
+import { runtimeOf } from "./lib/pipeline/embed_options.ts";
 import { embedFile } from "./lib/pipeline/embed_song.ts";
 import { writeEmbeddingNpz } from "./lib/pipeline/npz_export.ts";
 import { OpenL3Error } from "./lib/util/errors.ts";
@@ -53,7 +54,7 @@ export {
 } from "./lib/model/architecture.ts";
 export { INPUT_REPRS, type InputRepr } from "./lib/frontend/spec.ts";
 export { type BackendChoice, BACKENDS } from "./lib/model/inference.ts";
-export { type Precision, PRECISIONS } from "./lib/model/int8_graph.ts";
+export { type Precision, PRECISIONS } from "./lib/model/precision.ts";
 export { TOOL_VERSION as VERSION } from "./lib/util/version.ts";
 export {
   type AudioEmbedding,
@@ -138,14 +139,10 @@ function checkModelOptions(o: ModelOptions): Variant & { frontend: Frontend; pre
 export async function loadAudioEmbeddingModel(options: ModelOptions = {}): Promise<AudioEmbeddingModel> {
   const o = checkModelOptions(options);
   const embedder = await createEmbedder({
+    ...runtimeOf({ ...options, device: o.frontend, precision: o.precision }),
     inputRepr: o.inputRepr,
     contentType: o.contentType,
     embeddingSize: o.embeddingSize,
-    weights: options.weights,
-    modelsDir: options.modelsDir,
-    backend: options.backend,
-    device: o.frontend,
-    precision: o.precision,
     verbose: false,
   });
   const model: AudioEmbeddingModel = {

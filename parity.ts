@@ -14,7 +14,7 @@
 import { type Command, defineCommand, runCommand } from "./lib/util/cli.ts";
 import { ArgumentError } from "./lib/util/errors.ts";
 import { createEmbedder, type EmbedderOptions } from "./lib/pipeline/embedder.ts";
-import type { Precision } from "./lib/model/int8_graph.ts";
+import type { Precision } from "./lib/model/precision.ts";
 import { embedFile } from "./lib/pipeline/embed_song.ts";
 import { MODEL_FLAGS, MODEL_FLAGS_HELP, modelOptions, OPENL3_ALIASES } from "./lib/pipeline/model_flags.ts";
 import { writeEmbeddingNpz } from "./lib/pipeline/npz_export.ts";

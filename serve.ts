@@ -8,14 +8,11 @@
  * @module
  */
 
-import { DB_PATH, MODELS_DIR } from "./files.ts";
+import { DB_PATH } from "./files.ts";
 import { type Command, defineCommand, integerFlag, runCommand } from "./lib/util/cli.ts";
 import { ArgumentError, OpenL3Error } from "./lib/util/errors.ts";
-import { DEVICE_CHOICES } from "./lib/gpu/device.ts";
-import { BACKENDS } from "./lib/model/inference.ts";
-import { PRECISIONS } from "./lib/model/int8_graph.ts";
-import { resolveEmbedderOptions } from "./lib/pipeline/embed_options.ts";
-import { MODEL_FLAGS, modelOptions } from "./lib/pipeline/model_flags.ts";
+import { resolveEmbedderOptions, runtimeOf } from "./lib/pipeline/embed_options.ts";
+import { modelFlags, modelFlagsHelp, modelOptions, RUNTIME_FLAGS } from "./lib/pipeline/model_flags.ts";
 import { Explorer, type ExplorerOptions } from "./lib/server/explorer.ts";
 import { createHandler, type ExplorerSlot, LOOPBACK_HOSTS, removeUploadDirs } from "./lib/server/routes.ts";
 import { type GuardedServer, serveGuarded } from "./lib/server/guarded_server.ts";
@@ -190,18 +187,16 @@ Usage: deno task serve [options]
   --store             keep dropped files: copied beside the database and stored
   --max-upload-mb N   largest dropped file in MiB (default: 200)
   --max-upload-seconds S  longest dropped file in seconds of audio (default: 1200)
-  --weights PATH      weights for dropped files (default: official, in ${MODELS_DIR}/)
-  --models-dir DIR    (default: ${MODELS_DIR})
-  --backend B         ${BACKENDS.join(" | ")} (default: auto)
-  --device D          ${DEVICE_CHOICES.join(" | ")} (default: auto)
-  --precision P       ${PRECISIONS.join(" | ")} for dropped files (default: the stored songs')
+
+Embedding dropped files (their variant, hop and pooling are the stored songs')
+${modelFlagsHelp(RUNTIME_FLAGS, { column: 22, fromDatabase: true })}
+
   --version           the tool's and the runtime's versions
   -h, --help          this text
 
 The JSON API (GET /api/songs, /api/map, /api/similar/<id>?k=10, /api/audio/<id>, POST /api/embed) is
 described in the README.`;
 
-const { weights, "models-dir": modelsDir, backend, device, precision } = MODEL_FLAGS;
 /** The `serve` command: its command line and what it does with it. */
 export const command: Command = defineCommand({
   name: "serve",
@@ -215,14 +210,9 @@ export const command: Command = defineCommand({
     "max-upload-mb": { type: "string" },
     "max-upload-seconds": { type: "string" },
     root: { type: "string", multiple: true },
-    weights,
-    "models-dir": modelsDir,
-    backend,
-    device,
-    precision,
+    ...modelFlags(RUNTIME_FLAGS),
   },
   body: async ({ values }) => {
-    const model = modelOptions(values);
     const running = await run({
       db: values.db,
       port: integerFlag(values.port, "port", 8000),
@@ -230,13 +220,7 @@ export const command: Command = defineCommand({
       store: values.store,
       maxUploadMiB: integerFlag(values["max-upload-mb"], "max-upload-mb", 200),
       maxUploadSeconds: integerFlag(values["max-upload-seconds"], "max-upload-seconds", 1200),
-      model: {
-        weights: model.weights,
-        modelsDir: model.modelsDir,
-        backend: model.backend,
-        device: model.device,
-        precision: model.precision,
-      },
+      model: runtimeOf(modelOptions(values)),
       roots: values.root ? await parseRoots(values.root) : undefined,
     });
     // Ctrl-C or SIGTERM: upload folders removed at once, then the server stops (2 s for requests in flight)

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { DB_PATH, MODELS_DIR } from "./files.ts";
+import { DB_PATH } from "./files.ts";
 import {
   choiceFlag,
   type Command,
@@ -19,12 +19,9 @@ import {
 } from "./lib/util/cli.ts";
 import { ArgumentError, OpenL3Error, printable } from "./lib/util/errors.ts";
 import { pathId } from "./lib/store/song_id.ts";
-import { DEVICE_CHOICES } from "./lib/gpu/device.ts";
-import { BACKENDS } from "./lib/model/inference.ts";
-import { PRECISIONS } from "./lib/model/int8_graph.ts";
 import { type Hit, loadIndex, type Metric, METRICS, VectorIndex } from "./lib/analysis/vector_index.ts";
-import { type EmbedderOptions, resolveEmbedderOptions } from "./lib/pipeline/embed_options.ts";
-import { MODEL_FLAGS, modelOptions } from "./lib/pipeline/model_flags.ts";
+import { resolveEmbedderOptions, runtimeOf, type RuntimeOptions } from "./lib/pipeline/embed_options.ts";
+import { modelFlags, modelFlagsHelp, modelOptions, RUNTIME_FLAGS } from "./lib/pipeline/model_flags.ts";
 import { describeMixed, listConfigs } from "./lib/pipeline/stored_config.ts";
 import {
   describeRejected,
@@ -36,8 +33,7 @@ import {
 import { ANN_THRESHOLD, QuantizedIndex } from "./lib/analysis/ann_index.ts";
 
 /** Options of {@linkcode run}. */
-export interface SimilarOptions
-  extends Pick<EmbedderOptions, "weights" | "modelsDir" | "backend" | "device" | "precision"> {
+export interface SimilarOptions extends RuntimeOptions {
   /** A stored song id, or an audio file. */
   query: string;
   /**
@@ -111,13 +107,9 @@ export async function run(
   if (isFile && options.store) {
     const { embedCollection } = await import("./lib/pipeline/collection.ts");
     await embedCollection({
+      ...runtimeOf(options),
       inputs: [options.query],
       db,
-      weights: options.weights,
-      modelsDir: options.modelsDir,
-      backend: options.backend,
-      device: options.device,
-      precision: options.precision,
       quiet: !(options.verbose ?? true),
       onFile: (line) => console.error(line),
     }); // embedded as the stored songs were (their configuration is the database's)
@@ -158,18 +150,7 @@ export async function run(
     );
   }
   const { embedderLikeStored, queryVector } = await import("./lib/pipeline/query_file.ts");
-  const embedder = await embedderLikeStored(
-    {
-      weights: options.weights,
-      modelsDir: options.modelsDir,
-      backend: options.backend,
-      device: options.device,
-      precision: options.precision,
-      verbose: options.verbose,
-    },
-    cfg,
-    label,
-  );
+  const embedder = await embedderLikeStored({ ...runtimeOf(options), verbose: options.verbose }, cfg, label);
   try {
     return { hits: search(await queryVector(embedder, options.query, cfg)), search: how };
   } finally {
@@ -204,17 +185,15 @@ is not stored is embedded the way the stored songs were and compared (stored onl
   --metric M        ${METRICS.join(" | ")} (default: cosine)
   --db PATH|URL     SQLite database (default: ${DB_PATH}), or postgres://user:pw@host:port/db
   --store           store a new file's vector too (otherwise it is only compared)
-  --weights PATH    weights for embedding a new file (default: official, in ${MODELS_DIR}/)
-  --models-dir DIR  (default: ${MODELS_DIR})
-  --backend B       ${BACKENDS.join(" | ")} (default: auto)
-  --device D        ${DEVICE_CHOICES.join(" | ")} (default: auto)
-  --precision P     ${PRECISIONS.join(" | ")} (default: the stored songs'; int8 is the quantized network)
+
+Embedding a new file (its variant, hop and pooling are the stored songs')
+${modelFlagsHelp(RUNTIME_FLAGS, { column: 20, fromDatabase: true })}
+
   --version         the tool's and the runtime's versions
   -h, --help        this text
 
 Each line: rank, cosine similarity (or Euclidean distance), song id.`;
 
-const { weights, "models-dir": modelsDir, backend, device, precision } = MODEL_FLAGS;
 /** The `similar` command: its command line and what it does with it. */
 export const command: Command = defineCommand({
   name: "similar",
@@ -225,29 +204,20 @@ export const command: Command = defineCommand({
     metric: { type: "string" },
     db: { type: "string" },
     store: { type: "boolean" },
-    weights,
-    "models-dir": modelsDir,
-    backend,
-    device,
-    precision,
+    ...modelFlags(RUNTIME_FLAGS),
   },
   positionals: true,
   body: async ({ values, positionals }) => {
     if (positionals.length !== 1) {
       throw new ArgumentError(`expected one song id or audio file, got ${positionals.length}`);
     }
-    const model = modelOptions(values);
     const { hits } = await run({
+      ...modelOptions(values),
       query: positionals[0],
       k: integerFlag(values.k, "k", 10),
       metric: choiceFlag(values.metric, "metric", METRICS, "cosine"),
       db: values.db,
       store: values.store,
-      weights: model.weights,
-      modelsDir: model.modelsDir,
-      backend: model.backend,
-      device: model.device,
-      precision: model.precision,
     });
     hits.forEach((h, i) =>
       console.log(`${String(i + 1).padStart(3)}  ${h.score.toFixed(4)}  ${printable(h.id)}`)

@@ -11,21 +11,17 @@
  * @module
  */
 
-import { DB_PATH, MODELS_DIR, PREVIEWS_DIR } from "./files.ts";
+import { DB_PATH, PREVIEWS_DIR } from "./files.ts";
 import { type Command, defineCommand, runCommand } from "./lib/util/cli.ts";
 import { type CollectionSummary, embedCollection, formatSummary } from "./lib/pipeline/collection.ts";
-import { MODEL_FLAGS, modelOptions } from "./lib/pipeline/model_flags.ts";
-import type { EmbedderOptions } from "./lib/pipeline/embed_options.ts";
+import { modelFlags, modelFlagsHelp, modelOptions, RUNTIME_FLAGS } from "./lib/pipeline/model_flags.ts";
+import { runtimeOf, type RuntimeOptions } from "./lib/pipeline/embed_options.ts";
 import { stemId } from "./lib/store/song_id.ts";
-import { DEVICE_CHOICES } from "./lib/gpu/device.ts";
-import { BACKENDS } from "./lib/model/inference.ts";
-import { PRECISIONS } from "./lib/model/int8_graph.ts";
 import { describeStore } from "./lib/store/store.ts";
 import type { PgWorkerSummary } from "./lib/pipeline/pg_worker.ts";
 
 /** Options of {@linkcode run}: where things are, and where the network runs (the variant is fixed). */
-export interface SimpleEmbedOptions
-  extends Pick<EmbedderOptions, "weights" | "modelsDir" | "backend" | "device" | "precision"> {
+export interface SimpleEmbedOptions extends RuntimeOptions {
   /**
    * Folder of `.mp3` files.
    * @default {"previews"}
@@ -54,17 +50,13 @@ export async function run(options: SimpleEmbedOptions = {}): Promise<CollectionS
   const previews = options.previews ?? PREVIEWS_DIR;
   // the original project's variant, whatever the store
   const common = {
+    ...runtimeOf(options),
     inputs: [previews],
     extensions: [".mp3"],
-    weights: options.weights,
-    modelsDir: options.modelsDir,
     inputRepr: "mel256" as const,
     contentType: "music" as const,
     embeddingSize: 512 as const,
     pool: "max" as const,
-    backend: options.backend,
-    device: options.device,
-    precision: options.precision,
     quiet: options.quiet,
     signal: options.signal,
   };
@@ -82,13 +74,7 @@ Usage: deno task simple-embed [options]
   --previews DIR     folder of .mp3 files (default: ${PREVIEWS_DIR})
   --db PATH|URL      SQLite database (default: ${DB_PATH}), or postgres://user:pw@host:port/db to be
                      one worker of a shared run (ids previews:<file>; see embed --help)
-  --weights PATH     .h5, .h5.gz or .onnx weights (default: the official file in ${MODELS_DIR}/, fetched if missing)
-  --models-dir DIR   where weights and converted models live (default: ${MODELS_DIR})
-  --backend B        network: ${BACKENDS.join(" | ")} (default: auto)
-  --device D         spectrogram: ${DEVICE_CHOICES.join(" | ")} (default: auto)
-  --precision P      network: ${
-  PRECISIONS.join(" | ")
-} (default: the database's, else fp32; int8: quantized, on the CPU)
+${modelFlagsHelp(RUNTIME_FLAGS, { column: 21, fromDatabase: true })}
   --quiet            no per-file lines
   --version          the tool's and the runtime's versions
   -h, --help         this text
@@ -97,7 +83,6 @@ Song ids are the file names without extension. Each file gets a line (✓ with t
 ✗ with the reason); a summary ends the run. Exit status: 0 when every file was embedded, 1 when any
 failed, 2 for a bad command line.`;
 
-const { weights, "models-dir": modelsDir, backend, device, precision } = MODEL_FLAGS;
 /** The `simple-embed` command: its command line and what it does with it. */
 export const command: Command = defineCommand({
   name: "simple-embed",
@@ -106,25 +91,16 @@ export const command: Command = defineCommand({
   options: {
     previews: { type: "string" },
     db: { type: "string" },
-    weights,
-    "models-dir": modelsDir,
-    backend,
-    device,
-    precision,
+    ...modelFlags(RUNTIME_FLAGS),
     quiet: { type: "boolean" },
   },
   body: async ({ values }) => {
     const controller = new AbortController();
     Deno.addSignalListener("SIGINT", () => controller.abort());
-    const model = modelOptions(values);
     const summary = await run({
+      ...runtimeOf(modelOptions(values)),
       previews: values.previews,
       db: values.db,
-      weights: model.weights,
-      modelsDir: model.modelsDir,
-      backend: model.backend,
-      device: model.device,
-      precision: model.precision,
       quiet: values.quiet,
       signal: controller.signal,
     });

@@ -28,7 +28,7 @@ import { createEmbeddingSession, probePatches } from "../lib/model/inference.ts"
 import { encodeWav } from "../lib/audio/wav.ts";
 import { planFrames } from "../lib/audio/frame.ts";
 import { loadModel } from "../lib/model/model_store.ts";
-import { type Precision, PRECISIONS } from "../lib/model/int8_graph.ts";
+import { type Precision, PRECISIONS } from "../lib/model/precision.ts";
 
 const { values } = parseArgs({
   options: {
@@ -131,6 +131,7 @@ if (!values["memory-only"]) {
       input: arch.input,
       outputSize: 512,
       threads,
+      precision,
     });
     const patches = probePatches(batch, ...arch.input);
     await s.run(patches, batch); // warm

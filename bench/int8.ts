@@ -82,7 +82,8 @@ async function msPerWindow(s: EmbeddingSession, batch: number, rounds: number): 
 }
 
 async function session(onnx: Uint8Array, backend: "native" | "wasm"): Promise<EmbeddingSession> {
-  return await createEmbeddingSession(onnx, { backend, input: arch.input, outputSize: 512 });
+  const precision = onnx === model.onnx ? "fp32" : "int8";
+  return await createEmbeddingSession(onnx, { backend, input: arch.input, outputSize: 512, precision });
 }
 
 if (!values["agreement-only"]) {

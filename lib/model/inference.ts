@@ -16,7 +16,7 @@ import { INPUT_NAME, OUTPUT_NAME } from "./onnx_graph.ts";
 import { Rng } from "../util/rng.ts";
 import { isStandalone, realFile } from "../util/standalone.ts";
 import { nativeSessionInThread } from "./native_thread.ts";
-import { readOnnxMetadata } from "./onnx_proto.ts";
+import { type Precision, precisionProblem } from "./precision.ts";
 
 /** The concrete backends, in the order `auto` tries the GPU ones; each has its row in the backend table. */
 export const BACKEND_NAMES = ["wgsl", "webgpu", "wasm", "native"] as const;
@@ -75,6 +75,11 @@ export interface SessionOptions {
    * @default {32}
    */
   maxBatch?: number;
+  /**
+   * The network's precision (what the model bytes are: the int8 network runs in chunks on the CPU backends).
+   * @default {"fp32"}
+   */
+  precision?: Precision;
   /** Skip the GPU-vs-CPU agreement check (tests of the check itself); default false. */
   skipGpuCheck?: boolean;
   /**
@@ -192,15 +197,6 @@ export async function loadCpuOrt(): Promise<{ ort: OrtModule; sessionOptions: Re
  */
 export const INT8_CHUNK = 4;
 
-/** True for a model this project quantized (`precision` int8 in its metadata). */
-export function isInt8Model(model: Uint8Array): boolean {
-  try {
-    return readOnnxMetadata(model).precision === "int8";
-  } catch {
-    return false;
-  }
-}
-
 function wasmDescription(): string {
   return `WASM (onnxruntime-web, ${cores()} threads)`;
 }
@@ -251,7 +247,7 @@ async function session(
     const data = t.location === "gpu-buffer" ? await t.getData(true) : t.data;
     return new Float32Array(data as Float32Array);
   };
-  const chunk = backend !== "webgpu" && isInt8Model(model) ? INT8_CHUNK : Infinity;
+  const chunk = options.precision === "int8" ? INT8_CHUNK : Infinity;
   if (chunk !== Infinity) description = `int8, ${description}`;
   const result: EmbeddingSession = {
     backend,
@@ -352,16 +348,11 @@ export async function createEmbeddingSession(
 ): Promise<EmbeddingSession> {
   const choice = options.backend ?? "auto";
   const row = choice === "auto" ? undefined : BACKEND_TABLE[choice];
+  const problem = precisionProblem(options.precision ?? "fp32", choice);
+  if (problem) throw new ArgumentError(problem);
   if (row && !row.gpu) return await row.open(model, options, null);
-  if (isInt8Model(model)) {
-    // the quantized operators run on onnxruntime's CPU providers; no WebGPU engine here takes them
-    if (row) {
-      throw new ArgumentError(
-        `--backend ${choice} cannot run the int8 network: --precision int8 runs on the CPU backends (native, wasm)`,
-      );
-    }
-    return await cpuSession(model, options, "");
-  }
+  // the quantized operators run on onnxruntime's CPU providers: auto picks one of them
+  if (options.precision === "int8") return await cpuSession(model, options, "");
   // wgsl, webgpu, or auto: the shared device, or one of our own
   const owns = options.gpu === undefined;
   const gpu = options.gpu !== undefined ? options.gpu : await openGpu();

@@ -38,11 +38,6 @@ import {
 } from "./onnx_graph.ts";
 import type { OnnxNode, OnnxTensor, OnnxValue } from "./onnx_proto.ts";
 
-/** The network's numeric precisions: `fp32` (the default, exact) and `int8` (opt-in, faster on the CPU). */
-export const PRECISIONS = ["fp32", "int8"] as const;
-/** One of {@linkcode PRECISIONS}. */
-export type Precision = typeof PRECISIONS[number];
-
 /** The two ONNX encodings of the quantized arithmetic. */
 export const INT8_FORMS = ["qlinear", "qdq"] as const;
 /** One of {@linkcode INT8_FORMS}. */

@@ -16,7 +16,8 @@ import { buildOpenL3Onnx } from "./onnx_graph.ts";
 import { readOnnxMetadata } from "./onnx_proto.ts";
 import { provenanceOf, type WeightsProvenance } from "./provenance.ts";
 import { cachedModelPath, rememberWeights } from "./weights_lookup.ts";
-import { buildInt8Onnx, CALIBRATION_VERSION, type Int8Calibration, type Precision } from "./int8_graph.ts";
+import { buildInt8Onnx, CALIBRATION_VERSION, type Int8Calibration } from "./int8_graph.ts";
+import type { Precision } from "./precision.ts";
 import { architectureFromOnnx, weightsFromOnnx } from "./onnx_weights.ts";
 import { calibrate, parseCalibration } from "./calibration.ts";
 

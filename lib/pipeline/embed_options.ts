@@ -18,8 +18,8 @@ import {
   EMBEDDING_SIZES,
   type EmbeddingSize,
 } from "../model/architecture.ts";
-import { type BackendChoice, BACKENDS, isGpuBackend } from "../model/inference.ts";
-import { type Precision, PRECISIONS } from "../model/int8_graph.ts";
+import { type BackendChoice, BACKENDS } from "../model/inference.ts";
+import { type Precision, precisionProblem, PRECISIONS } from "../model/precision.ts";
 import { DEFAULT_PATHS, EMBED_DEFAULTS } from "./defaults.ts";
 
 /** What decides the numbers, and where they are computed. Every field has a default. */
@@ -91,6 +91,35 @@ export interface EmbedderOptions {
    * @default {true}
    */
   verbose?: boolean;
+}
+
+/**
+ * Where the network runs and with which weights: what a command that embeds new files the way a database's
+ * songs were lets people choose (the variant, framing and pooling are the database's). The command-line
+ * flags of these are `RUNTIME_FLAGS` (`model_flags.ts`).
+ */
+export type RuntimeOptions = Pick<
+  EmbedderOptions,
+  "weights" | "modelsDir" | "backend" | "device" | "precision"
+>;
+
+/** The fields of {@linkcode RuntimeOptions}. */
+export const RUNTIME_FIELDS = ["weights", "modelsDir", "backend", "device", "precision"] as const;
+
+/**
+ * The runtime options among some options (the rest left behind).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runtimeOf } from "./embed_options.ts";
+ * assert.deepEqual(runtimeOf({ backend: "native", hopSize: 0.5 } as never), { backend: "native" });
+ * ```
+ */
+export function runtimeOf(o: RuntimeOptions): RuntimeOptions {
+  const out: RuntimeOptions = {};
+  for (const k of RUNTIME_FIELDS) if (o[k] !== undefined) Object.assign(out, { [k]: o[k] });
+  return out;
 }
 
 /** {@linkcode EmbedderOptions} with every default applied and every value checked. */
@@ -167,11 +196,8 @@ export function resolveEmbedderOptions(o: EmbedderOptions): ResolvedEmbedderOpti
   }
   const backend = oneOf(o.backend ?? d.backend, "backend", BACKENDS);
   const precision = oneOf(o.precision ?? d.precision, "precision", PRECISIONS);
-  if (precision === "int8" && isGpuBackend(backend)) {
-    throw new ArgumentError(
-      `--precision int8 runs on the CPU backends (native, wasm), not --backend ${backend}`,
-    );
-  }
+  const problem = precisionProblem(precision, backend);
+  if (problem) throw new ArgumentError(problem);
   return {
     inputRepr: oneOf(o.inputRepr ?? d.inputRepr, "input-repr", INPUT_REPRS),
     contentType: oneOf(o.contentType ?? d.contentType, "content-type", CONTENT_TYPES),

@@ -96,6 +96,7 @@ export async function createEmbedder(
       gpu,
       threads: o.threads,
       thread: o.networkThread,
+      precision: model.precision,
       maxBatch: o.batchSize ?? EMBED_DEFAULTS.gpuBatchSize,
     });
     const batchSize = o.batchSize ??

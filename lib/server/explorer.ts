@@ -20,7 +20,7 @@ import {
 } from "../analysis/collection_map.ts";
 import { ANN_THRESHOLD, QuantizedIndex } from "../analysis/ann_index.ts";
 import { computeMapInThread } from "../analysis/map_thread.ts";
-import type { EmbedderOptions } from "../pipeline/embed_options.ts";
+import type { RuntimeOptions } from "../pipeline/embed_options.ts";
 import { singleConfig } from "../pipeline/stored_config.ts";
 
 /** A song as the page lists it. */
@@ -44,7 +44,7 @@ export interface SongInfo {
 /** Options of {@linkcode Explorer.open}. */
 export interface ExplorerOptions {
   /** Model options for uploads (weights, backend, device); the rest comes from the stored configuration. */
-  model?: Pick<EmbedderOptions, "weights" | "modelsDir" | "backend" | "device" | "precision">;
+  model?: RuntimeOptions;
   /**
    * Keep uploaded songs: copied to `<db folder>/uploads/` and stored.
    * @default {false}

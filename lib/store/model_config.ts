@@ -11,7 +11,7 @@ import type { ContentType, EmbeddingSize } from "../model/architecture.ts";
 import type { Backend } from "../model/inference.ts";
 import type { WeightsProvenance } from "../model/provenance.ts";
 import type { Pooling } from "../model/pooling.ts";
-import type { Precision } from "../model/int8_graph.ts";
+import type { Precision } from "../model/precision.ts";
 
 /** The part of a configuration that decides the numbers. */
 export interface NumbersConfig {
