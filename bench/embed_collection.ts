@@ -24,7 +24,7 @@ import { convertedTestWeights } from "../tests/test_model.ts";
 import { parseArgs } from "node:util";
 import { embedCollection } from "../lib/pipeline/collection.ts";
 import { openl3Architecture } from "../lib/model/architecture.ts";
-import { createEmbeddingSession, probePatches } from "../lib/model/inference.ts";
+import { type CpuRuns, createEmbeddingSession, probePatches } from "../lib/model/inference.ts";
 import { encodeWav } from "../lib/audio/wav.ts";
 import { planFrames } from "../lib/audio/frame.ts";
 import { loadModel } from "../lib/model/model_store.ts";
@@ -48,6 +48,11 @@ for (const p of precisions) {
   if (!PRECISIONS.includes(p)) throw new Error(`--precision: each of ${PRECISIONS.join(", ")}; got "${p}"`);
 }
 const cores = navigator.hardwareConcurrency ?? 1;
+/** How the native backend ran batches before issue 33: the whole batch in one run, arena off (int8: 4 at a time). */
+const PREVIOUS_RUNS: Record<Precision, CpuRuns> = {
+  fp32: { chunk: 8, arena: false },
+  int8: { chunk: 4, arena: false },
+};
 const dir = Deno.env.get("BENCH_DIR") ?? await Deno.makeTempDir({ prefix: "openl3-bench-" });
 const weights = `${dir}/random.h5`;
 const models = `${dir}/models`;
@@ -125,13 +130,14 @@ if (!values["memory-only"]) {
       verbose: false,
     })).onnx;
   }
-  const network = async (threads: number, precision: Precision) => {
+  const network = async (threads: number, precision: Precision, runs?: CpuRuns) => {
     const s = await createEmbeddingSession(onnx[precision], {
       backend: "native",
       input: arch.input,
       outputSize: 512,
       threads,
       precision,
+      runs,
     });
     const patches = probePatches(batch, ...arch.input);
     await s.run(patches, batch); // warm
@@ -148,11 +154,21 @@ if (!values["memory-only"]) {
     }
   }
   console.log(
-    "precision workers threads | network ms/window | whole job ms/window | ratio | windows/s | s of audio/s | s per s of audio",
+    "precision workers threads runs | network ms/window | whole job ms/window | ratio | windows/s | s of audio/s | s per s of audio",
   );
+  // each precision's setting (NATIVE_RUNS), and at full threads the setting before it (one run of the
+  // whole batch, arena off: what main ran until issue 33), in the same run
+  const rows: [Precision, number, number, CpuRuns | undefined][] = [];
   for (const precision of precisions) {
-    for (const [workers, threads] of configs) {
-      const before = await network(threads, precision);
+    for (const [workers, threads] of configs) rows.push([precision, workers, threads, undefined]);
+    rows.push([precision, 0, cores, PREVIOUS_RUNS[precision]]);
+  }
+  for (const [precision, workers, threads, runs] of rows) {
+    {
+      const label = runs
+        ? `${runs.chunk === Infinity ? "all" : runs.chunk}/${runs.arena ? "arena" : "no arena"} (before)`
+        : "default";
+      const before = await network(threads, precision, runs);
       const s = await embedCollection({
         inputs: [folder],
         db: `${dir}/speed_${precision}_${workers}_${threads}.db`,
@@ -165,14 +181,15 @@ if (!values["memory-only"]) {
         workers,
         batchSize: batch,
         precision,
+        cpuRuns: runs,
         quiet: true,
         force: true,
       });
-      const net = (before + await network(threads, precision)) / 2; // the network alone, measured before and after
+      const net = (before + await network(threads, precision, runs)) / 2; // the network alone, measured before and after
       const windows = files * planFrames(Math.floor(seconds * 48000), { hopSize, center: true }).windows;
       const whole = (s.seconds * 1000) / windows;
       console.log(
-        `${precision.padStart(9)} ${String(workers).padStart(7)} ${String(threads).padStart(7)} | ` +
+        `${precision.padStart(9)} ${String(workers).padStart(7)} ${String(threads).padStart(7)} ${label} | ` +
           `${net.toFixed(1).padStart(17)} | ` +
           `${whole.toFixed(1).padStart(19)} | ${(whole / net).toFixed(2).padStart(5)} | ` +
           `${(1000 / whole).toFixed(1).padStart(9)} | ${

@@ -80,6 +80,11 @@ export interface SessionOptions {
    * @default {"fp32"}
    */
   precision?: Precision;
+  /**
+   * How a CPU session runs its batches (benchmarks compare settings).
+   * @default {NATIVE_RUNS or WASM_RUNS of the precision}
+   */
+  runs?: CpuRuns;
   /** Skip the GPU-vs-CPU agreement check (tests of the check itself); default false. */
   skipGpuCheck?: boolean;
   /**
@@ -189,13 +194,34 @@ export async function loadCpuOrt(): Promise<{ ort: OrtModule; sessionOptions: Re
   };
 }
 
+/** How a CPU session runs its batches: windows per onnxruntime run, and whether its CPU arena is on. */
+export interface CpuRuns {
+  /** Windows per onnxruntime run (a larger batch is run that many at a time; the outputs are identical). */
+  chunk: number;
+  /** onnxruntime's CPU memory arena (native backend only): it keeps the peak of every activation shape. */
+  arena: boolean;
+}
+
 /**
- * Windows per onnxruntime run of the int8 network on the CPU: a larger batch is run 4 at a time. Measured
- * here (mel256, 2 threads, native, median of 5): 17.4 / 24.7 / 14.9 / 15.0 ms a window for runs of
- * 1 / 2 / 4 / 8; runs of 8 took up to 29 ms a window in other runs of the same day (the integer buffers of
- * the first block, 13–26 MB, are not always reused), runs of 4 never more than 16.
+ * How the native backend runs each precision, chosen by measurement (`deno task bench-embed`, which
+ * reports the previous setting beside it). A window at a time with the arena off is the float32 network's
+ * best on both machines measured, and its least memory: on a 2-core AMD EPYC (AVX-512) 53 ms a window
+ * against 101 for runs of 8 (fresh activation buffers on every run of more than one window; 52 with the
+ * arena on), on a 2-core Intel Xeon (AVX-512, AMX) 77 against 77. The int8 network runs 8 at a time with
+ * its arena on (uint8 activations: a quarter of float32's): 14.6 ms a window on the EPYC, where a window
+ * at a time with the arena off took 37.4; 18.6 on the Xeon. The outputs are the same bit for bit whatever
+ * the chunk.
  */
-export const INT8_CHUNK = 4;
+export const NATIVE_RUNS: Readonly<Record<Precision, CpuRuns>> = {
+  fp32: { chunk: 1, arena: false },
+  int8: { chunk: 8, arena: true },
+};
+
+/** How the WASM backend runs each precision (no arena option there). */
+export const WASM_RUNS: Readonly<Record<Precision, CpuRuns>> = {
+  fp32: { chunk: Infinity, arena: false },
+  int8: { chunk: 4, arena: false },
+};
 
 function wasmDescription(): string {
   return `WASM (onnxruntime-web, ${cores()} threads)`;
@@ -223,11 +249,12 @@ async function session(
     ? ["cpu"]
     : ["wasm"];
   const sessionOptions: Record<string, unknown> = { executionProviders: ep, graphOptimizationLevel: "all" };
+  const precision = options.precision ?? "fp32";
+  const runs = options.runs ??
+    (backend === "native" ? NATIVE_RUNS[precision] : backend === "wasm" ? WASM_RUNS[precision] : undefined);
   if (backend === "native") {
     sessionOptions.intraOpNumThreads = options.threads ?? cores();
-    // The CPU arena keeps the peak of every activation shape: RSS 1.97 GB for batches of 32 mel256
-    // windows, against 184 MB without it, for ~10 % more time per window (measured here).
-    sessionOptions.enableCpuMemArena = false;
+    sessionOptions.enableCpuMemArena = runs!.arena;
   }
   let s: OrtModule;
   try {
@@ -247,8 +274,8 @@ async function session(
     const data = t.location === "gpu-buffer" ? await t.getData(true) : t.data;
     return new Float32Array(data as Float32Array);
   };
-  const chunk = options.precision === "int8" ? INT8_CHUNK : Infinity;
-  if (chunk !== Infinity) description = `int8, ${description}`;
+  const chunk = runs?.chunk ?? Infinity;
+  if (precision === "int8") description = `int8, ${description}`;
   const result: EmbeddingSession = {
     backend,
     description,

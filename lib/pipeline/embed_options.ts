@@ -18,7 +18,7 @@ import {
   EMBEDDING_SIZES,
   type EmbeddingSize,
 } from "../model/architecture.ts";
-import { type BackendChoice, BACKENDS } from "../model/inference.ts";
+import { type BackendChoice, BACKENDS, type CpuRuns } from "../model/inference.ts";
 import { type Precision, precisionProblem, PRECISIONS } from "../model/precision.ts";
 import { DEFAULT_PATHS, EMBED_DEFAULTS } from "./defaults.ts";
 
@@ -66,6 +66,11 @@ export interface EmbedderOptions {
   batchSize?: number;
   /** CPU threads of the native network backend; default: every core. */
   threads?: number;
+  /**
+   * How the CPU backends run a batch (windows per onnxruntime run, arena): for benchmarks that compare
+   * settings. Default: `NATIVE_RUNS` / `WASM_RUNS` of the precision (chosen by measurement).
+   */
+  cpuRuns?: CpuRuns;
   /**
    * Run the native network in a worker thread of its own (a server that keeps answering while it embeds).
    * @default {false}
@@ -144,6 +149,8 @@ export interface ResolvedEmbedderOptions {
   batchSize?: number;
   /** CPU threads of the native backend; undefined: every core. */
   threads?: number;
+  /** How the CPU backends run a batch; undefined: by precision. */
+  cpuRuns?: CpuRuns;
   /** The native network in a worker thread of its own. */
   networkThread: boolean;
   /** Seconds between windows. */
@@ -209,6 +216,7 @@ export function resolveEmbedderOptions(o: EmbedderOptions): ResolvedEmbedderOpti
     precision,
     batchSize: o.batchSize,
     threads: o.threads,
+    cpuRuns: o.cpuRuns,
     networkThread: o.networkThread ?? false,
     hopSize,
     center: o.center ?? d.center,

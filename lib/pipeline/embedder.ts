@@ -97,6 +97,7 @@ export async function createEmbedder(
       threads: o.threads,
       thread: o.networkThread,
       precision: model.precision,
+      runs: o.cpuRuns,
       maxBatch: o.batchSize ?? EMBED_DEFAULTS.gpuBatchSize,
     });
     const batchSize = o.batchSize ??
