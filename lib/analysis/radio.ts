@@ -108,7 +108,7 @@ export async function radio(
   const first = options.seeds[0];
   if (first.row !== undefined) rules.take(first.row);
   entries.push({ row: first.row, seed: 0, score: 1, step: null });
-  let previous = seeds[0];
+  const previous = seeds[0];
   let prevRow = first.row;
   const done = () => entries.length >= count || rules.seconds >= seconds;
   while (!done()) {

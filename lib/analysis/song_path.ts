@@ -313,7 +313,8 @@ function nearestChainOf(
   const used = new Set<number>();
   const vec = (r: number | undefined, v: Float32Array) => (r === undefined ? v : null);
   const steps: number[] = [];
-  let cur: number | undefined = anchors[0].row, curVec = units[0];
+  let cur: number | undefined = anchors[0].row;
+  const curVec = units[0];
   const toEnd = (r: number | undefined, v: Float32Array) =>
     r === undefined ? v.reduce((x, y, d) => x + y * end[d], 0) : rowCosine(index, r, end);
   for (let k = 0; k < count - 2; k++) {
