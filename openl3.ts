@@ -20,6 +20,8 @@ export const SUBCOMMANDS: Record<string, () => Promise<{ command: Command }>> = 
   "simple-embed": () => import("./simple_embed.ts"),
   "compare": () => import("./compare_embeddings.ts"),
   "similar": () => import("./similar.ts"),
+  "playlist": () => import("./playlist.ts"),
+  "duplicates": () => import("./duplicates.ts"),
   "create-audio": () => import("./create_test_audio.ts"),
   "mel": () => import("./mel.ts"),
   "parity": () => import("./parity.ts"),

@@ -399,6 +399,7 @@ Deno.test("store: an original-project database (songs_vectors only) is migrated 
     "roots",
     "songs",
     "songs_vectors",
+    "timelines",
   ]);
   // the v3 triggers count changes to the vectors
   const before = store.vectorsVersion();

@@ -143,3 +143,19 @@ export async function loadIndexOf(
     await store.close();
   }
 }
+
+/** A `deno task …` command line as a person types it (the task's own permissions), from the project's root. */
+export async function denoTask(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "--quiet", ...args],
+    cwd: options.cwd ?? new URL("..", import.meta.url).pathname,
+    env: options.env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}

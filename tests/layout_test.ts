@@ -9,11 +9,12 @@ import { assert } from "./helpers.ts";
 /** Floors, lowest first. A room may import from its own room and from any room on a lower floor. */
 export const FLOORS: string[][] = [
   ["util"],
-  ["audio", "gpu"],
+  ["audio", "gpu", "player"],
   ["frontend"],
   ["model"],
   ["store"],
   ["pipeline", "analysis"],
+  ["playlist"],
   ["server"],
 ];
 

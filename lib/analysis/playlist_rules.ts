@@ -34,6 +34,8 @@ export interface RuleOptions {
   excluded?: Iterable<number>;
   /** Duplicate group of each row (rows of one group are copies of one recording); -1 or absent: none. */
   groupOf?: (row: number) => number;
+  /** Whether `row` is a copy of a recording among `taken` (found as it is asked, when groups are not known). */
+  duplicateOf?: (row: number, taken: readonly number[]) => boolean;
 }
 
 /** Why a row was refused, counted for the report of a list the rules could not fill. */
@@ -89,6 +91,8 @@ export class PlaylistRules {
     if (!this.options.allowSameArtistInARow && this.#last !== null && artist === this.#last) {
       return "same artist in a row";
     }
+    // last: the costliest check, for a song every other rule lets in
+    if (this.options.duplicateOf?.(row, this.taken)) return "duplicate";
     return null;
   }
 

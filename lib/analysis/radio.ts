@@ -70,6 +70,8 @@ export interface RadioOptions {
    * Songs considered: the nearest to the seeds. Default: 2 000, or 100 per song asked if more.
    */
   pool?: number;
+  /** Told the rows that will be considered, before any is chosen (to load what the rules need of them). */
+  prepare?: (rows: number[]) => Promise<void>;
 }
 
 /** The default {@linkcode RadioOptions.drift}. */
@@ -101,6 +103,7 @@ export async function radio(
   const poolSize = Math.min(index.ids.length, options.pool ?? Math.max(2000, 100 * expected));
   const [near] = poolSize > 0 ? await nearestRows(index, [mean], poolSize) : [{ rows: new Int32Array(0) }];
   const pool = Array.from(near.rows);
+  await options.prepare?.([...pool, ...options.seeds.flatMap((s) => (s.row === undefined ? [] : [s.row]))]);
   // closeness to the seeds: c · mean = the mean cosine with the seeds
   const meanNorm = Math.hypot(...mean);
   const toSeeds = pool.map((r) => rowCosine(index, r, mean) * meanNorm);

@@ -38,6 +38,8 @@ export interface PathOptions {
    * @default {24}
    */
   candidates?: number;
+  /** Told the rows that will be considered, before any is chosen (to load what the rules need of them). */
+  prepare?: (rows: number[]) => Promise<void>;
 }
 
 /** The steps of a list, and its worst. */
@@ -100,10 +102,11 @@ export function splitSlots(angles: number[], slots: number): number[] {
  * ```ts
  * import assert from "node:assert/strict";
  * import { bestMonotonePath } from "./song_path.ts";
- * // five nodes on a line at 0, 1, 2, 2.1, 4: two interior nodes, steps as close as can be
+ * // five nodes on a line at 0, 1, 2, 2.1, 4: two interior nodes, the longest step as short as can be
+ * // (0 → 1 → 2.1 → 4: steps 1, 1.1, 1.9; through 2 instead, the last step would be 2)
  * const at = [0, 1, 2, 2.1, 4];
  * const path = bestMonotonePath(5, 2, (i, j) => -Math.abs(at[i] - at[j]), () => true);
- * assert.deepEqual(path, [1, 2]);
+ * assert.deepEqual(path, [1, 3]);
  * ```
  */
 export function bestMonotonePath(
@@ -191,6 +194,9 @@ export async function songPath(
   }
   const perPoint = options.candidates ?? 24;
   const near = points.length ? await nearestRows(index, points, Math.min(index.ids.length, perPoint)) : [];
+  await options.prepare?.([
+    ...new Set([...near.flatMap((x) => Array.from(x.rows)), ...(rowsGiven as number[])]),
+  ]);
   for (const r of rowsGiven) rules.take(r as number); // the anchors are in the list, whatever the rules
   const anchorRows = new Set(rowsGiven as number[]);
 
@@ -244,12 +250,14 @@ export async function songPath(
         trial.set(rules.facts[r].artist, (trial.get(rules.facts[r].artist) ?? 0) + 1);
       }
       const groups = new Set(rules.taken.map((r) => rules.options.groupOf?.(r) ?? -1).filter((g) => g >= 0));
+      const sofar = [...rules.taken];
       const offender = path.map((k) => nodes[k]).find((r) => {
         const a = rules.facts[r].artist, g = rules.options.groupOf?.(r) ?? -1;
         const over = (trial.get(a) ?? 0) >= (rules.options.maxPerArtist ?? Infinity);
-        const dup = g >= 0 && groups.has(g);
+        const dup = (g >= 0 && groups.has(g)) || !!rules.options.duplicateOf?.(r, sofar);
         trial.set(a, (trial.get(a) ?? 0) + 1);
         if (g >= 0) groups.add(g);
+        sofar.push(r);
         return over || dup;
       });
       if (offender === undefined) {

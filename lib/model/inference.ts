@@ -203,17 +203,18 @@ export interface CpuRuns {
 }
 
 /**
- * How the native backend runs each precision, chosen by measurement (`deno task bench-embed`, which
- * reports the previous setting beside it). A window at a time with the arena off is the float32 network's
- * best on both machines measured, and its least memory: on a 2-core AMD EPYC (AVX-512) 53 ms a window
- * against 101 for runs of 8 (fresh activation buffers on every run of more than one window; 52 with the
- * arena on), on a 2-core Intel Xeon (AVX-512, AMX) 77 against 77. The int8 network runs 8 at a time with
- * its arena on (uint8 activations: a quarter of float32's): 14.6 ms a window on the EPYC, where a window
- * at a time with the arena off took 37.4; 18.6 on the Xeon. The outputs are the same bit for bit whatever
- * the chunk.
+ * How the native backend runs each precision, chosen by measurement (`deno task bench-embed` reports the
+ * previous setting beside it). Float32: a window at a time, arena on. On a 2-core AMD EPYC (AVX-512) a
+ * window at a time ran at 53 ms where runs of 8 without the arena took 101 (fresh activation buffers on
+ * every run; 52 with the arena); on this project's 2-core Intel Xeon (AVX-512, AMX) all settings run at
+ * 72–79 ms. Memory decided the arena: embedding a 60-minute file peaked at 362 MiB with it against
+ * 314 MiB for a 1-minute file (1.15×), and at 599 MiB without it (every run's buffers fragment the heap).
+ * Int8: 8 windows a run, arena on (uint8 activations are a quarter of float32's): 14.6 ms a window on the
+ * EPYC, where a window at a time without the arena took 37.4; 18.6 on the Xeon. The outputs are the same
+ * bit for bit whatever the chunk (checked: runs of 1, 4 and 8 against each other).
  */
 export const NATIVE_RUNS: Readonly<Record<Precision, CpuRuns>> = {
-  fp32: { chunk: 1, arena: false },
+  fp32: { chunk: 1, arena: true },
   int8: { chunk: 8, arena: true },
 };
 

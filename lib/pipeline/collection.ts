@@ -29,6 +29,7 @@ import { createEmbedder, type Embedder, type EmbedderOptions, numbersOf, prepare
 import { type FeedJob, FeedPool } from "./feed_pool.ts";
 import { npzNames, readNpzManifest, writeEmbeddingNpz, writeNpzManifest } from "./npz_export.ts";
 import { Progress } from "./progress.ts";
+import { TIMELINE_VERSION } from "../frontend/timeline.ts";
 import { adoptStoredConfig, refuseOtherConfig } from "./stored_config.ts";
 
 export { AUDIO_EXTENSIONS } from "./discovery.ts";
@@ -88,6 +89,8 @@ export interface CollectionSummary {
   skipped: number;
   /** Files whose bytes equal a stored song's (another path): stored as copies, not embedded again. */
   copied: number;
+  /** Unchanged files read again only for the timeline they lacked (stored before timelines existed). */
+  timelines: number;
   /** Files that could not be embedded (recorded in the failures table). */
   failed: number;
   /** Stored songs removed because their files are gone. */
@@ -177,6 +180,7 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
     embedded: 0,
     skipped: 0,
     copied: 0,
+    timelines: 0,
     failed: found.unreadable.length,
     pruned: 0,
     passedOver,
@@ -254,6 +258,7 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
     };
 
     const twins = new Map<number, string>(); // file index → stored song with the same bytes
+    const withTimeline = await store.timelineIds(TIMELINE_VERSION);
     // the feed: workers hash, decode, resample, frame and (on the CPU) compute the patches, a few files
     // ahead; a file already stored (same content, same configuration, its .npz there) is never decoded
     const feed = new FeedPool({
@@ -263,10 +268,14 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
       batchSize,
       maxDuration,
       repr: frontendOnGpu ? null : numbers.inputRepr,
+      timeline: true,
     }, async (i, hash) => {
       const stored = await store.song(ids[i]);
       const unchanged = !options.force && stored?.contentHash === hash.sha256 && stored?.configKey === key;
-      if (unchanged && !(await npzStale(ids[i], hash.sha256))) return false;
+      // unchanged: skipped, or read again for its timeline alone when it was stored before timelines were
+      if (unchanged && !(await npzStale(ids[i], hash.sha256))) {
+        return withTimeline.has(ids[i]) ? false : "timeline";
+      }
       // a byte-identical copy of a stored song (same configuration) is not embedded again: its vector is
       // copied (unless frames are wanted in files, which only an embedding gives)
       if (!options.force && !options.outputDir) {
@@ -293,7 +302,19 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
       let hash: { sha256: string; size: number } | undefined = undefined;
       try {
         hash = await job.hashed();
-        if (!(await job.decision())) {
+        const decision = await job.decision();
+        if (decision === "timeline") {
+          await job.info();
+          await job.next(); // the whole file, for its timeline only (no window is cut)
+          const timeline = job.result?.timeline;
+          if (timeline) await store.putTimeline(id, timeline);
+          summary.timelines++;
+          summary.skipped++;
+          say(`~ ${printable(id)}: unchanged; its timeline added (for duplicates)`);
+          progress?.finish();
+          continue;
+        }
+        if (!decision) {
           const twin = twins.get(i);
           if (twin !== undefined) {
             await store.copySong(twin, id, pathId(path));
@@ -345,6 +366,7 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
           song.vector!,
           config!,
           options.frames ? song.frames : undefined,
+          result.timeline,
         );
         if (options.outputDir) {
           await writeEmbeddingNpz(npzOf(id), song.frames!);
@@ -416,6 +438,7 @@ export function formatSummary(s: CollectionSummary): string {
     `${s.embedded} embedded`,
     ...(s.copied ? [`${s.copied} copies stored`] : []),
     `${s.skipped} skipped`,
+    ...(s.timelines ? [`${s.timelines} read again for their timelines`] : []),
   ];
   parts.push(`${s.failed} failed`);
   if (s.pruned) parts.push(`${s.pruned} pruned`);

@@ -16,6 +16,7 @@ import { EMBED_DEFAULTS } from "./defaults.ts";
 import { embedBatch, type Embedder, type Embeddings } from "./embedder.ts";
 import { type FeedBatch, FileFeed } from "./file_feed.ts";
 import type { FrameEmbeddings } from "./npz_export.ts";
+import type { Timeline } from "../frontend/timeline.ts";
 
 /** Where batches come from: a feed job or a file feed. */
 export interface BatchSource {
@@ -124,13 +125,15 @@ export interface FileEmbedding extends SongEmbedding {
   tags?: Record<string, string>;
   /** Warnings of the decoder and of OpenL3's framing. */
   warnings: string[];
+  /** The song's timeline (when asked for). */
+  timeline?: Timeline;
 }
 
 /** Decode a file in this thread and embed it (streamed: memory is a batch, whatever its length). */
 export async function embedFileSong(
   e: Embedder,
   path: string,
-  options: EmbedSongOptions & { maxDuration?: number },
+  options: EmbedSongOptions & { maxDuration?: number; timeline?: boolean },
 ): Promise<FileEmbedding> {
   const feed = await FileFeed.open(path, {
     hopSize: e.options.hopSize,
@@ -138,6 +141,7 @@ export async function embedFileSong(
     batchSize: e.batchSize,
     maxDuration: options.maxDuration ?? EMBED_DEFAULTS.maxDuration,
     repr: e.frontend.kind === "cpu" ? e.options.inputRepr : null,
+    timeline: options.timeline,
   });
   try {
     const song = await embedSong(e, feed, options);
@@ -150,6 +154,7 @@ export async function embedFileSong(
       format: feed.info.format,
       tags,
       warnings: [...feed.warnings, ...(feed.plan?.warnings ?? [])],
+      timeline: feed.timeline(),
     };
   } finally {
     feed.close();

@@ -23,6 +23,7 @@ import { AudioDecodeError, OpenL3Error } from "../util/errors.ts";
 import { InputFileError } from "../util/input_file.ts";
 import { type FeedBatch, FileFeed, type FileFeedOptions, hashFile } from "./file_feed.ts";
 import type { WireError } from "./feed_worker.ts";
+import type { Timeline } from "../frontend/timeline.ts";
 
 /** Options of {@linkcode FeedPool}. */
 export interface FeedPoolOptions extends FileFeedOptions {
@@ -45,10 +46,18 @@ export interface FeedResult {
   windows: number;
   /** The decoder's and OpenL3's warnings. */
   warnings: string[];
+  /** The song's timeline (when the feed builds them). */
+  timeline?: Timeline;
 }
 
+/** What to do with a hashed file: embed it (`true`), leave it (`false`), or read it for its timeline only. */
+export type FeedDecision = boolean | "timeline";
+
 /** Whether a hashed file is to be embedded (it may be stored already). */
-export type Decide = (id: number, hash: { sha256: string; size: number }) => Promise<boolean> | boolean;
+export type Decide = (
+  id: number,
+  hash: { sha256: string; size: number },
+) => Promise<FeedDecision> | FeedDecision;
 
 /** The error a worker reported, as the class it was. */
 export function fromWire(w: WireError): Error {
@@ -79,17 +88,17 @@ export class FeedJob {
   #cancel: () => void;
   /** The file's hash (and size), when it has arrived. */
   hash?: { sha256: string; size: number };
-  #decision?: Promise<boolean>;
+  #decision?: Promise<FeedDecision>;
   #decided?: () => void;
 
   /** @internal */
-  decide(go: Promise<boolean>): void {
+  decide(go: Promise<FeedDecision>): void {
     this.#decision = go;
     this.#decided?.();
   }
 
-  /** Whether the file is to be embedded, as decided when its hash arrived. */
-  async decision(): Promise<boolean> {
+  /** Whether the file is to be embedded (or read for its timeline only), as decided when its hash arrived. */
+  async decision(): Promise<FeedDecision> {
     while (!this.#decision) await new Promise<void>((r) => (this.#decided = r));
     return await this.#decision;
   }
@@ -266,8 +275,12 @@ export class FeedPool {
         job.push({ type: "hashed", ...hash });
         const go = Promise.resolve(this.#decide(id, hash));
         job.decide(go);
-        if (!(await go) || cancelled) return;
-        feed = await FileFeed.open(path, this.options);
+        const decided = await go;
+        if (!decided || cancelled) return;
+        feed = await FileFeed.open(
+          path,
+          decided === "timeline" ? { ...this.options, timeline: true, windows: false } : this.options,
+        );
         job.push({ type: "info", info: feed.info, expectedWindows: feed.expectedWindows });
         for (;;) {
           const b = await feed.next();
@@ -284,6 +297,7 @@ export class FeedPool {
             sampleRate: feed.info.sampleRate,
             windows: feed.plan!.windows,
             warnings: [...feed.warnings, ...feed.plan!.warnings],
+            timeline: feed.timeline(),
           },
         });
       } catch (e) {

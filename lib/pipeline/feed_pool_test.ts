@@ -106,8 +106,14 @@ Deno.test("feed: a file runs ahead of the network by its credits only (back-pres
     try {
       const job = pool.submit(0, long);
       await job.info();
-      await new Promise((r) => setTimeout(r, 400));
-      assert.equal(job.buffered, 2, `workers ${workers}: two batches waiting, no more`);
+      // wait for the state checked (a busy machine may take long to fill the credits), then give the feed
+      // time to overrun them if it were going to
+      for (const deadline = Date.now() + 60_000; job.buffered < 2 && Date.now() < deadline;) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.equal(job.buffered, 2, `workers ${workers}: two batches waiting`);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(job.buffered, 2, `workers ${workers}: no more than its credits`);
       let n = 0;
       while (await job.next() !== null) n++;
       assert.equal(n, 40);

@@ -51,7 +51,7 @@ interface Job {
   path: string;
   credits: number;
   cancelled: boolean;
-  decision?: (go: boolean) => void;
+  decision?: (go: boolean | "timeline") => void;
   wake?: () => void;
 }
 
@@ -68,9 +68,12 @@ async function run(job: Job): Promise<void> {
   try {
     const { sha256, size } = await hashFile(job.path);
     post({ type: "hashed", id: job.id, sha256, size });
-    const go = await new Promise<boolean>((resolve) => (job.decision = resolve));
+    const go = await new Promise<boolean | "timeline">((resolve) => (job.decision = resolve));
     if (!go || job.cancelled) return;
-    feed = await FileFeed.open(job.path, options!);
+    feed = await FileFeed.open(
+      job.path,
+      go === "timeline" ? { ...options!, timeline: true, windows: false } : options!,
+    );
     post({ type: "info", id: job.id, info: feed.info, expectedWindows: feed.expectedWindows });
     for (;;) {
       // compute the next batch, then wait for a credit to send it: the end of a file is known at once
@@ -85,6 +88,7 @@ async function run(job: Job): Promise<void> {
         b.timestamps.buffer as ArrayBuffer,
       ]);
     }
+    const timeline = feed.timeline();
     post({
       type: "done",
       id: job.id,
@@ -92,7 +96,8 @@ async function run(job: Job): Promise<void> {
       sampleRate: feed.info.sampleRate,
       windows: feed.plan!.windows,
       warnings: [...feed.warnings, ...feed.plan!.warnings],
-    });
+      timeline,
+    }, timeline ? [timeline.codes.buffer as ArrayBuffer] : []);
   } catch (e) {
     post({ type: "error", id: job.id, error: toWire(e) });
   } finally {

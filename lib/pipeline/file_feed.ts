@@ -1,9 +1,10 @@
 /**
  * One file's way to the network, streamed: decode a chunk, mix it down (in
  * float64), resample it to 48 kHz, cut it into windows, and — on the CPU —
- * turn each batch of windows into spectrogram patches. Memory is a chunk and
- * a batch, whatever the length of the track. This runs in the feed workers
- * (`feed_worker.ts`), or in the calling thread.
+ * turn each batch of windows into spectrogram patches; on request, the song's
+ * timeline (`frontend/timeline.ts`) is built from the same 48 kHz signal as it
+ * passes. Memory is a chunk and a batch, whatever the length of the track.
+ * This runs in the feed workers (`feed_worker.ts`), or in the calling thread.
  *
  * @module
  */
@@ -21,6 +22,7 @@ import {
 import { StreamResampler, TARGET_SR } from "../audio/resample.ts";
 import { spectrogramBatch } from "../frontend/cpu_spectrogram.ts";
 import { FRONTENDS, type InputRepr } from "../frontend/spec.ts";
+import { type Timeline, TimelineBuilder } from "../frontend/timeline.ts";
 import { InputFileError, notRegular } from "../util/input_file.ts";
 
 /** Options of {@linkcode FileFeed.open}. */
@@ -31,6 +33,16 @@ export interface FileFeedOptions extends FrameOptions {
   maxDuration: number;
   /** Compute the patches here (CPU frontend); null: deliver the windows' samples (for a GPU frontend). */
   repr: InputRepr | null;
+  /**
+   * Build the song's timeline as the audio passes.
+   * @default {false}
+   */
+  timeline?: boolean;
+  /**
+   * Cut windows for the network; false: only read the file for its timeline (no batch is delivered).
+   * @default {true}
+   */
+  windows?: boolean;
 }
 
 /** A batch ready for the network: patches (CPU frontend) or window samples (GPU frontend). */
@@ -85,6 +97,7 @@ export class FileFeed {
   readonly #framer: WindowFramer;
   readonly #ready: WindowBatch[] = [];
   readonly #out = new Float64Array(1 << 16);
+  readonly #timeline: TimelineBuilder | null;
   #plan: FramePlan | undefined;
   #ended = false;
 
@@ -96,6 +109,7 @@ export class FileFeed {
       ? null
       : new StreamResampler(stream.info.sampleRate);
     this.#framer = new WindowFramer(options, options.batchSize);
+    this.#timeline = options.timeline ? new TimelineBuilder() : null;
   }
 
   /**
@@ -124,6 +138,11 @@ export class FileFeed {
   /** The framing of the whole file, once the feed has ended (windows, OpenL3's warnings). */
   get plan(): FramePlan | undefined {
     return this.#plan;
+  }
+
+  /** The song's timeline, once the feed has ended (when it was asked for). */
+  timeline(): Timeline | undefined {
+    return this.#ended ? this.#timeline?.result() : undefined;
   }
 
   /** Windows to expect, from the header's declared length (for progress), when it declares one. */
@@ -157,6 +176,19 @@ export class FileFeed {
         r.end();
         this.#drain(r);
       }
+      if (this.#options.windows === false) {
+        // read for the timeline only: no window
+        this.#plan = {
+          hopSize: this.#options.hopSize,
+          length: 0,
+          hop: 0,
+          front: 0,
+          paddedLength: 0,
+          windows: 0,
+          warnings: [],
+        };
+        return;
+      }
       const { batches, plan } = this.#framer.end();
       this.#plan = plan;
       this.#ready.push(...batches);
@@ -164,7 +196,7 @@ export class FileFeed {
     }
     if (chunk.length === 0 || chunk[0].length === 0) return;
     const mono = toMono(chunk);
-    if (!r) this.#take(this.#framer.push(mono));
+    if (!r) this.#take(this.#cut(mono));
     else {
       r.push(mono);
       this.#drain(r);
@@ -172,7 +204,13 @@ export class FileFeed {
   }
 
   #drain(r: StreamResampler) {
-    for (let n; (n = r.read(this.#out)) > 0;) this.#take(this.#framer.push(this.#out.subarray(0, n)));
+    for (let n; (n = r.read(this.#out)) > 0;) this.#take(this.#cut(this.#out.subarray(0, n)));
+  }
+
+  /** 48 kHz samples: into the timeline, and cut into windows (unless only the timeline is wanted). */
+  #cut(samples: Float32Array | Float64Array): WindowBatch[] {
+    this.#timeline?.push(samples);
+    return this.#options.windows === false ? [] : this.#framer.push(samples);
   }
 
   #take(batches: WindowBatch[]) {

@@ -227,6 +227,7 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
             pool,
             keepFrames: !!options.frames,
             maxDuration: options.maxDuration,
+            timeline: true,
           });
           const h = await hashFile(path);
           if (h.sha256 !== job.contentHash) {
@@ -252,6 +253,7 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
             song.vector!,
             config,
             song.frames,
+            song.timeline,
           );
           if (stored) {
             summary.embedded++;

@@ -12,7 +12,7 @@ import type { StoredConfig } from "../store/store.ts";
 import { EMBED_DEFAULTS } from "./defaults.ts";
 import { createEmbedder, type Embedder, prepareModel } from "./embedder.ts";
 import type { LoadedModel } from "../model/model_store.ts";
-import { embedFileSong } from "./embed_song.ts";
+import { embedFileSong, type FileEmbedding } from "./embed_song.ts";
 import { adoptStoredConfig, type ModelChoice } from "./stored_config.ts";
 
 /** Refuse weights other than those the stored songs were embedded with: their similarities would mean nothing. */
@@ -70,6 +70,25 @@ export async function modelLikeStored(
   return model;
 }
 
+/**
+ * A file embedded as the stored songs were: its song vector (pooled their way), its timeline, and what its
+ * decoder found (stopped between batches when `signal` aborts).
+ */
+export async function querySong(
+  embedder: Embedder,
+  file: string,
+  cfg: StoredConfig | undefined,
+  maxDuration?: number,
+  signal?: AbortSignal,
+): Promise<FileEmbedding> {
+  return await embedFileSong(embedder, file, {
+    pool: cfg?.pooling ?? EMBED_DEFAULTS.pool,
+    maxDuration,
+    signal,
+    timeline: true,
+  });
+}
+
 /** A file's song vector, pooled as the stored songs were (stopped between batches when `signal` aborts). */
 export async function queryVector(
   embedder: Embedder,
@@ -78,10 +97,5 @@ export async function queryVector(
   maxDuration?: number,
   signal?: AbortSignal,
 ): Promise<Float64Array> {
-  const song = await embedFileSong(embedder, file, {
-    pool: cfg?.pooling ?? EMBED_DEFAULTS.pool,
-    maxDuration,
-    signal,
-  });
-  return song.vector!;
+  return (await querySong(embedder, file, cfg, maxDuration, signal)).vector!;
 }

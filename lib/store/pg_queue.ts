@@ -13,6 +13,7 @@
 import { hostname } from "node:os";
 import { ConfigMismatchError } from "../util/errors.ts";
 import type { ModelConfig } from "./model_config.ts";
+import type { Timeline } from "../frontend/timeline.ts";
 import { checkSong, type PgConnectOptions, type PgSong, PgStore, redactUrl, type Sql } from "./pg_store.ts";
 
 /** A claimed job. */
@@ -245,6 +246,7 @@ export class PgQueue {
     vector: ArrayLike<number>,
     config: ModelConfig,
     frames?: { embedding: Float32Array; timestamps: Float64Array; size: number },
+    timeline?: Timeline,
   ): Promise<boolean> {
     checkSong(song, vector, frames);
     const stored = await this.retry("store", () =>
@@ -256,7 +258,7 @@ export class PgQueue {
           return mine.length > 0; // this worker's commit, whose answer the broken connection lost
         }
         if (row?.status !== "running" || row.lease_owner !== worker) return false;
-        await this.store.writeSong(tx, song, vector, config, frames, worker);
+        await this.store.writeSong(tx, song, vector, config, frames, worker, timeline);
         await tx`UPDATE jobs SET status = 'done', finished_at = now(), lease_owner = NULL, error = NULL,
                    windows = ${song.windows} WHERE id = ${job.id}`;
         await this.store.copyToPaths(tx, song.contentHash); // byte-identical copies under other paths

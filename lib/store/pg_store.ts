@@ -22,6 +22,7 @@ import {
   vectorToBlob,
 } from "./vector_codec.ts";
 import type { SongRecord, StoredConfig, StoredSong } from "./song_record.ts";
+import type { Timeline } from "../frontend/timeline.ts";
 import {
   type FailureRow,
   type OpenStoreOptions,
@@ -139,6 +140,9 @@ export const PG_MIGRATIONS: readonly string[] = [
      FROM jobs j ON CONFLICT DO NOTHING;`,
   // v3: the network's precision (every configuration before it ran in float32)
   `ALTER TABLE model_configs ADD COLUMN precision text NOT NULL DEFAULT 'fp32';`,
+  // v4: each song's timeline (band loudness over time, frontend/timeline.ts), for finding copies of a recording
+  `CREATE TABLE timelines(song_id text PRIMARY KEY REFERENCES songs ON DELETE CASCADE, version integer NOT NULL,
+     step double precision NOT NULL, bands integer NOT NULL, codes bytea NOT NULL);`,
 ];
 
 /** The schema version this code writes. */
@@ -362,6 +366,8 @@ export class PgStore {
                SELECT ${id}, vector FROM songs_vectors WHERE song_id = ${source.song_id}`;
       await tx`INSERT INTO frames(song_id, idx, timestamp, vector)
                SELECT ${id}, idx, timestamp, vector FROM frames WHERE song_id = ${source.song_id}`;
+      await tx`INSERT INTO timelines(song_id, version, step, bands, codes)
+               SELECT ${id}, version, step, bands, codes FROM timelines WHERE song_id = ${source.song_id}`;
     }
   }
 
@@ -376,6 +382,7 @@ export class PgStore {
     config: ModelConfig,
     frames?: { embedding: Float32Array; timestamps: Float64Array; size: number },
     worker: string | null = null,
+    timeline?: Timeline,
   ): Promise<void> {
     const cid = await this.configId(tx, config);
     await tx`INSERT INTO songs(song_id, root, rel_path, path, duration, sample_rate, channels, format, size,
@@ -398,6 +405,49 @@ export class PgStore {
                  VALUES (${song.songId}, ${i}, ${frames.timestamps[i]}, ${vectorToBlob(v)})`;
       }
     }
+    if (timeline) await this.writeTimeline(tx, song.songId, timeline);
+    else await tx`DELETE FROM timelines WHERE song_id = ${song.songId}`;
+  }
+
+  /** Write a song's timeline inside transaction `tx`. */
+  async writeTimeline(tx: Sql, songId: string, t: Timeline): Promise<void> {
+    await tx`INSERT INTO timelines(song_id, version, step, bands, codes)
+             VALUES (${songId}, ${t.version}, ${t.step}, ${t.bands}, ${t.codes})
+             ON CONFLICT (song_id) DO UPDATE SET version = EXCLUDED.version, step = EXCLUDED.step,
+               bands = EXCLUDED.bands, codes = EXCLUDED.codes`;
+  }
+
+  /** Store (or replace) a stored song's timeline. */
+  async putTimeline(songId: string, t: Timeline): Promise<void> {
+    await this.retry("store timeline", () => this.sql.begin((tx: Sql) => this.writeTimeline(tx, songId, t)));
+  }
+
+  /** The stored timelines (of the given songs, or of every song). */
+  async timelines(songIds?: string[]): Promise<Map<string, Timeline>> {
+    const rows = await this.retry(
+      "read timelines",
+      () =>
+        songIds
+          ? this.sql`SELECT * FROM timelines WHERE song_id = ANY(${songIds})`
+          : this.sql`SELECT * FROM timelines`,
+    );
+    return new Map(
+      rows.map((r: Record<string, unknown>) => [String(r.song_id), {
+        version: Number(r.version),
+        step: Number(r.step),
+        bands: Number(r.bands),
+        codes: new Uint8Array(r.codes as Uint8Array),
+      }]),
+    );
+  }
+
+  /** The songs with a timeline of `version`. */
+  async timelineIds(version: number): Promise<Set<string>> {
+    const rows = await this.retry(
+      "read timelines",
+      () => this.sql`SELECT song_id FROM timelines WHERE version = ${version}`,
+    );
+    return new Set(rows.map((r: Record<string, unknown>) => String(r.song_id)));
   }
 
   /** Every sound stored vector (and the rows left out, with the reason). */
@@ -440,7 +490,9 @@ export class PgStore {
   > {
     const rows = await this.retry(
       "read songs",
-      () => this.sql`SELECT song_id, path, root, rel_path, duration, tags FROM songs`,
+      () =>
+        this.sql`SELECT song_id, path, root, rel_path, duration, tags, format, size, sample_rate, channels
+                 FROM songs`,
     );
     return rows.map((r: Record<string, unknown>) => ({
       songId: String(r.song_id),
@@ -449,6 +501,10 @@ export class PgStore {
       relPath: String(r.rel_path),
       duration: Number(r.duration),
       ...(r.tags ? { tags: r.tags as Record<string, string> } : {}),
+      format: String(r.format),
+      size: Number(r.size),
+      sampleRate: Number(r.sample_rate),
+      channels: Number(r.channels),
     }));
   }
 
@@ -556,13 +612,14 @@ export class PgStore {
     vector: ArrayLike<number>,
     config: ModelConfig,
     frames?: { embedding: Float32Array; timestamps: Float64Array; size: number },
+    timeline?: Timeline,
   ): Promise<void> {
     checkSong(song, vector, frames);
     const where = rootOf(song.songId);
     const full: PgSong = { ...song, root: song.root ?? where.root, relPath: song.relPath ?? where.relPath };
     await this.retry("store", () =>
       this.sql.begin(async (tx: Sql) => {
-        await this.writeSong(tx, full, vector, config, frames);
+        await this.writeSong(tx, full, vector, config, frames, null, timeline);
         await tx`DELETE FROM failures WHERE path = ${song.songId}`;
       }));
   }
@@ -581,6 +638,8 @@ export class PgStore {
                  WHERE song_id = ${from}`;
         await tx`INSERT INTO frames(song_id, idx, timestamp, vector) SELECT ${to}, idx, timestamp, vector
                  FROM frames WHERE song_id = ${from}`;
+        await tx`INSERT INTO timelines(song_id, version, step, bands, codes)
+                 SELECT ${to}, version, step, bands, codes FROM timelines WHERE song_id = ${from}`;
         await tx`DELETE FROM failures WHERE path = ${to}`;
       }));
   }
@@ -683,7 +742,10 @@ export async function openPgStore(url: string, options: OpenStoreOptions = {}): 
       await Deno.mkdir(dir, { recursive: true }).catch(() => {});
       return join(dir, `pg-${databaseId}`);
     },
-    putSong: (song, vector, config, frames) => pg.putSong(song, vector, config, frames),
+    timelines: (ids) => pg.timelines(ids),
+    timelineIds: (version) => pg.timelineIds(version),
+    putSong: (song, vector, config, frames, timeline) => pg.putSong(song, vector, config, frames, timeline),
+    putTimeline: (id, t) => pg.putTimeline(id, t),
     copySong: (from, to, path) => pg.copySong(from, to, path),
     songByContent: (hash, key, except) => pg.songByContent(hash, key, except),
     putFailure: (path, error, stale) => pg.putFailure(path, error, stale),

@@ -11,6 +11,7 @@ import { OpenL3Error } from "../util/errors.ts";
 import type { ModelConfig } from "./model_config.ts";
 import type { SongRecord, StoredConfig, StoredSong } from "./song_record.ts";
 import type { RejectedVector } from "./vector_codec.ts";
+import type { Timeline } from "../frontend/timeline.ts";
 
 /**
  * The store itself failed (full disk, read-only file, locked too long, a server gone for good, …), naming
@@ -32,6 +33,14 @@ export interface SongSummary {
   root?: string;
   /** Path under the root, `/`-separated. */
   relPath?: string;
+  /** Detected format (`wav`, `mp3`, `flac`, …; absent for bare vectors). */
+  format?: string;
+  /** File size in bytes. */
+  size?: number;
+  /** The file's sample rate. */
+  sampleRate?: number;
+  /** The file's channels. */
+  channels?: number;
 }
 
 /** Which database a vector cache belongs to, and which state of its vectors. */
@@ -152,6 +161,10 @@ export interface SongStore {
   frames(songId: string): Promise<StoredFrames>;
   /** Failures, newest first. */
   failures(): Promise<FailureRow[]>;
+  /** The stored timelines (of the given songs, or of every song). */
+  timelines(songIds?: string[]): Promise<Map<string, Timeline>>;
+  /** The songs that have a timeline of this version. */
+  timelineIds(version: number): Promise<Set<string>>;
   /** Where caches of this database's vectors and map go (a path prefix), or null: none. */
   cacheBase(): Promise<string | null>;
 
@@ -164,7 +177,10 @@ export interface SongStore {
     vector: ArrayLike<number>,
     config: ModelConfig,
     frames?: FramesToStore,
+    timeline?: Timeline,
   ): Promise<void>;
+  /** Store (or replace) a stored song's timeline alone. */
+  putTimeline(songId: string, timeline: Timeline): Promise<void>;
   /** Store song `to` (file `path`) as a copy of song `from`, whose file has the same bytes. */
   copySong(from: string, to: string, path: string): Promise<void>;
   /** A stored song with this content, made with this configuration (by key), other than `except`. */

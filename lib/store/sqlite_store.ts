@@ -18,7 +18,7 @@ import { configKey, type ModelConfig } from "./model_config.ts";
 export { configKey, type ModelConfig } from "./model_config.ts";
 
 /** Current schema version (PRAGMA user_version). */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 export { StoreError } from "./song_store.ts";
 
@@ -41,7 +41,8 @@ import {
   vectorToBlob,
 } from "./vector_codec.ts";
 import type { SongRecord, StoredConfig, StoredSong } from "./song_record.ts";
-import { type OpenStoreOptions, type SongStore, StoreError } from "./song_store.ts";
+import { type OpenStoreOptions, type SongStore, type SongSummary, StoreError } from "./song_store.ts";
+import type { Timeline } from "../frontend/timeline.ts";
 
 /** The schema's migrations: entry v takes a database from version v to v + 1 (older versions' fixtures in the tests are built from them). */
 export const MIGRATIONS: readonly string[] = [
@@ -88,6 +89,10 @@ export const MIGRATIONS: readonly string[] = [
    INSERT OR IGNORE INTO roots(path, added_at) SELECT DISTINCT path, datetime('now') FROM songs;`,
   // v6: the network's precision (every configuration before it ran in float32)
   `ALTER TABLE model_configs ADD COLUMN precision TEXT NOT NULL DEFAULT 'fp32';`,
+  // v7: each song's timeline (band loudness over time, frontend/timeline.ts), for finding copies of a recording
+  `CREATE TABLE IF NOT EXISTS timelines(
+     song_id TEXT PRIMARY KEY, version INTEGER NOT NULL, step REAL NOT NULL, bands INTEGER NOT NULL,
+     codes BLOB NOT NULL);`,
 ];
 
 /** Run `fn` again (after a short sleep) while SQLite says the database is locked, up to `timeoutMs`. */
@@ -274,6 +279,7 @@ export class Store {
     vector: ArrayLike<number>,
     config: ModelConfig,
     frames?: { embedding: Float32Array; timestamps: Float64Array; size: number },
+    timeline?: Timeline,
   ): void {
     assertFinite(`the vector of ${song.songId}`, vector);
     if (frames) assertFinite(`the frames of ${song.songId}`, frames.embedding);
@@ -312,8 +318,54 @@ export class Store {
           );
         }
       }
+      if (timeline) this.#putTimeline(song.songId, timeline);
+      else this.db.prepare("DELETE FROM timelines WHERE song_id = ?").run(song.songId);
       this.db.prepare("DELETE FROM failures WHERE path = ?").run(song.path);
     });
+  }
+
+  #putTimeline(songId: string, t: Timeline): void {
+    this.db.prepare(
+      "INSERT OR REPLACE INTO timelines(song_id, version, step, bands, codes) VALUES (?,?,?,?,?)",
+    ).run(songId, t.version, t.step, t.bands, t.codes);
+  }
+
+  /** Store (or replace) the timeline of a stored song. */
+  putTimeline(songId: string, t: Timeline): void {
+    this.transaction(() => this.#putTimeline(songId, t));
+  }
+
+  /** The stored timelines (of the given songs, or of every song; none in a database before schema v7). */
+  timelines(songIds?: string[]): Map<string, Timeline> {
+    const out = new Map<string, Timeline>();
+    if (!this.hasTable("timelines")) return out;
+    type Row = { song_id: string; version: number; step: number; bands: number; codes: Uint8Array };
+    const add = (r: Row) =>
+      out.set(String(r.song_id), {
+        version: Number(r.version),
+        step: Number(r.step),
+        bands: Number(r.bands),
+        codes: new Uint8Array(r.codes),
+      });
+    if (songIds) {
+      const one = this.db.prepare("SELECT * FROM timelines WHERE song_id = ?");
+      for (const id of songIds) {
+        const r = one.get(id) as Row | undefined;
+        if (r) add(r);
+      }
+    } else for (const r of this.db.prepare("SELECT * FROM timelines").iterate() as Iterable<Row>) add(r);
+    return out;
+  }
+
+  /** The songs with a timeline of `version`. */
+  timelineIds(version: number): Set<string> {
+    if (!this.hasTable("timelines")) return new Set();
+    return new Set(
+      (this.db.prepare("SELECT song_id FROM timelines WHERE version = ?").all(version) as {
+        song_id: string;
+      }[])
+        .map((r) => String(r.song_id)),
+    );
   }
 
   /** Record folders (or single files) given to embed, as real absolute paths: the collection's roots. */
@@ -360,6 +412,9 @@ export class Store {
         .run(to, from);
       this.db.prepare(
         "INSERT INTO frames(song_id, idx, timestamp, vector) SELECT ?, idx, timestamp, vector FROM frames WHERE song_id = ?",
+      ).run(to, from);
+      this.db.prepare(
+        "INSERT INTO timelines(song_id, version, step, bands, codes) SELECT ?, version, step, bands, codes FROM timelines WHERE song_id = ?",
       ).run(to, from);
       this.db.prepare("DELETE FROM failures WHERE path = ?").run(path);
     });
@@ -567,18 +622,28 @@ export class Store {
    * What a listing shows of every song: id, path, duration and tags (one query; songs stored as bare
    * vectors by the original's scripts have no row here).
    */
-  songSummaries(): { songId: string; path: string; duration: number; tags?: Record<string, string> }[] {
+  songSummaries(): SongSummary[] {
     if (!this.hasTable("songs")) return []; // the original project's database: vectors only
-    return (this.db.prepare("SELECT song_id, path, duration, tags FROM songs").all() as {
+    return (this.db.prepare(
+      "SELECT song_id, path, duration, tags, format, size, sample_rate, channels FROM songs",
+    ).all() as {
       song_id: string;
       path: string;
       duration: number;
       tags: string | null;
+      format: string;
+      size: number;
+      sample_rate: number;
+      channels: number;
     }[]).map((r) => ({
       songId: r.song_id,
       path: r.path,
       duration: Number(r.duration),
       ...(r.tags ? { tags: JSON.parse(r.tags) as Record<string, string> } : {}),
+      format: String(r.format),
+      size: Number(r.size),
+      sampleRate: Number(r.sample_rate),
+      channels: Number(r.channels),
     }));
   }
 
@@ -601,7 +666,7 @@ export class Store {
   }
 
   #removeSong(id: string): void {
-    for (const table of ["songs", "songs_vectors", "frames"]) {
+    for (const table of ["songs", "songs_vectors", "frames", "timelines"]) {
       this.db.prepare(`DELETE FROM ${table} WHERE song_id = ?`).run(id);
     }
   }
@@ -676,7 +741,11 @@ export function openSqliteStore(path: string, options: OpenStoreOptions = {}): S
     frames: (id) => now(() => store.hasTable("frames") ? store.frames(id) : { timestamps: [], vectors: [] }),
     failures: () => now(() => store.hasTable("failures") ? store.failures() : []),
     cacheBase: () => now(() => path === ":memory:" ? null : path),
-    putSong: (song, vector, config, frames) => now(() => store.putSong(song, vector, config, frames)),
+    timelines: (ids) => now(() => store.timelines(ids)),
+    timelineIds: (version) => now(() => store.timelineIds(version)),
+    putSong: (song, vector, config, frames, timeline) =>
+      now(() => store.putSong(song, vector, config, frames, timeline)),
+    putTimeline: (id, t) => now(() => store.putTimeline(id, t)),
     copySong: (from, to, p) => now(() => store.copySong(from, to, p)),
     songByContent: (hash, key, except) => now(() => store.songByContent(hash, key, except)),
     putFailure: (p, error, stale) => now(() => store.putFailure(p, error, stale)),

@@ -36,6 +36,8 @@ export interface CommandSpec<O extends CliOptions> {
   positionals?: boolean;
   /** Other names of flags, without dashes: alias → the flag it stands for (e.g. `audio-hop-size` → `hop`). */
   aliases?: Record<string, string>;
+  /** Rewrite the arguments before they are parsed (a flag whose value may be left out). */
+  normalize?: (args: string[]) => string[];
 }
 
 /** Levenshtein distance (for "did you mean"). */
@@ -157,7 +159,7 @@ export function parseCli<O extends CliOptions>(
       version: { type: "boolean" },
     } as WithCommon<O>;
     const parsed = parseArgs({
-      args: negativeValues(applyAliases(args, aliases), options),
+      args: negativeValues(applyAliases(spec.normalize ? spec.normalize(args) : args, aliases), options),
       options,
       allowPositionals: spec.positionals ?? false,
       strict: true,
