@@ -295,8 +295,19 @@ function nearestProfiles(features: TimelineFeatures[], k: number): Int32Array[] 
       }
       dist[j] = j === i ? Infinity : s;
     }
-    const order = Array.from({ length: n }, (_, j) => j).sort((a, b) => dist[a] - dist[b]).slice(0, k);
-    out.push(Int32Array.from(order.filter((j) => dist[j] < Infinity)));
+    // the k smallest, by insertion (k is small)
+    const best: number[] = [];
+    for (let j = 0; j < n; j++) {
+      if (dist[j] === Infinity || (best.length === k && dist[j] >= dist[best[k - 1]])) continue;
+      let at = best.length < k ? best.length : k - 1;
+      if (best.length < k) best.push(j);
+      while (at > 0 && dist[best[at - 1]] > dist[j]) {
+        best[at] = best[at - 1];
+        at--;
+      }
+      best[at] = j;
+    }
+    out.push(Int32Array.from(best));
   }
   return out;
 }
