@@ -6,11 +6,12 @@
  * @module
  */
 
+import { AUDIO_EXTENSIONS as FILE_EXTENSIONS } from "../audio/formats.ts";
 import { extname, join } from "node:path";
 import { ArgumentError } from "../util/errors.ts";
 
 /** File extensions picked up when walking folders (files named on the command line are always tried). */
-export const AUDIO_EXTENSIONS = [".mp3", ".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac"];
+export const AUDIO_EXTENSIONS: string[] = [...FILE_EXTENSIONS];
 
 /** What a walk found. */
 export interface Discovery {

@@ -20,7 +20,13 @@ import {
   type TimelineFeatures,
   timelineFeatures,
 } from "../analysis/duplicates.ts";
-import { describeRejected, openStore, type SongStore, type StoredConfig } from "../store/store.ts";
+import {
+  describeRejected,
+  openStore,
+  type SongStore,
+  type SongSummary,
+  type StoredConfig,
+} from "../store/store.ts";
 import { singleConfig } from "../pipeline/stored_config.ts";
 import { type Timeline, TIMELINE_VERSION } from "../frontend/timeline.ts";
 
@@ -79,34 +85,41 @@ export class Catalog {
       const config = singleConfig(await store.storedConfigs(), store.label);
       const { index, rejected } = await loadIndex(store);
       for (const r of rejected) (options.onRejected ?? ((l) => console.error(l)))(describeRejected(r));
-      if (index.ids.length === 0) {
-        throw new OpenL3Error(
-          `${store.label} holds no songs yet: embed some first (deno task embed <folder>)`,
-        );
-      }
-      const summaries = new Map((await store.summaries()).map((s) => [s.songId, s]));
-      const songs = index.ids.map((id): CatalogSong => {
-        const s = summaries.get(id);
-        const path = s?.path ?? id;
-        const artistTag = s?.tags?.artist?.trim() || undefined;
-        const folder = basename(dirname(s?.relPath ?? path)) || "(no folder)";
-        return {
-          id,
-          path,
-          title: s?.tags?.title?.trim() || basename(path).replace(/\.[^.]+$/, ""),
-          artistTag,
-          artist: artistTag ? `tag:${artistTag.toLowerCase()}` : `folder:${folder}`,
-          artistFromFolder: !artistTag,
-          duration: s?.duration ?? 0,
-          root: s?.root,
-          relPath: s?.relPath,
-        };
-      });
-      return new Catalog(store, index, songs, config);
+      return Catalog.of(store, index, await store.summaries(), config);
     } catch (e) {
       await store.close();
       throw e;
     }
+  }
+
+  /**
+   * A catalog of an index already loaded (the explorer's) and its store's summaries.
+   *
+   * @throws {OpenL3Error} when the index is empty.
+   */
+  static of(store: SongStore, index: VectorIndex, list: SongSummary[], config?: StoredConfig): Catalog {
+    if (index.ids.length === 0) {
+      throw new OpenL3Error(`${store.label} holds no songs yet: embed some first (deno task embed <folder>)`);
+    }
+    const summaries = new Map(list.map((s) => [s.songId, s]));
+    const songs = index.ids.map((id): CatalogSong => {
+      const s = summaries.get(id);
+      const path = s?.path ?? id;
+      const artistTag = s?.tags?.artist?.trim() || undefined;
+      const folder = basename(dirname(s?.relPath ?? path)) || "(no folder)";
+      return {
+        id,
+        path,
+        title: s?.tags?.title?.trim() || basename(path).replace(/\.[^.]+$/, ""),
+        artistTag,
+        artist: artistTag ? `tag:${artistTag.toLowerCase()}` : `folder:${folder}`,
+        artistFromFolder: !artistTag,
+        duration: s?.duration ?? 0,
+        root: s?.root,
+        relPath: s?.relPath,
+      };
+    });
+    return new Catalog(store, index, songs, config);
   }
 
   /** The row of a song stored with this file (its path as embedded), or -1. */

@@ -7,9 +7,25 @@
  */
 
 import { basename, dirname, extname, join, resolve, sep as SEPARATOR } from "node:path";
-import { OpenL3Error } from "../util/errors.ts";
+import { ArgumentError, OpenL3Error, printable } from "../util/errors.ts";
+import { Catalog } from "../playlist/catalog.ts";
+import {
+  checkRequest,
+  makePlaylist,
+  type Playlist,
+  type PlaylistRequest,
+} from "../playlist/make_playlist.ts";
+import { type DuplicateGroup, type DuplicateSong, findDuplicates } from "../analysis/duplicates.ts";
+import { TIMELINE_VERSION } from "../frontend/timeline.ts";
 import { sha256 } from "../util/hash.ts";
-import { describeStore, openStore, redactUrl, type SongStore, type StoredConfig } from "../store/store.ts";
+import {
+  describeStore,
+  openStore,
+  redactUrl,
+  type SongStore,
+  type SongSummary,
+  type StoredConfig,
+} from "../store/store.ts";
 import { type Hit, loadIndex, type VectorIndex } from "../analysis/vector_index.ts";
 import {
   type CollectionMap,
@@ -120,6 +136,9 @@ export class Explorer {
   #ann: QuantizedIndex | null = null;
   #queue: Promise<unknown> = Promise.resolve();
   #revision = 0;
+  #summaries: SongSummary[] = [];
+  #catalog: { revision: number; catalog: Catalog } | null = null;
+  #duplicates: { revision: number; groups: Promise<DuplicateGroup[]> } | null = null;
 
   private constructor(db: string, options: ExplorerOptions) {
     this.db = db;
@@ -241,6 +260,7 @@ export class Explorer {
     this.#songs = songs;
     this.#map = map;
     this.#ann = quantized;
+    this.#summaries = [...summaries.values()];
     this.#revision++;
   }
 
@@ -466,6 +486,69 @@ export class Explorer {
     }); // embedded as the stored songs were (their configuration is the database's)
     await this.refresh();
     return this.#songs.find((s) => s.path === target)?.id ?? target;
+  }
+
+  /** The collection as playlists see it (made once per reload, over the explorer's own index). */
+  catalog(): Catalog {
+    if (this.#catalog?.revision !== this.#revision) {
+      this.#catalog = {
+        revision: this.#revision,
+        catalog: Catalog.of(this.#reader!, this.#index, this.#summaries, this.#config),
+      };
+    }
+    return this.#catalog.catalog;
+  }
+
+  /**
+   * A playlist of stored songs (the `playlist` command's, with the same checks): seeds are stored ids only
+   * (a page does not name files on the server).
+   *
+   * @throws {ArgumentError} for a bad request or a seed that is not a stored song.
+   */
+  async playlist(request: PlaylistRequest): Promise<Playlist> {
+    await this.refresh();
+    checkRequest(request);
+    for (const id of [...request.seeds, ...(request.via ?? []), ...(request.to ? [request.to] : [])]) {
+      if (this.#index.row(id) < 0) throw new ArgumentError(`"${printable(id)}" is not a stored song`);
+    }
+    return await makePlaylist(this.catalog(), request, () => {
+      throw new ArgumentError("the explorer makes playlists of stored songs only");
+    });
+  }
+
+  /** The copies of one recording and versions of one song among the stored songs (computed once per reload). */
+  duplicates(): Promise<DuplicateGroup[]> {
+    if (this.#duplicates?.revision !== this.#revision) {
+      const songs = this.#summaries;
+      const reader = this.#reader!;
+      this.#duplicates = {
+        revision: this.#revision,
+        groups: (async () => {
+          const timelines = await reader.timelines();
+          const list: DuplicateSong[] = songs.flatMap((s) => {
+            const t = timelines.get(s.songId);
+            return t && t.version === TIMELINE_VERSION
+              ? [{
+                id: s.songId,
+                timeline: t,
+                path: s.path,
+                format: s.format,
+                size: s.size,
+                duration: s.duration,
+                sampleRate: s.sampleRate,
+                channels: s.channels,
+              }]
+              : [];
+          });
+          return list.length < 2 ? [] : findDuplicates(list);
+        })(),
+      };
+      const d = this.#duplicates;
+      d.groups.catch(() => {
+        if (this.#duplicates === d) this.#duplicates = null;
+      });
+    }
+    return this.#duplicates.groups;
   }
 
   /** Release the model and the database. */

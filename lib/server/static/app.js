@@ -24,6 +24,8 @@ const BACKGROUND = 0xfffbfbfb;
 /** Zoom limits, relative to the scale that fits every point. */
 const ZOOM_OUT = 0.25, ZOOM_IN = 5000;
 
+import { playlistPanel } from "./playlist.js";
+
 const canvas = document.getElementById("map");
 const ctx = canvas.getContext("2d");
 const tooltip = document.getElementById("tooltip");
@@ -236,6 +238,7 @@ function draw() {
   for (const nb of state.neighbours) if (nb.row >= 0) ring(nb.row, "#333", 5);
   if (state.selected >= 0) ring(state.selected, "#d62728", 8);
   if (state.hover >= 0) ring(state.hover, "#000", 6);
+  panel?.draw(ctx, toScreen, d);
   if (state.upload) {
     const [px, py] = toScreen(...state.upload.position);
     ctx.fillStyle = "#d62728";
@@ -389,11 +392,18 @@ function listNeighbours(neighbours) {
   redraw();
 }
 
+/** The playlist panel (./playlist.js), once the songs are loaded. */
+let panel = null;
+
 /** The radio's seed (whose neighbours play in turn) and where it is in them. */
 let radio = { seed: -1, at: -1 };
 
-async function select(i, { centre = false, keepNeighbours = false, radioAt = -1, push = true } = {}) {
+async function select(
+  i,
+  { centre = false, keepNeighbours = false, radioAt = -1, push = true, fromPlaylist = false } = {},
+) {
   const s = state.songs[i];
+  if (!fromPlaylist) panel?.selected(i);
   state.selected = i;
   document.getElementById("hint").hidden = true;
   document.getElementById("now").hidden = false;
@@ -448,6 +458,7 @@ document.getElementById("radio").addEventListener("change", (e) => {
   state.radio = e.target.checked;
 });
 player.addEventListener("ended", () => {
+  if (panel?.ended()) return; // a playlist playing: its next song
   if (state.radio) step(1);
 });
 document.getElementById("next").addEventListener("click", () => {
@@ -718,6 +729,7 @@ function stateHash() {
   const colour = document.getElementById("colour").value;
   if (colour !== "cluster") p.set("c", colour);
   if (search.value.trim()) p.set("q", search.value.trim());
+  panel?.hash(p);
   if (state.moved) {
     const v = state.view;
     p.set(
@@ -763,7 +775,8 @@ function applyHash() {
     fit();
   }
   const row = rowOf.get(p.get("song"));
-  if (row !== undefined && row !== state.selected) select(row, { push: false });
+  if (row !== undefined && row !== state.selected) select(row, { push: false, fromPlaylist: true });
+  panel?.apply(p);
   if (row === undefined && state.selected >= 0) {
     state.selected = -1;
     document.getElementById("now").hidden = true;
@@ -959,6 +972,7 @@ async function load() {
   state.y = Float32Array.from(map.y);
   state.cluster = map.cluster;
   state.songs.forEach((s, i) => rowOf.set(s.id, i));
+  panel = playlistPanel({ state, api, say, select, redraw, toScreen, rowOf, saveState });
   colourBy(document.getElementById("colour").value);
   buildGrid();
   resize();
@@ -978,6 +992,7 @@ async function load() {
     document.getElementById("untrained").hidden = false;
   }
   document.getElementById("method").textContent = `Map: ${map.method}.`;
+  panel.loadDuplicates();
 }
 load().catch((e) => {
   status.textContent = "could not load";
