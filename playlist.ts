@@ -30,6 +30,9 @@ import { currentSeed, followMpd, MpdLibrary, queuePlaylist } from "./lib/playlis
 import { MpdClient, parseHostPort } from "./lib/player/mpd_client.ts";
 import { DEFAULT_DRIFT } from "./lib/analysis/radio.ts";
 
+/** MPD's address when `--mpd` is given without one. */
+export const DEFAULT_MPD = "127.0.0.1:6600";
+
 /** Options of {@linkcode run}. */
 export interface PlaylistOptions extends PlaylistRequest, RuntimeOptions {
   /**
@@ -236,7 +239,9 @@ export const command: Command = defineCommand({
   // `--mpd` alone is MPD's default address: a value is taken only when it looks like HOST[:PORT]
   normalize: (args) =>
     args.flatMap((a, i) =>
-      a === "--mpd" && !/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d+)?$/i.test(args[i + 1] ?? "") ? ["--mpd="] : [a]
+      a === "--mpd" && !/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d+)?$/i.test(args[i + 1] ?? "")
+        ? [`--mpd=${DEFAULT_MPD}`]
+        : [a]
     ),
   body: async ({ values, positionals }) => {
     const controller = new AbortController();
@@ -256,7 +261,7 @@ export const command: Command = defineCommand({
       output: values.output,
       absolute: values.absolute,
       db: values.db,
-      mpd: values.mpd === "" ? "127.0.0.1:6600" : values.mpd,
+      mpd: values.mpd,
       mpdRoot: values["mpd-root"],
       mpdPassword: Deno.env.get("MPD_PASSWORD"),
       follow: values.follow,

@@ -144,15 +144,11 @@ export function createHandler(
     if (req.method === "GET" || req.method === "HEAD") return;
     const origin = req.headers.get("origin");
     const site = req.headers.get("sec-fetch-site");
-    // no Origin: not a browser's write (a browser sends one with every POST); "null" (a sandboxed page, a
+    // the origin the client connected to: this server speaks plain HTTP, at the host it was addressed by
+    // (the request reaches the handler through a Unix socket, whose URL has no origin of its own). No
+    // Origin: not a browser's write (a browser sends one with every POST); "null" (a sandboxed page, a
     // file, a redirect) is no origin this explorer has
-    let sameOrigin = origin === null;
-    if (origin !== null && origin !== "null") {
-      try {
-        const o = new URL(origin);
-        sameOrigin = o.host === url.host && o.protocol === url.protocol;
-      } catch { /* garbage: another origin */ }
-    }
+    const sameOrigin = origin === null || origin === `http://${url.host}`;
     if (!sameOrigin || site === "cross-site" || site === "same-site") {
       throw new HttpError(403, "a page of another site may not write to this explorer");
     }
