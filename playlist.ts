@@ -239,7 +239,7 @@ export const command: Command = defineCommand({
   // `--mpd` alone is MPD's default address: a value is taken only when it looks like HOST[:PORT]
   normalize: (args) =>
     args.flatMap((a, i) =>
-      a === "--mpd" && !/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d+)?$/i.test(args[i + 1] ?? "")
+      a === "--mpd" && !/^(\[[0-9a-f:.]+\]|[a-z0-9][a-z0-9.-]*)(:\d+)?$/i.test(args[i + 1] ?? "")
         ? [`--mpd=${DEFAULT_MPD}`]
         : [a]
     ),
