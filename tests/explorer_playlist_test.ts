@@ -107,7 +107,7 @@ slowTest(
       await page.evaluate(() => document.getElementById("player")!.dispatchEvent(new Event("ended")));
       const second = (await page.$$eval("#pl-list li", (lis: any[]) =>
         lis[1].querySelector("button").textContent))
-        .split(" – ").at(-1);
+        .split(" – ").at(-1).replace(/[\u2068\u2069]/g, "");
       await page.waitForFunction(
         (t: string) => document.getElementById("now-title")?.textContent === t,
         second,

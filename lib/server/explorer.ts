@@ -408,16 +408,19 @@ export class Explorer {
     if (vector.length !== dim) {
       throw new OpenL3Error(`a vector of ${vector.length} values: the stored songs have ${dim}`);
     }
-    let norm = 0;
+    let top = 0;
     for (let i = 0; i < vector.length; i++) {
       const v = vector[i];
       if (typeof v !== "number" || !Number.isFinite(v)) {
         throw new OpenL3Error(`value ${i} of the vector is ${JSON.stringify(v)}, not a finite number`);
       }
-      norm += v * v;
+      top = Math.max(top, Math.abs(v));
     }
-    if (norm === 0) throw new OpenL3Error("the vector is all zeros: it cannot be compared");
-    const hits = this.#search(vector, Math.max(10, PLACEMENT_NEIGHBOURS));
+    if (top === 0) throw new OpenL3Error("the vector is all zeros: it cannot be compared");
+    // scaled by its largest value first: a vector of huge finite values has a norm that overflows (1e308 ×
+    // 512), and one of tiny values a norm that underflows; only its direction is compared
+    const scaled = Float64Array.from({ length: vector.length }, (_, i) => vector[i] / top);
+    const hits = this.#search(scaled, Math.max(10, PLACEMENT_NEIGHBOURS));
     const near = hits.slice(0, PLACEMENT_NEIGHBOURS).map((h) => this.#index.row(h.id));
     const { position } = placeAmong(this.#map, near);
     return {

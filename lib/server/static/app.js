@@ -80,7 +80,8 @@ function colourBy(key) {
   const group = new Int32Array(n).fill(-1);
   let labels;
   if (key === "cluster") {
-    const k = Math.max(0, ...state.cluster) + 1;
+    let k = 1; // a loop, not Math.max(...): a million arguments overflow the stack
+    for (const c of state.cluster) if (c + 1 > k) k = c + 1;
     labels = Array.from({ length: Math.min(k, PALETTE.length) }, (_, c) => `cluster ${c + 1}`);
     for (let i = 0; i < n; i++) group[i] = state.cluster[i] < PALETTE.length ? state.cluster[i] : -1;
   } else {
@@ -326,7 +327,9 @@ const rowOf = new Map();
 const fmt = (
   s,
 ) => (s === undefined ? "" : `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, "0")}`);
-const describe = (s) => [s.artist, s.album, fmt(s.duration)].filter(Boolean).join(" · ");
+/** Tag text isolated (FSI … PDI): a bidi control in a title or artist cannot reorder what stands beside it. */
+const iso = (t) => (t ? `\u2068${t}\u2069` : t);
+const describe = (s) => [iso(s.artist), iso(s.album), fmt(s.duration)].filter(Boolean).join(" · ");
 
 function showTooltip(i, cssX, cssY) {
   if (i === -1) {

@@ -66,7 +66,8 @@ export function playlistPanel(app) {
       const b = document.createElement("button");
       b.type = "button";
       b.className = "link";
-      b.textContent = s.artist ? `${s.artist} – ${s.title}` : s.title;
+      // each piece of tag text isolated: a bidi control in one cannot reorder the other
+      b.textContent = s.artist ? `\u2068${s.artist}\u2069 – \u2068${s.title}\u2069` : s.title;
       b.addEventListener("click", () => playAt(k));
       const copy = pl.copies.get(s.id);
       li.append(b);
