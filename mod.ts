@@ -26,7 +26,7 @@ import { type Precision, PRECISIONS } from "./lib/model/precision.ts";
 import { createEmbedder, type Embedder } from "./lib/pipeline/embedder.ts";
 import { runtimeOf } from "./lib/pipeline/embed_options.ts";
 import { embedFile } from "./lib/pipeline/embed_song.ts";
-import { writeEmbeddingNpz } from "./lib/pipeline/npz_export.ts";
+import { checkSuffix, writeEmbeddingNpz } from "./lib/pipeline/npz_export.ts";
 import { OpenL3Error } from "./lib/util/errors.ts";
 import type { BackendChoice } from "./lib/model/inference.ts";
 import {
@@ -122,6 +122,21 @@ export interface AudioEmbeddingModel {
 }
 
 const EMBEDDERS = new WeakMap<AudioEmbeddingModel, Embedder>();
+/** Models whose close() was called: using one again is an error, not a crash. */
+const CLOSED = new WeakSet<AudioEmbeddingModel>();
+
+/** Refuse a model that is not one of ours, or one that was closed. */
+function checkModel(model: AudioEmbeddingModel | undefined): void {
+  if (model === undefined) return;
+  if (!EMBEDDERS.has(model)) {
+    throw new OpenL3Error(
+      `Invalid model provided: expected one from loadAudioEmbeddingModel, got ${describe(model)}`,
+    );
+  }
+  if (CLOSED.has(model)) {
+    throw new OpenL3Error("the model was closed: load it again with loadAudioEmbeddingModel");
+  }
+}
 
 function checkModelOptions(o: ModelOptions): Variant & { frontend: Frontend; precision: Precision } {
   return {
@@ -151,7 +166,11 @@ export async function loadAudioEmbeddingModel(options: ModelOptions = {}): Promi
     embeddingSize: o.embeddingSize,
     weightsHash: embedder.model.weightsHash,
     precision: embedder.model.precision,
-    close: () => embedder.close(),
+    close: async () => {
+      if (CLOSED.has(model)) return;
+      CLOSED.add(model);
+      await embedder.close();
+    },
   };
   EMBEDDERS.set(model, embedder);
   return model;
@@ -211,11 +230,7 @@ export async function getAudioEmbedding(
   options: EmbeddingOptions = {},
 ): Promise<AudioEmbedding | AudioEmbedding[]> {
   // every argument is checked before anything is loaded, in openl3's order
-  if (options.model !== undefined && !EMBEDDERS.has(options.model)) {
-    throw new OpenL3Error(
-      `Invalid model provided: expected one from loadAudioEmbeddingModel, got ${describe(options.model)}`,
-    );
-  }
+  checkModel(options.model);
   const variant = checkModelOptions(options.model ?? options);
   const checked = checkClips(audio, sr);
   const { hopSize, center, batchSize } = checkFraming(options);
@@ -271,6 +286,8 @@ export async function processAudioFile(
       throw new OpenL3Error(`File "${p}" could not be found.`);
     }
   }
+  checkModel(options.model);
+  checkSuffix(options.suffix);
   const variant = checkModelOptions(options.model ?? options);
   const { hopSize, center, batchSize } = checkFraming(options);
   const model = options.model ?? await loadAudioEmbeddingModel({ ...options, ...variant });

@@ -11,7 +11,7 @@
 import { DB_PATH } from "./files.ts";
 import { type Command, defineCommand, integerFlag, runCommand } from "./lib/util/cli.ts";
 import { ArgumentError, OpenL3Error } from "./lib/util/errors.ts";
-import { resolveEmbedderOptions, runtimeOf } from "./lib/pipeline/embed_options.ts";
+import { checkRange, resolveEmbedderOptions, runtimeOf } from "./lib/pipeline/embed_options.ts";
 import { modelFlags, modelFlagsHelp, modelOptions, RUNTIME_FLAGS } from "./lib/pipeline/model_flags.ts";
 import { Explorer, type ExplorerOptions } from "./lib/server/explorer.ts";
 import { createHandler, type ExplorerSlot, LOOPBACK_HOSTS, removeUploadDirs } from "./lib/server/routes.ts";
@@ -91,6 +91,8 @@ export async function run(options: ServeOptions = {}): Promise<RunningExplorer> 
   if (host.trim() === "") throw new ArgumentError(`--host must name an address, got ""`);
   const maxMiB = options.maxUploadMiB ?? 200;
   if (!(maxMiB > 0)) throw new ArgumentError(`--max-upload-mb must be positive, got ${maxMiB}`);
+  checkRange("max-upload-mb", maxMiB);
+  checkRange("max-upload-seconds", options.maxUploadSeconds);
   resolveEmbedderOptions({ ...options.model }); // a bad --backend or --device is a usage error now, not at upload
   let last = 0;
   const started = performance.now();

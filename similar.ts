@@ -20,7 +20,12 @@ import {
 import { ArgumentError, OpenL3Error, printable } from "./lib/util/errors.ts";
 import { pathId } from "./lib/store/song_id.ts";
 import { type Hit, loadIndex, type Metric, METRICS, VectorIndex } from "./lib/analysis/vector_index.ts";
-import { resolveEmbedderOptions, runtimeOf, type RuntimeOptions } from "./lib/pipeline/embed_options.ts";
+import {
+  checkRange,
+  resolveEmbedderOptions,
+  runtimeOf,
+  type RuntimeOptions,
+} from "./lib/pipeline/embed_options.ts";
 import { modelFlags, modelFlagsHelp, modelOptions, RUNTIME_FLAGS } from "./lib/pipeline/model_flags.ts";
 import { describeMixed, listConfigs } from "./lib/pipeline/stored_config.ts";
 import {
@@ -73,6 +78,7 @@ export async function run(
   const k = options.k ?? 10;
   const metric = options.metric ?? "cosine";
   if (!Number.isInteger(k) || k < 1) throw new ArgumentError(`-k must be a whole number ≥ 1, got ${k}`);
+  checkRange("k", k);
   resolveEmbedderOptions(options); // a bad --backend or --device is a usage error even for a stored id
   if (options.store && !describeStore(db).traits.localWrites) {
     throw new ArgumentError(

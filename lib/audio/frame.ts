@@ -156,13 +156,17 @@ export class WindowFramer {
   /** Windows per batch. */
   readonly batchSize: number;
   readonly #hop: number;
-  #span: Float64Array;
+  /** The samples later windows may still need (at most two windows' worth), from #start on. */
+  readonly #buf = new Float64Array(2 * WINDOW_SAMPLES);
+  /** Index in the padded signal of #buf[0]. */
+  #start = 0;
   #filled = 0;
-  /** Padded samples still to discard before span[0] (a hop longer than a window leaves gaps). */
-  #skip = 0;
   /** Source samples pushed. */
   #length = 0;
   #next = 0;
+  #pending: Float64Array | null = null;
+  #pendingCount = 0;
+  #pendingStart = 0;
   #ended = false;
 
   /**
@@ -178,8 +182,7 @@ export class WindowFramer {
     this.options = options;
     this.batchSize = batchSize;
     this.#hop = Math.trunc(options.hopSize * TARGET_SR);
-    this.#span = new Float64Array((batchSize - 1) * this.#hop + WINDOW_SAMPLES);
-    if (options.center) this.#append(new Float64Array(WINDOW_SAMPLES / 2));
+    if (options.center) this.#feed(new Float64Array(WINDOW_SAMPLES / 2), []);
   }
 
   /** Windows emitted so far. */
@@ -197,22 +200,79 @@ export class WindowFramer {
     if (this.#ended) throw new ArgumentError("WindowFramer: push after end");
     this.#length += x.length;
     const out: WindowBatch[] = [];
+    this.#feed(x, out);
+    return out;
+  }
+
+  /**
+   * Take samples in: skip what no window needs (a hop longer than a window leaves gaps), keep what the next
+   * windows need, and emit each window as soon as it is whole. Memory: two windows and the batch being
+   * filled, whatever the hop and the batch size.
+   */
+  #feed(x: ArrayLike<number>, out: WindowBatch[]): void {
+    const hop = this.#hop, buf = this.#buf;
     let at = 0;
     while (at < x.length) {
-      // discard a gap, then fill the span, emitting every full batch
-      if (this.#skip > 0) {
-        const d = Math.min(this.#skip, x.length - at);
-        this.#skip -= d;
+      const nextStart = this.#next * hop;
+      if (this.#filled === 0 && this.#start < nextStart) {
+        const d = Math.min(nextStart - this.#start, x.length - at);
         at += d;
+        this.#start += d;
         continue;
       }
-      const take = Math.min(x.length - at, this.#span.length - this.#filled);
-      this.#span.set(subarrayOf(x, at, at + take), this.#filled);
+      const take = Math.min(x.length - at, buf.length - this.#filled);
+      buf.set(subarrayOf(x, at, at + take), this.#filled);
       this.#filled += take;
       at += take;
-      if (this.#filled === this.#span.length) out.push(this.#emit(this.batchSize));
+      for (
+        let s = this.#next * hop - this.#start;
+        s + WINDOW_SAMPLES <= this.#filled;
+        s = this.#next * hop - this.#start
+      ) {
+        this.#take(s, out);
+      }
+      // drop what no later window needs
+      const keep = this.#next * hop - this.#start;
+      if (keep >= this.#filled) {
+        this.#start += this.#filled;
+        this.#filled = 0;
+      } else if (keep > 0) {
+        buf.copyWithin(0, keep, this.#filled);
+        this.#filled -= keep;
+        this.#start += keep;
+      }
     }
-    return out;
+  }
+
+  /** The window starting at #buf[s] (zeros past what is buffered) into the batch being filled. */
+  #take(s: number, out: WindowBatch[]): void {
+    if (!this.#pending) {
+      this.#pending = new Float64Array(this.batchSize * WINDOW_SAMPLES);
+      this.#pendingStart = this.#next;
+    }
+    const o = this.#pendingCount * WINDOW_SAMPLES;
+    const have = Math.max(0, Math.min(WINDOW_SAMPLES, this.#filled - s));
+    this.#pending.set(this.#buf.subarray(s, s + have), o);
+    this.#pending.fill(0, o + have, o + WINDOW_SAMPLES);
+    this.#pendingCount++;
+    this.#next++;
+    if (this.#pendingCount === this.batchSize) out.push(this.#flush());
+  }
+
+  #flush(): WindowBatch {
+    const count = this.#pendingCount;
+    const samples = count === this.batchSize
+      ? this.#pending!
+      : this.#pending!.slice(0, count * WINDOW_SAMPLES);
+    const batch = {
+      start: this.#pendingStart,
+      count,
+      samples,
+      timestamps: windowTimestamps(this.#pendingStart, count, this.options.hopSize),
+    };
+    this.#pending = null;
+    this.#pendingCount = 0;
+    return batch;
   }
 
   /** The signal has ended: the remaining windows (zero-padded at the end), and the whole plan. */
@@ -221,43 +281,9 @@ export class WindowFramer {
     this.#ended = true;
     const plan = planFrames(this.#length, this.options);
     const batches: WindowBatch[] = [];
-    while (this.#next < plan.windows) {
-      const count = Math.min(this.batchSize, plan.windows - this.#next);
-      this.#span.fill(0, this.#filled);
-      this.#filled = this.#span.length;
-      batches.push(this.#emit(count));
-    }
+    while (this.#next < plan.windows) this.#take(this.#next * this.#hop - this.#start, batches);
+    if (this.#pendingCount > 0) batches.push(this.#flush());
     return { batches, plan };
-  }
-
-  #append(x: Float64Array) {
-    this.#span.set(x, this.#filled);
-    this.#filled += x.length;
-  }
-
-  /** Emit `count` windows starting at the span's start, then drop what no later window needs. */
-  #emit(count: number): WindowBatch {
-    const hop = this.#hop;
-    const samples = new Float64Array(count * WINDOW_SAMPLES);
-    for (let k = 0; k < count; k++) {
-      samples.set(this.#span.subarray(k * hop, k * hop + WINDOW_SAMPLES), k * WINDOW_SAMPLES);
-    }
-    const batch = {
-      start: this.#next,
-      count,
-      samples,
-      timestamps: windowTimestamps(this.#next, count, this.options.hopSize),
-    };
-    this.#next += count;
-    const drop = count * hop; // the next window starts here
-    if (drop < this.#filled) {
-      this.#span.copyWithin(0, drop, this.#filled);
-      this.#filled -= drop;
-    } else {
-      this.#skip = drop - this.#filled;
-      this.#filled = 0;
-    }
-    return batch;
   }
 }
 
@@ -269,8 +295,8 @@ function subarrayOf(x: ArrayLike<number>, from: number, to: number): ArrayLike<n
 
 /**
  * Cut a 48 kHz source into the windows of a plan, `batchSize` at a time.
- * Memory: one buffer of `(batchSize - 1) · hop + 48000` samples plus the
- * batch itself, whatever the length of the source.
+ * Memory: two windows' samples plus the batch itself, whatever the length
+ * of the source and the hop.
  *
  * @example
  * ```ts

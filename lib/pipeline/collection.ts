@@ -26,8 +26,9 @@ import { EMBED_DEFAULTS } from "./defaults.ts";
 import { AUDIO_EXTENSIONS, describePassedOver, findAudioFiles } from "./discovery.ts";
 import { EmbedInterrupted, embedSong } from "./embed_song.ts";
 import { createEmbedder, type Embedder, type EmbedderOptions, numbersOf, prepareModel } from "./embedder.ts";
+import { checkRange } from "./embed_options.ts";
 import { type FeedJob, FeedPool } from "./feed_pool.ts";
-import { npzNames, readNpzManifest, writeEmbeddingNpz, writeNpzManifest } from "./npz_export.ts";
+import { checkSuffix, npzNames, readNpzManifest, writeEmbeddingNpz, writeNpzManifest } from "./npz_export.ts";
 import { Progress } from "./progress.ts";
 import { TIMELINE_VERSION } from "../frontend/timeline.ts";
 import { adoptStoredConfig, refuseOtherConfig } from "./stored_config.ts";
@@ -146,6 +147,9 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
   if (!(maxDuration > 0)) {
     throw new ArgumentError(`--max-duration must be a positive number of seconds, got ${maxDuration}`);
   }
+  checkRange("max-duration", maxDuration);
+  checkSuffix(options.suffix);
+  if (options.workers !== undefined) checkRange("workers", options.workers);
   const idOf = options.idOf ?? pathId;
   const found = await findAudioFiles(options.inputs, options.extensions);
   const files = found.files;

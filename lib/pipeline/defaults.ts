@@ -21,6 +21,33 @@ export const DEFAULT_PATHS = {
   analysis: "metadata",
 } as const;
 
+/**
+ * The range every numeric option accepts (inclusive), each with why its bound is where it is: outside it, a
+ * one-line usage error naming the flag, the value and the range, before any work.
+ */
+export const OPTION_RANGES = {
+  /** Seconds between windows: one sample at 48 kHz, up to an hour (a song then gives one window). */
+  hop: { min: 1 / 48000, max: 3600 },
+  /** Windows per batch (1 024 mel256 windows are 200 MB of spectrograms). */
+  "batch-size": { min: 1, max: 1024 },
+  /** CPU threads of the native backend, at most the machine's cores (more only slows it down). */
+  threads: { min: 1, max: 256 },
+  /** Feed workers: each holds a file's decoder and batches (~30–60 MB). */
+  workers: { min: 0, max: 16 },
+  /** Longest audio per file, seconds: up to a day. */
+  "max-duration": { min: 1, max: 86_400 },
+  /** Seconds a PostgreSQL job is leased. */
+  lease: { min: 1, max: 3600 },
+  /** Errors a file may raise in a PostgreSQL run before it is failed. */
+  "max-attempts": { min: 1, max: 100 },
+  /** Neighbours listed. */
+  k: { min: 1, max: 10_000 },
+  /** Largest upload to the explorer, MiB. */
+  "max-upload-mb": { min: 1, max: 4096 },
+  /** Longest upload to the explorer, seconds of audio. */
+  "max-upload-seconds": { min: 1, max: 86_400 },
+} as const;
+
 /** Default model and run options (OpenL3's defaults where OpenL3 has one). */
 export const EMBED_DEFAULTS = {
   /** OpenL3's `input_repr` default. */

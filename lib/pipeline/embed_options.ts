@@ -20,7 +20,7 @@ import {
 } from "../model/architecture.ts";
 import { type BackendChoice, BACKENDS, type CpuRuns } from "../model/inference.ts";
 import { type Precision, precisionProblem, PRECISIONS } from "../model/precision.ts";
-import { DEFAULT_PATHS, EMBED_DEFAULTS } from "./defaults.ts";
+import { DEFAULT_PATHS, EMBED_DEFAULTS, OPTION_RANGES } from "./defaults.ts";
 
 /** What decides the numbers, and where they are computed. Every field has a default. */
 export interface EmbedderOptions {
@@ -163,6 +163,35 @@ export interface ResolvedEmbedderOptions {
   verbose: boolean;
 }
 
+/**
+ * Refuse a value outside its option's range ({@linkcode OPTION_RANGES}), naming the flag, the value and
+ * the range.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkRange } from "./embed_options.ts";
+ * checkRange("threads", 4);
+ * assert.throws(() => checkRange("batch-size", 1e9), /--batch-size must be from 1 to 1024, got 1000000000/);
+ * ```
+ */
+export function checkRange(flag: keyof typeof OPTION_RANGES, value: number | undefined): void {
+  if (value === undefined) return;
+  const { min } = OPTION_RANGES[flag];
+  const max = flag === "threads" ? Math.min(OPTION_RANGES.threads.max, cores()) : OPTION_RANGES[flag].max;
+  if (!(value >= min && value <= max)) {
+    const lo = flag === "hop" ? "one sample" : String(min);
+    throw new ArgumentError(
+      `${flag.length === 1 ? "-" : "--"}${flag} must be from ${lo} to ${max}, got ${value}`,
+    );
+  }
+}
+
+/** This machine's cores. */
+function cores(): number {
+  return Math.max(1, navigator.hardwareConcurrency ?? 1);
+}
+
 function oneOf<T extends string | number>(value: unknown, flag: string, choices: readonly T[]): T {
   if (!choices.includes(value as T)) {
     throw new ArgumentError(`--${flag} must be one of ${choices.join(", ")}; got "${value}"`);
@@ -195,12 +224,17 @@ export function resolveEmbedderOptions(o: EmbedderOptions): ResolvedEmbedderOpti
   if (Math.trunc(hopSize * TARGET_SR) < 1) {
     throw new ArgumentError(`--hop ${hopSize} s is shorter than one sample at 48 kHz`);
   }
+  if (hopSize > OPTION_RANGES.hop.max) {
+    throw new ArgumentError(`--hop must be at most ${OPTION_RANGES.hop.max} seconds, got ${hopSize}`);
+  }
   if (o.batchSize !== undefined && (!Number.isInteger(o.batchSize) || o.batchSize < 1)) {
     throw new ArgumentError(`--batch-size must be a positive whole number, got ${o.batchSize}`);
   }
+  checkRange("batch-size", o.batchSize);
   if (o.threads !== undefined && (!Number.isInteger(o.threads) || o.threads < 1)) {
     throw new ArgumentError(`--threads must be a positive whole number, got ${o.threads}`);
   }
+  checkRange("threads", o.threads);
   const backend = oneOf(o.backend ?? d.backend, "backend", BACKENDS);
   const precision = oneOf(o.precision ?? d.precision, "precision", PRECISIONS);
   const problem = precisionProblem(precision, backend);

@@ -112,9 +112,10 @@ export function checkFraming(o: { hopSize?: unknown; center?: unknown; batchSize
     throw new OpenL3Error(`Invalid hop size ${hopSize}: under one sample`);
   }
   if (typeof center !== "boolean") throw new OpenL3Error(`Invalid center value ${JSON.stringify(center)}`);
-  if (typeof batchSize !== "number" || !Number.isInteger(batchSize) || batchSize < 1) {
-    throw new OpenL3Error(`Invalid batch size ${JSON.stringify(batchSize)}`);
+  if (typeof batchSize !== "number" || !Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1024) {
+    throw new OpenL3Error(`Invalid batch size ${JSON.stringify(batchSize)}: a whole number from 1 to 1024`);
   }
+  if (hopSize > 3600) throw new OpenL3Error(`Invalid hop size ${hopSize}: at most 3600 seconds`);
   return { hopSize, center, batchSize };
 }
 
@@ -159,12 +160,16 @@ export interface CheckedClips {
  */
 export function checkClips(audio: unknown, sr: unknown): CheckedClips {
   const single = isClip(audio);
-  if (!single && !(Array.isArray(audio) && audio.every(isClip))) {
+  // every index, holes included (every() skips the holes of a sparse array)
+  const allClips = Array.isArray(audio) && Array.from(audio as unknown[]).every(isClip);
+  if (!single && !allClips) {
     throw new OpenL3Error(
       `audio must be mono samples (Float32Array or Float64Array) or an array of them, got ${
         describe(audio)
       }` +
-        (Array.isArray(audio) ? ` holding ${describe((audio as unknown[]).find((c) => !isClip(c)))}` : ""),
+        (Array.isArray(audio)
+          ? ` holding ${describe(Array.from(audio as unknown[]).find((c) => !isClip(c)))}`
+          : ""),
     );
   }
   const clips = single ? [audio as Clip] : audio as Clip[];
@@ -185,6 +190,19 @@ export function checkClips(audio: unknown, sr: unknown): CheckedClips {
     const rate = rates[i];
     if (typeof rate !== "number" || !Number.isFinite(rate) || rate <= 0) {
       throw new OpenL3Error(`Invalid sample rate ${JSON.stringify(rate)}`);
+    }
+    if (rate < 1 || rate > 10_000_000) {
+      throw new OpenL3Error(`Invalid sample rate ${rate}: from 1 Hz to 10 MHz`);
+    }
+    // a NaN or infinite sample would spread through every window it is in: refused, not embedded
+    for (let k = 0; k < clip.length; k++) {
+      if (!Number.isFinite(clip[k])) {
+        throw new OpenL3Error(
+          `${single ? "the audio" : `clip ${i}`} holds a sample that is not a finite number: ${
+            clip[k]
+          } at index ${k}`,
+        );
+      }
     }
   }
   return { clips, rates: rates as number[], single };

@@ -87,7 +87,7 @@ export const MODEL_FLAG_TABLE = {
   hop: {
     option: { type: "string" },
     usage: "--hop S",
-    help: (c) => `seconds between windows (default: ${orDb(c, String(d.hopSize))})`,
+    help: (c) => `seconds between windows, one sample to 3600 (default: ${orDb(c, String(d.hopSize))})`,
     set: num("hopSize", "hop"),
   },
   "no-center": {
@@ -120,13 +120,13 @@ export const MODEL_FLAG_TABLE = {
   "batch-size": {
     option: { type: "string" },
     usage: "--batch-size N",
-    help: () => `windows per batch (default: ${d.gpuBatchSize} on WebGPU, ${d.cpuBatchSize} on CPU)`,
+    help: () => `windows per batch, 1–1024 (default: ${d.gpuBatchSize} on WebGPU, ${d.cpuBatchSize} on CPU)`,
     set: num("batchSize", "batch-size"),
   },
   threads: {
     option: { type: "string" },
     usage: "--threads N",
-    help: () => "CPU threads of the native network backend (default: every core)",
+    help: () => "CPU threads of the native network backend, 1 to the number of cores (default: every core)",
     set: num("threads", "threads"),
   },
 } as const satisfies Record<string, ModelFlag>;

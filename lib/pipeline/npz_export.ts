@@ -9,6 +9,28 @@
 
 import { basename, extname, join } from "node:path";
 import { encodeNpz } from "../util/npz.ts";
+import { ArgumentError } from "../util/errors.ts";
+
+/**
+ * Refuse a `.npz` name suffix that would leave the output folder: a path separator, or `..` alone. (openl3
+ * writes such names as given, outside its output folder; this tool refuses them, before any work.)
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkSuffix } from "./npz_export.ts";
+ * checkSuffix("mel256");
+ * assert.throws(() => checkSuffix("../x"), /--suffix must not hold a path separator/);
+ * ```
+ */
+export function checkSuffix(suffix: string | undefined): void {
+  if (suffix === undefined) return;
+  if (/[\\/]/.test(suffix) || suffix === "..") {
+    throw new ArgumentError(
+      `--suffix must not hold a path separator or be "..", got "${suffix}": the .npz files stay in their folder`,
+    );
+  }
+}
 
 /** Frame embeddings of one file. */
 export interface FrameEmbeddings {

@@ -28,7 +28,7 @@ import {
   type PreparedModel,
   prepareModel,
 } from "./embedder.ts";
-import { resolveEmbedderOptions } from "./embed_options.ts";
+import { checkRange, resolveEmbedderOptions } from "./embed_options.ts";
 import { adoptStoredConfig } from "./stored_config.ts";
 import { embedFileSong } from "./embed_song.ts";
 import { hashFile } from "./file_feed.ts";
@@ -118,6 +118,9 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
     throw new ArgumentError(`--max-attempts must be a whole number ≥ 1, got ${maxAttempts}`);
   }
+  checkRange("lease", lease);
+  checkRange("max-attempts", maxAttempts);
+  checkRange("max-duration", options.maxDuration);
   const roots = await parseRoots(options.roots);
   if (options.inputs.length && roots.size === 0) {
     throw new ArgumentError(
