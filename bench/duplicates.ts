@@ -9,7 +9,7 @@
  * generated ones: every song a different sequence of pieces), timed.
  *
  *     deno task bench-duplicates [--songs 200] [--seconds 30] [--with-copies 40] [--copies 3]
- *                                [--with-versions 30] [--scale 10000] [--keep DIR]
+ *                                [--with-versions 30] [--scale 10000] [--keep DIR] [--seed 1]
  *
  * The embedding runs at `--hop 1` and `--precision int8` to keep the benchmark under half an hour on two
  * cores: the timelines do not depend on the hop, the precision or the weights (they are built from the
@@ -37,6 +37,7 @@ const { values } = parseArgs({
     "with-versions": { type: "string" },
     scale: { type: "string" },
     keep: { type: "string" },
+    seed: { type: "string" },
   },
 });
 const plan = {
@@ -45,7 +46,7 @@ const plan = {
   withCopies: Number(values["with-copies"] ?? 40),
   copiesPerSong: Number(values.copies ?? 3),
   withVersions: Number(values["with-versions"] ?? 30),
-  seed: 1,
+  seed: Number(values.seed ?? 1),
 };
 const dir = values.keep ?? await Deno.makeTempDir({ prefix: "openl3-bench-duplicates-" });
 await Deno.mkdir(dir, { recursive: true });

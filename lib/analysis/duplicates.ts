@@ -33,7 +33,9 @@ export const MAX_OFFSET = 10;
 /** Least mean aligned agreement of two copies of a recording. */
 export const COPY_SCORE = 0.75;
 /** Largest difference of two copies' average spectra, dB (RMS over bands). */
-export const COPY_PROFILE = 0.7;
+export const COPY_PROFILE = 0.4;
+/** Tempo ratios tried for another version of a song played faster or slower. */
+export const STRETCHES: readonly number[] = [0.94, 0.95, 0.96, 0.97, 0.98, 1.02, 1.03, 1.04, 1.05, 1.06];
 /** Least mean aligned agreement of two versions of a song. */
 export const VERSION_SCORE = 0.5;
 
@@ -103,21 +105,29 @@ export interface TimelineMatch {
   drift: number;
   /** RMS difference of their average spectra, dB. */
   profileDistance: number;
+  /** The best agreement with the second played faster or slower (a ratio of {@linkcode STRETCHES}), when tried. */
+  stretched?: { ratio: number; score: number };
 }
 
-/** Mean aligned agreement at offset `o` (steps) over steps [lo, hi) of `a`; null when under half overlap. */
+/**
+ * Mean aligned agreement at offset `o` (steps) over steps [lo, hi) of `a`, `b`'s step i·ratio + o against
+ * `a`'s step i; null when under half overlap.
+ */
 function agreement(
   a: TimelineFeatures,
   b: TimelineFeatures,
   o: number,
   lo: number,
   hi: number,
+  ratio = 1,
 ): number | null {
   const d = a.bands;
   let sum = 0, n = 0, possible = 0;
-  for (let i = Math.max(lo, -o); i < Math.min(hi, b.steps - o); i++) {
+  const from = ratio === 1 ? Math.max(lo, -o) : lo, to = ratio === 1 ? Math.min(hi, b.steps - o) : hi;
+  for (let i = from; i < to; i++) {
+    const j = ratio === 1 ? i + o : Math.round(i * ratio) + o;
+    if (j < 0 || j >= b.steps) continue;
     possible++;
-    const j = i + o;
     if (!a.sounding[i] || !b.sounding[j]) continue;
     let dot = 0;
     for (let k = 0; k < d; k++) dot += a.rows[i * d + k] * b.rows[j * d + k];
@@ -156,14 +166,20 @@ export function profileDistance(a: TimelineFeatures, b: TimelineFeatures): numbe
 export function matchTimelines(a: TimelineFeatures, b: TimelineFeatures): TimelineMatch {
   const maxO = Math.round(MAX_OFFSET / a.step);
   let best = -2, bestO = 0;
-  // coarse: every other offset; then the neighbours of the best
+  // coarse: every other offset; then the neighbours of the three best (music repeats: the true offset's
+  // even neighbours may not be the best even offsets)
+  const coarse: { o: number; s: number }[] = [];
   for (let o = -maxO; o <= maxO; o += 2) {
     const s = agreement(a, b, o, 0, a.steps);
-    if (s !== null && s > best) [best, bestO] = [s, o];
+    if (s !== null) coarse.push({ o, s });
   }
-  for (const o of [bestO - 1, bestO + 1]) {
-    const s = agreement(a, b, o, 0, a.steps);
-    if (s !== null && s > best) [best, bestO] = [s, o];
+  coarse.sort((x, y) => y.s - x.s);
+  for (const { o: c, s: cs } of coarse.slice(0, 3)) {
+    if (cs > best) [best, bestO] = [cs, c];
+    for (const o of [c - 1, c + 1]) {
+      const s = agreement(a, b, o, 0, a.steps);
+      if (s !== null && s > best) [best, bestO] = [s, o];
+    }
   }
   const profile = profileDistance(a, b);
   if (best <= -2) return { score: -1, offset: 0, drift: Infinity, profileDistance: profile };
@@ -183,13 +199,25 @@ export function matchTimelines(a: TimelineFeatures, b: TimelineFeatures): Timeli
     if (qBest > -2) offsets.push(qO);
   }
   const drift = offsets.length >= 2 ? Math.max(...offsets) - Math.min(...offsets) : 0;
-  return { score: best, offset: bestO * a.step, drift, profileDistance: profile };
+  const match: TimelineMatch = { score: best, offset: bestO * a.step, drift, profileDistance: profile };
+  // not a copy, yet not far: another take, faster or slower? (b's step i·ratio + o against a's step i)
+  if (best >= 0.3 && (best < COPY_SCORE || drift > 1)) {
+    let sBest = -2, sRatio = 1;
+    for (const ratio of STRETCHES) {
+      for (let o = -maxO; o <= maxO; o += 2) {
+        const s = agreement(a, b, o, 0, a.steps, ratio);
+        if (s !== null && s > sBest) [sBest, sRatio] = [s, ratio];
+      }
+    }
+    if (sBest > -2) match.stretched = { ratio: sRatio, score: sBest };
+  }
+  return match;
 }
 
 /** What a match says two songs are. */
 export function classify(m: TimelineMatch): "copies" | "versions" | null {
   if (m.score >= COPY_SCORE && m.drift <= 1 && m.profileDistance <= COPY_PROFILE) return "copies";
-  if (m.score >= VERSION_SCORE) return "versions";
+  if (Math.max(m.score, m.stretched?.score ?? -1) >= VERSION_SCORE) return "versions";
   return null;
 }
 
