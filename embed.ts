@@ -9,7 +9,7 @@
  * @module
  */
 
-import { describeStore } from "./lib/store/store.ts";
+import { describeStore, openStore } from "./lib/store/store.ts";
 import { DB_PATH } from "./files.ts";
 import { type Command, defineCommand, numberFlag, runCommand } from "./lib/util/cli.ts";
 import { EMBED_DEFAULTS } from "./lib/pipeline/defaults.ts";
@@ -104,6 +104,7 @@ export const command: Command = defineCommand({
       throw new ArgumentError("--status, --root, --lease and --max-attempts are for --db postgres://… runs");
     }
     if (positionals.length === 0) throw new ArgumentError("give at least one audio file or folder");
+    if (values.db === undefined) await refuseMixingWithDemo(db);
     const controller = new AbortController();
     let interrupts = 0;
     Deno.addSignalListener("SIGINT", () => {
@@ -130,6 +131,27 @@ export const command: Command = defineCommand({
     return summary.interrupted ? 130 : summary.failed > 0 ? 1 : 0;
   },
 });
+
+/**
+ * The default database is the original project's, where `simple-embed` stores the demo's previews by their
+ * file names: a collection embedded into it without a word would mix with them (and `compare` would run the
+ * demo's checks on it). Without `--db`, such a database is refused with what to do.
+ */
+async function refuseMixingWithDemo(db: string): Promise<void> {
+  if (!(await Deno.stat(db).then((s) => s.isFile, () => false))) return;
+  const store = await openStore(db, { readOnly: true });
+  try {
+    const stems = (await store.summaries()).filter((s) => !/[\\/:]/.test(s.songId)).length;
+    if (stems === 0) return;
+    throw new ArgumentError(
+      `${db} holds ${stems} songs of the demo (stored by their file names by simple-embed): embed would mix ` +
+        `your files with them. Give --db PATH for your collection (say --db metadata/music.db), or --db ${db} ` +
+        `to add to it anyway`,
+    );
+  } finally {
+    await store.close();
+  }
+}
 
 /** `embed --db postgres://…`: one worker of a shared run, or `--status`. */
 async function postgresBody(

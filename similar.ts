@@ -18,6 +18,8 @@ import {
   runCommand,
 } from "./lib/util/cli.ts";
 import { ArgumentError, OpenL3Error, printable } from "./lib/util/errors.ts";
+import { statusLine } from "./lib/util/status_line.ts";
+import { formatDuration } from "./lib/pipeline/progress.ts";
 import { pathId } from "./lib/store/song_id.ts";
 import { type Hit, loadIndex, type Metric, METRICS, VectorIndex } from "./lib/analysis/vector_index.ts";
 import {
@@ -133,7 +135,12 @@ export async function run(
   const search = (v: ArrayLike<number>, exclude?: string) =>
     ann ? ann.search(v, k, exclude) : index.search(v, k, metric, exclude);
   // a stored id, or a file stored under its path id
-  const asId = [options.query, ...(isFile ? [pathId(options.query)] : [])].find((id) => index.row(id) >= 0);
+  // a stored id, a file stored under its path id, or a file stored under another id (simple-embed's stems)
+  const asId = [
+    options.query,
+    ...(isFile ? [pathId(options.query), ...await idsOfPath(db, pathId(options.query))] : []),
+  ]
+    .find((id) => index.row(id) >= 0);
   if (asId) {
     if (index.ids.length === 1) {
       throw new OpenL3Error(`${label} holds only this song: there is nothing to compare it with`);
@@ -156,11 +163,37 @@ export async function run(
     );
   }
   const { embedderLikeStored, queryVector } = await import("./lib/pipeline/query_file.ts");
-  const embedder = await embedderLikeStored({ ...runtimeOf(options), verbose: options.verbose }, cfg, label);
+  const verbose = options.verbose ?? true;
+  const show = statusLine();
+  if (verbose) {
+    show(`embedding ${printable(options.query)} the way the stored songs were (it is not stored)…`, true);
+  }
+  const embedder = await embedderLikeStored({ ...runtimeOf(options), verbose }, cfg, label);
+  const started = performance.now();
   try {
-    return { hits: search(await queryVector(embedder, options.query, cfg)), search: how };
+    const vector = await queryVector(embedder, options.query, cfg, undefined, undefined, (f) => {
+      if (!verbose) return;
+      const s = (performance.now() - started) / 1000;
+      show(
+        `embedding: ${Math.round(100 * f)}% · ${s.toFixed(0)} s · ETA ${
+          f > 0.02 ? formatDuration((s / f) * (1 - f)) : "?"
+        }`,
+        f >= 1,
+      );
+    });
+    return { hits: search(vector), search: how };
   } finally {
     await embedder.close();
+  }
+}
+
+/** The ids of stored songs whose file is `path` (whatever id style stored them). */
+async function idsOfPath(db: string, path: string): Promise<string[]> {
+  const store = await openStore(db, { readOnly: true });
+  try {
+    return (await store.songPaths(path)).filter((s) => s.path === path).map((s) => s.songId);
+  } finally {
+    await store.close();
   }
 }
 

@@ -33,9 +33,9 @@ export interface SimpleEmbedOptions extends RuntimeOptions {
    */
   db?: string;
   /**
-   * Recompute files already stored, as the original always did (SQLite; a PostgreSQL run embeds each
-   * distinct file once).
-   * @default {true}
+   * Recompute files already stored with the same content and configuration (the original always did; this
+   * one skips them, as `embed` does).
+   * @default {false}
    */
   force?: boolean;
   /** No per-file lines, no progress. */
@@ -64,7 +64,7 @@ export async function run(options: SimpleEmbedOptions = {}): Promise<CollectionS
     const { runPgWorker } = await import("./lib/pipeline/pg_worker.ts");
     return await runPgWorker({ ...common, url: db, roots: [`previews=${previews}`] });
   }
-  return await embedCollection({ ...common, idOf: stemId, db, force: options.force ?? true });
+  return await embedCollection({ ...common, idOf: stemId, db, force: options.force ?? false });
 }
 
 const HELP = `Embed previews/*.mp3 with OpenL3 (mel256, music, 512) into metadata/songs.db.
@@ -75,6 +75,7 @@ Usage: deno task simple-embed [options]
   --db PATH|URL      SQLite database (default: ${DB_PATH}), or postgres://user:pw@host:port/db to be
                      one worker of a shared run (ids previews:<file>; see embed --help)
 ${modelFlagsHelp(RUNTIME_FLAGS, { column: 21, fromDatabase: true })}
+  --force            embed again files stored with the same content and configuration (default: skipped)
   --quiet            no per-file lines
   --version          the tool's and the runtime's versions
   -h, --help         this text
@@ -93,6 +94,7 @@ export const command: Command = defineCommand({
     db: { type: "string" },
     ...modelFlags(RUNTIME_FLAGS),
     quiet: { type: "boolean" },
+    force: { type: "boolean" },
   },
   body: async ({ values }) => {
     const controller = new AbortController();
@@ -101,6 +103,7 @@ export const command: Command = defineCommand({
       ...runtimeOf(modelOptions(values)),
       previews: values.previews,
       db: values.db,
+      force: values.force,
       quiet: values.quiet,
       signal: controller.signal,
     });

@@ -120,7 +120,7 @@ Deno.test("embed: ids are unique across folders and stable; rerun skips, --force
   // another configuration (mean pooling) is refused before any work: one configuration per database
   await assert.rejects(
     () => embed({ ...base, inputs: [a], db, pool: "mean" }),
-    /another model configuration .* than this run's .*mean pooling.*use another --db/,
+    /holds max pooling; this run asks for mean pooling: use another --db, or leave out --pool/,
   );
   // removed files are pruned on request
   await Deno.remove(`${b}/deep/outro.wav`);

@@ -25,8 +25,10 @@ export const SYNTHETIC_GROUPS = {
 /** The name of a synthetic sound an id stands for (id = stem, or a path ending in the stem and an extension). */
 export function syntheticName(id: string): string | undefined {
   const all = Object.values(SYNTHETIC_GROUPS).flat() as string[];
-  const stem = id.replace(/^.*[\\/]/, "").replace(/\.[^.]+$/, "");
-  return all.includes(stem) ? stem : undefined;
+  // only as the original scripts store them: a file stem (SQLite), or previews:<file> (a PostgreSQL run); a
+  // file of someone's own collection that happens to share a name is not the synthetic set
+  const m = /^(?:previews:)?([^\\/:]+?)(?:\.[a-z0-9]+)?$/i.exec(id);
+  return m && all.includes(m[1]) ? m[1] : undefined;
 }
 
 /** One claim of the validation report. */

@@ -20,6 +20,7 @@ import { buildInt8Onnx, CALIBRATION_VERSION, type Int8Calibration } from "./int8
 import type { Precision } from "./precision.ts";
 import { architectureFromOnnx, weightsFromOnnx } from "./onnx_weights.ts";
 import { calibrate, parseCalibration } from "./calibration.ts";
+import { statusLine } from "../util/status_line.ts";
 
 export { PROVENANCE_LABELS, type WeightsProvenance } from "./provenance.ts";
 import type { InputRepr } from "../frontend/spec.ts";
@@ -83,7 +84,8 @@ export async function fetchOfficialWeights(options: FetchOptions): Promise<strin
   if (!expected) throw new ArgumentError(`no known blob id for ${name}`);
   const target = join(dir, name);
   const manual = `download ${url} yourself and put it at ${target}, or pass --weights PATH ` +
-    `(offline, seeded untrained test weights: deno task make-test-weights --out models/random_untrained_weights.h5, then --weights models/random_untrained_weights.h5)`;
+    `(offline, seeded untrained test weights: deno task make-test-weights --out models/random_untrained_weights.h5, then --weights models/random_untrained_weights.h5; ` +
+    `the whole demo offline: deno task demo-test-weights)`;
   let response: Response;
   try {
     response = await fetch(url);
@@ -431,14 +433,14 @@ async function quantizedModel(model: LoadedModel, options: LoadModelOptions): Pr
   } catch { /* not measured yet */ }
   if (!calibration) {
     const t0 = performance.now();
+    const show = statusLine();
     calibration = await calibrate(weights, {
       onProgress: verbose
         ? (done, total) =>
-          Deno.stderr.writeSync(
-            new TextEncoder().encode(
-              `\rcalibrating the int8 network (once for these weights): ${done}/${total} windows` +
-                (done === total ? `, ${((performance.now() - t0) / 1000).toFixed(1)} s\n` : ""),
-            ),
+          show(
+            `calibrating the int8 network (once for these weights): ${done}/${total} windows` +
+              (done === total ? `, ${((performance.now() - t0) / 1000).toFixed(1)} s` : ""),
+            done === total,
           )
         : undefined,
     });
@@ -485,16 +487,16 @@ async function onnxProvenance(
 /** A progress line on stderr: bytes, percent, rate, ETA. */
 export function progressPrinter(): (p: DownloadProgress) => void {
   let last = 0;
+  const show = statusLine();
   return (p) => {
     const now = performance.now();
-    if (now - last < 200 && p.received !== p.total) return;
+    const done = p.received === p.total;
+    if (now - last < 200 && !done) return;
     last = now;
     const mb = (n: number) => (n / 1e6).toFixed(1);
     const pct = p.total ? ` ${(100 * p.received / p.total).toFixed(0)}%` : "";
     const eta = p.total && p.rate > 0 ? `, ETA ${((p.total - p.received) / p.rate).toFixed(0)} s` : "";
     const of = p.total ? `/${mb(p.total)}` : "";
-    Deno.stderr.writeSync(
-      new TextEncoder().encode(`\r  ${mb(p.received)}${of} MB${pct}, ${mb(p.rate)} MB/s${eta}   `),
-    );
+    show(`  ${mb(p.received)}${of} MB${pct}, ${mb(p.rate)} MB/s${eta}`, done);
   };
 }

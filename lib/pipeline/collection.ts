@@ -31,7 +31,7 @@ import { type FeedJob, FeedPool } from "./feed_pool.ts";
 import { checkSuffix, npzNames, readNpzManifest, writeEmbeddingNpz, writeNpzManifest } from "./npz_export.ts";
 import { Progress } from "./progress.ts";
 import { TIMELINE_VERSION } from "../frontend/timeline.ts";
-import { adoptStoredConfig, refuseOtherConfig } from "./stored_config.ts";
+import { adoptStoredConfig, knownSettings, refuseOtherConfig } from "./stored_config.ts";
 
 export { AUDIO_EXTENSIONS } from "./discovery.ts";
 
@@ -199,8 +199,11 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
     { ...options, pool: options.pool },
     existing.length === 1 ? existing[0] : undefined,
     options.db,
+    quiet ? undefined : (line) => console.error(line),
   );
   const pool = choice.pool ?? EMBED_DEFAULTS.pool;
+  // what differs is known before the model is loaded (an int8 network is calibrated then): refuse now
+  refuseOtherConfig(options.db, existing, knownSettings(choice));
   const prepared = await prepareModel({ ...choice, verbose: options.verbose ?? !quiet });
   const numbers = numbersOf(prepared, pool);
   refuseOtherConfig(options.db, existing, numbers);

@@ -171,7 +171,7 @@ export interface ResolvedEmbedderOptions {
  * ```ts
  * import assert from "node:assert/strict";
  * import { checkRange } from "./embed_options.ts";
- * checkRange("threads", 4);
+ * checkRange("threads", 1);
  * assert.throws(() => checkRange("batch-size", 1e9), /--batch-size must be from 1 to 1024, got 1000000000/);
  * ```
  */

@@ -144,7 +144,10 @@ export async function embedFileSong(
     timeline: options.timeline,
   });
   try {
-    const song = await embedSong(e, feed, options);
+    const song = await embedSong(e, feed, {
+      ...options,
+      expectedWindows: options.expectedWindows ?? feed.expectedWindows,
+    });
     const tags = Object.keys(feed.info.tags).length ? feed.info.tags as Record<string, string> : undefined;
     return {
       ...song,

@@ -29,7 +29,7 @@ import {
   prepareModel,
 } from "./embedder.ts";
 import { checkRange, resolveEmbedderOptions } from "./embed_options.ts";
-import { adoptStoredConfig } from "./stored_config.ts";
+import { adoptStoredConfig, knownSettings, refuseOtherConfig } from "./stored_config.ts";
 import { embedFileSong } from "./embed_song.ts";
 import { hashFile } from "./file_feed.ts";
 import { LeaseKeeper } from "./lease_keeper.ts";
@@ -143,6 +143,7 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
       existing.length === 1 ? existing[0] : undefined,
       redactUrl(options.url),
     );
+    refuseOtherConfig(redactUrl(options.url), existing, knownSettings(choice)); // before the model is loaded
     prepared = await prepareModel({ ...choice, verbose: options.verbose ?? !options.quiet });
   } catch (e) {
     await store.close();

@@ -21,16 +21,18 @@ import { basename } from "node:path";
  * assert.equal(formatDuration(185), "3m05s");
  * assert.equal(formatDuration(7620), "2h07m");
  * assert.equal(formatDuration(Infinity), "?");
+ * assert.equal(formatDuration(299.6), "5m00s"); // not 4m60s
  * ```
  */
 export function formatDuration(s: number): string {
   if (!Number.isFinite(s) || s < 0) return "?";
-  const m = Math.floor(s / 60), h = Math.floor(m / 60);
+  const t = Math.round(s); // rounded once: 299.6 s is 5m00s, never 4m60s
+  const m = Math.floor(t / 60), h = Math.floor(m / 60);
   return h > 0
     ? `${h}h${String(m % 60).padStart(2, "0")}m`
     : m > 0
-    ? `${m}m${String(Math.round(s % 60)).padStart(2, "0")}s`
-    : `${s.toFixed(0)}s`;
+    ? `${m}m${String(t % 60).padStart(2, "0")}s`
+    : `${t}s`;
 }
 
 /** Options of {@linkcode Progress}. */

@@ -80,12 +80,14 @@ export async function querySong(
   cfg: StoredConfig | undefined,
   maxDuration?: number,
   signal?: AbortSignal,
+  onProgress?: (fraction: number) => void,
 ): Promise<FileEmbedding> {
   return await embedFileSong(embedder, file, {
     pool: cfg?.pooling ?? EMBED_DEFAULTS.pool,
     maxDuration,
     signal,
     timeline: true,
+    onProgress,
   });
 }
 
@@ -96,6 +98,7 @@ export async function queryVector(
   cfg: StoredConfig | undefined,
   maxDuration?: number,
   signal?: AbortSignal,
+  onProgress?: (fraction: number) => void,
 ): Promise<Float64Array> {
-  return (await querySong(embedder, file, cfg, maxDuration, signal)).vector!;
+  return (await querySong(embedder, file, cfg, maxDuration, signal, onProgress)).vector!;
 }

@@ -68,6 +68,7 @@ export async function adoptStoredConfig<T extends ModelChoice>(
   options: T,
   cfg: StoredConfig | undefined,
   label: string,
+  onNote?: (line: string) => void,
 ): Promise<T> {
   if (!cfg) return options;
   const out: T = {
@@ -85,7 +86,14 @@ export async function adoptStoredConfig<T extends ModelChoice>(
   if (options.weights !== undefined || !sameVariant) return out;
   const dir = options.modelsDir ?? DEFAULT_PATHS.models;
   const found = await findWeightsByHash(dir, cfg);
-  if (found) return { ...out, weights: found };
+  if (found) {
+    onNote?.(
+      `note: weights ${found}: ${label}'s songs were embedded with them (${
+        PROVENANCE_LABELS[cfg.weightsProvenance]
+      }, found by the hash it recorded); --weights chooses others, with another --db`,
+    );
+    return { ...out, weights: found };
+  }
   if (cfg.weightsProvenance === "official") return out;
   throw new OpenL3Error(
     `${label}: its songs were embedded with ${PROVENANCE_LABELS[cfg.weightsProvenance]} ` +
@@ -98,21 +106,83 @@ export async function adoptStoredConfig<T extends ModelChoice>(
   );
 }
 
+/** Each setting that decides the numbers: its flag, and how a value reads. */
+const SETTINGS: { field: keyof NumbersConfig; flag: string; say: (c: NumbersConfig) => string }[] = [
+  { field: "precision", flag: "--precision", say: (c) => `${c.precision} embeddings` },
+  { field: "inputRepr", flag: "--input-repr", say: (c) => `${c.inputRepr} spectrograms` },
+  { field: "contentType", flag: "--content-type", say: (c) => `the ${c.contentType} network` },
+  { field: "embeddingSize", flag: "--embedding-size", say: (c) => `${c.embeddingSize}-d embeddings` },
+  { field: "hopSize", flag: "--hop", say: (c) => `a hop of ${c.hopSize} s` },
+  {
+    field: "center",
+    flag: "--no-center",
+    say: (c) => (c.center ? "centred windows" : "windows not centred"),
+  },
+  { field: "pooling", flag: "--pool", say: (c) => `${c.pooling} pooling` },
+  { field: "weightsHash", flag: "--weights", say: (c) => `weights sha256 ${c.weightsHash.slice(0, 12)}…` },
+];
+
+/**
+ * The settings two configurations differ in, as words for each side and the flags to leave out (the
+ * settings `run` does not hold are not compared).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { differences } from "./stored_config.ts";
+ * const db = { inputRepr: "mel256", contentType: "music", embeddingSize: 512, weightsHash: "ab", hopSize: 0.1,
+ *   center: true, pooling: "max", precision: "fp32" } as const;
+ * assert.deepEqual(differences(db, { precision: "int8", hopSize: 0.1 }), {
+ *   stored: "fp32 embeddings", run: "int8 embeddings", flags: ["--precision"],
+ * });
+ * ```
+ */
+export function differences(
+  stored: NumbersConfig,
+  run: Partial<NumbersConfig>,
+): { stored: string; run: string; flags: string[] } | null {
+  const differ = SETTINGS.filter((s) => run[s.field] !== undefined && run[s.field] !== stored[s.field]);
+  if (differ.length === 0) return null;
+  const full = { ...stored, ...run } as NumbersConfig;
+  return {
+    stored: differ.map((s) => s.say(stored)).join(", "),
+    run: differ.map((s) => s.say(full)).join(", "),
+    flags: differ.map((s) => s.flag),
+  };
+}
+
 /**
  * Refuse a run whose configuration is not one the database's songs were made with (a database holds one;
- * older versions of this tool may have written several, and writing more of any of them is allowed).
+ * older versions of this tool may have written several, and writing more of any of them is allowed): the
+ * difference first, then what to do, then the whole configuration. With a partial `run` (the settings known
+ * before the model is loaded), only those are compared: a run is refused before any work.
  *
- * @throws {ConfigMismatchError} naming both configurations and what to do.
+ * @throws {ConfigMismatchError} naming the difference and what to do.
  */
-export function refuseOtherConfig(label: string, stored: NumbersConfig[], run: NumbersConfig): void {
-  if (stored.length === 0 || stored.some((c) => configKey(c) === configKey(run))) return;
+export function refuseOtherConfig(label: string, stored: NumbersConfig[], run: Partial<NumbersConfig>): void {
+  if (stored.length === 0) return;
+  const diffs = stored.map((c) => differences(c, run));
+  if (diffs.some((d) => d === null)) return;
+  const d = diffs[0]!;
   throw new ConfigMismatchError(
-    `${label} holds songs embedded with another model configuration (${describeConfig(stored[0])}) than ` +
-      `this run's (${
-        describeConfig(run)
-      }): nothing written (one configuration per database: use another --db, ` +
-      `or the same options)`,
+    `${label} holds ${d.stored}; this run asks for ${d.run}: use another --db, or leave out ` +
+      `${d.flags.join(" and ")} (the database's are used). Nothing written: it holds another model ` +
+      `configuration (${describeConfig(stored[0])}), and one configuration per database: use another --db ` +
+      `or the same options`,
   );
+}
+
+/** The settings of embedder options that decide the numbers and are known before the model is loaded. */
+export function knownSettings(o: ModelChoice): Partial<NumbersConfig> {
+  const out: Partial<NumbersConfig> = {};
+  if (o.inputRepr !== undefined) out.inputRepr = o.inputRepr;
+  if (o.contentType !== undefined) out.contentType = o.contentType;
+  if (o.embeddingSize !== undefined) out.embeddingSize = o.embeddingSize;
+  if (o.hopSize !== undefined) out.hopSize = o.hopSize;
+  if (o.center !== undefined) out.center = o.center;
+  if (o.pool !== undefined) out.pooling = o.pool;
+  if (o.precision !== undefined) out.precision = o.precision;
+  return out;
 }
 
 /** A database's configurations, numbered from 1 (as `--config N` names them), with their songs. */

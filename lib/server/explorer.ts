@@ -7,6 +7,7 @@
  */
 
 import { basename, dirname, extname, join, resolve, sep as SEPARATOR } from "node:path";
+import { detectFormat } from "../audio/audio_stream.ts";
 import { ArgumentError, OpenL3Error, printable } from "../util/errors.ts";
 import { Catalog } from "../playlist/catalog.ts";
 import {
@@ -115,6 +116,19 @@ export interface InPageConfig {
   weightsHash: string;
   /** `official`, `untrained` or `custom`. */
   provenance: string;
+}
+
+/** The first `n` bytes of a file (fewer when it is shorter). */
+async function readHead(path: string, n: number): Promise<Uint8Array> {
+  const f = await Deno.open(path, { read: true });
+  try {
+    const buf = new Uint8Array(n);
+    let at = 0;
+    for (let got; at < n && (got = await f.read(buf.subarray(at))) !== null;) at += got;
+    return buf.subarray(0, at);
+  } finally {
+    f.close();
+  }
 }
 
 /** The explorer's state for one database. */
@@ -362,6 +376,14 @@ export class Explorer {
       throw new OpenL3Error(`${redactUrl(this.db)} holds no songs to compare with`);
     }
     const cfg = this.#config;
+    // the format first: a text file is refused before any model is loaded
+    const head = await readHead(file, 1 << 16);
+    if (detectFormat(head) === null) {
+      throw new OpenL3Error(
+        `not an audio file this tool reads (MP3, WAV, FLAC, Ogg Vorbis, Opus, M4A/AAC; it starts ` +
+          `${Array.from(head.subarray(0, 4), (b) => b.toString(16).padStart(2, "0")).join(" ") || "empty"})`,
+      );
+    }
     onStage?.("loading the model");
     const { embedderLikeStored, queryVector } = await import("../pipeline/query_file.ts");
     // the network in a thread of its own: the API keeps answering while an upload is embedded

@@ -750,7 +750,7 @@ export function openSqliteStore(path: string, options: OpenStoreOptions = {}): S
     songByContent: (hash, key, except) => now(() => store.songByContent(hash, key, except)),
     putFailure: (p, error, stale) => now(() => store.putFailure(p, error, stale)),
     addRoots: (paths) => now(() => store.addRoots(paths)),
-    songPaths: (prefix) => now(() => store.songPaths(prefix)),
+    songPaths: (prefix) => now(() => store.hasTable("songs") ? store.songPaths(prefix) : []),
     remove: (ids) => now(() => store.remove(ids)),
     close: () => now(() => store.close()),
   };
