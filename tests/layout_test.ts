@@ -56,3 +56,29 @@ Deno.test("lib/: every room is on a floor, and no module imports upward or from 
   assert.ok(imports > 100, `found only ${imports} imports: the scan is broken`);
   assert.deepEqual(problems, []);
 });
+
+Deno.test("lib/: no import cycles, type imports included", () => {
+  const graph = new Map<string, string[]>();
+  for (const file of modules(lib)) {
+    const body = Deno.readTextFileSync(file).replace(/\/\*\*[\s\S]*?\*\//g, "");
+    const deps = [...body.matchAll(/(?:from|import\()\s*"(\.{1,2}\/[^"]+\.ts)"/g)].map((m) =>
+      resolve(dirname(file), m[1])
+    );
+    graph.set(file, deps.filter((d) => d.startsWith(lib) && !d.endsWith("_test.ts")));
+  }
+  const cycles: string[] = [];
+  const state = new Map<string, "open" | "done">();
+  const visit = (f: string, path: string[]) => {
+    if (state.get(f) === "done") return;
+    if (state.get(f) === "open") {
+      cycles.push([...path.slice(path.indexOf(f)), f].map((p) => relative(lib, p)).join(" → "));
+      return;
+    }
+    state.set(f, "open");
+    for (const d of graph.get(f) ?? []) visit(d, [...path, f]);
+    state.set(f, "done");
+  };
+  for (const f of graph.keys()) visit(f, []);
+  assert.ok(graph.size > 100, `only ${graph.size} modules: the scan is broken`);
+  assert.deepEqual(cycles, []);
+});

@@ -11,7 +11,7 @@
 
 import { WebWorker } from "../util/web_worker.ts";
 import { OpenL3Error } from "../util/errors.ts";
-import type { EmbeddingSession, SessionOptions } from "./inference.ts";
+import type { EmbeddingSession, SessionOptions } from "./session.ts";
 
 /** Open the native session in a worker thread; resolves once the model is loaded there. */
 export async function nativeSessionInThread(

@@ -29,28 +29,14 @@ import { OpenL3Error } from "../util/errors.ts";
 import type { GpuContext } from "../gpu/device.ts";
 import { getPipeline, type ShaderSource } from "../gpu/pipeline.ts";
 import { type Architecture, BN_EPSILON, networkSteps } from "./architecture.ts";
-import { winogradConvShader, winogradEligible, winogradGroups } from "./wgsl_winograd.ts";
+import { type ConvShape, winogradConvShader, winogradEligible, winogradGroups } from "./wgsl_winograd.ts";
+
+export type { ConvShape } from "./wgsl_winograd.ts";
 import { WINOGRAD, winogradFilters } from "./winograd.ts";
 import type { BnWeights, ConvWeights, OpenL3Weights } from "./onnx_graph.ts";
 
 /** Tile of the convolution GEMM: rows (pixels) × columns (channels) per workgroup, K per step. */
 export const GEMM_TILE = { m: 64, n: 64, k: 16 } as const;
-
-/** One convolution as the GEMM kernel sees it. */
-export interface ConvShape {
-  /** Rows (frequency) of the input and output maps. */
-  height: number;
-  /** Columns (time) of the input and output maps. */
-  width: number;
-  /** Input channels. */
-  inChannels: number;
-  /** Output channels. */
-  outChannels: number;
-  /** Apply ReLU in the store (every convolution but the embedding layer). */
-  relu: boolean;
-  /** Apply `x · a + b` to the input as it is loaded (the first BatchNormalization), else null. */
-  inputAffine: [number, number] | null;
-}
 
 /**
  * The implicit-GEMM 3×3 'same' convolution (bias and ReLU fused), channels last: the vec4 form where

@@ -15,7 +15,22 @@
 
 import type { ShaderSource } from "../gpu/pipeline.ts";
 import { ArgumentError } from "../util/errors.ts";
-import type { ConvShape } from "./wgsl_network.ts";
+
+/** One convolution as the GEMM kernel sees it. */
+export interface ConvShape {
+  /** Rows (frequency) of the input and output maps. */
+  height: number;
+  /** Columns (time) of the input and output maps. */
+  width: number;
+  /** Input channels. */
+  inChannels: number;
+  /** Output channels. */
+  outChannels: number;
+  /** Apply ReLU in the store (every convolution but the embedding layer). */
+  relu: boolean;
+  /** Apply `x · a + b` to the input as it is loaded (the first BatchNormalization), else null. */
+  inputAffine: [number, number] | null;
+}
 
 /** Tiles and output channels of one workgroup, and input channels per step. */
 export const WINOGRAD_TILE = { tiles: 32, channels: 32, k: 4 } as const;
