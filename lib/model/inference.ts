@@ -20,7 +20,6 @@ import { precisionProblem } from "./precision.ts";
 import {
   type Backend,
   BACKEND_NAMES,
-  type BackendChoice,
   type CpuRuns,
   type EmbeddingSession,
   type SessionOptions,

@@ -1,0 +1,69 @@
+/**
+ * The files of the converted-model cache: written so that a reader never sees half of one, and read back
+ * only when their bytes hash to what was recorded beside them (`<model>.sha256`).
+ *
+ * @module
+ */
+
+import { dirname } from "node:path";
+import { sha256 } from "../util/hash.ts";
+import type { LoadedModel } from "./loaded_model.ts";
+
+/** Whether a path exists. */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Write a file so that a reader never sees half of it. */
+export async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const tmp = `${path}.part-${crypto.randomUUID()}`;
+  try {
+    await Deno.writeFile(tmp, bytes);
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * A converted model from the cache, verified against the SHA-256 recorded
+ * when it was written (`<model>.sha256`); null when it is missing, damaged or
+ * unverifiable (the caller rebuilds it).
+ */
+export async function readVerifiedCache(
+  path: string,
+): Promise<{ onnx: Uint8Array } | { damaged: string } | null> {
+  if (!(await exists(path))) return null;
+  let onnx: Uint8Array, recorded: string;
+  try {
+    onnx = await Deno.readFile(path);
+    recorded = (await Deno.readTextFile(`${path}.sha256`)).trim();
+  } catch {
+    return { damaged: "its recorded hash is missing" };
+  }
+  const actual = await sha256(onnx);
+  return actual === recorded
+    ? { onnx }
+    : { damaged: `SHA-256 ${actual.slice(0, 16)}…, recorded ${recorded.slice(0, 16)}…` };
+}
+
+/** Write a converted model and its hash into the cache (a model that cannot be cached is still used). */
+export async function cacheModel(model: LoadedModel, cached: string, verbose: boolean): Promise<LoadedModel> {
+  try {
+    await Deno.mkdir(dirname(cached), { recursive: true });
+    await writeAtomic(cached, model.onnx);
+    await writeAtomic(`${cached}.sha256`, new TextEncoder().encode(`${await sha256(model.onnx)}\n`));
+  } catch (e) {
+    if (verbose) {
+      console.error(`warning: cannot cache the converted model at ${cached}: ${(e as Error).message}`);
+    }
+    return model;
+  }
+  return { ...model, cached };
+}
