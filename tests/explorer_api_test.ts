@@ -340,6 +340,25 @@ Deno.test("--store keeps an upload: copied beside the database, stored, listed a
     const audio = await h(new Request(`http://127.0.0.1/api/audio/${enc(result.storedId)}`));
     assert.equal(audio.status, 200);
     await audio.body?.cancel();
+    // embedded once, and stored as embed stores the same file: the same vector, its timeline with it
+    const { openStore } = await import("../lib/store/store.ts");
+    const { embedCollection } = await import("../lib/pipeline/collection.ts");
+    const alone = `${fx.root}/upload-alone.db`;
+    await embedCollection({ inputs: [result.storedId], db: alone, ...model, hopSize: 0.5, quiet: true });
+    const read = async (db: string) => {
+      const s = await openStore(db, { readOnly: true });
+      try {
+        return {
+          v: (await s.vectors()).vectors.get(result.storedId),
+          t: (await s.timelines([result.storedId])).get(result.storedId),
+        };
+      } finally {
+        await s.close();
+      }
+    };
+    const [mine, theirs] = [await read(fx.db), await read(alone)];
+    assert.deepEqual(mine.v, theirs.v);
+    assert.deepEqual(mine.t, theirs.t);
   } finally {
     await stored.close();
   }

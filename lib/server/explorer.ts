@@ -10,6 +10,9 @@ import { basename, dirname, extname, join, resolve, sep as SEPARATOR } from "nod
 import { detectFormat } from "../audio/audio_stream.ts";
 import { ArgumentError, OpenL3Error, printable } from "../util/errors.ts";
 import { Catalog } from "../playlist/catalog.ts";
+import { TOOL_VERSION } from "../util/version.ts";
+import type { FileEmbedding } from "../pipeline/embed_song.ts";
+import type { Embedder } from "../pipeline/embedder.ts";
 import {
   checkRequest,
   makePlaylist,
@@ -385,7 +388,7 @@ export class Explorer {
       );
     }
     onStage?.("loading the model");
-    const { embedderLikeStored, queryVector } = await import("../pipeline/query_file.ts");
+    const { embedderLikeStored, querySong } = await import("../pipeline/query_file.ts");
     // the network in a thread of its own: the API keeps answering while an upload is embedded
     this.#embedder ??= embedderLikeStored(
       { ...this.options.model, verbose: false, networkThread: true },
@@ -400,17 +403,17 @@ export class Explorer {
       throw e;
     }
     onStage?.("embedding");
-    let vector: Float64Array;
+    let song: FileEmbedding;
     try {
-      vector = await queryVector(embedder, file, cfg, this.options.maxUploadSeconds ?? 1200, signal);
+      song = await querySong(embedder, file, cfg, this.options.maxUploadSeconds ?? 1200, signal);
     } catch (e) {
       if (signal?.aborted) this.#abandoned++;
       throw e;
     }
-    const placed = this.place(vector);
+    const placed = this.place(song.vector!);
     if (this.options.store) {
       onStage?.("storing");
-      placed.storedId = await this.#store(file, originalName);
+      placed.storedId = await this.#store(file, originalName, song, embedder);
     }
     return placed;
   }
@@ -494,23 +497,65 @@ export class Explorer {
     return p;
   }
 
-  /** Keep an upload: copy it beside the database and embed it into the database. */
-  async #store(file: string, originalName: string): Promise<string> {
+  /**
+   * Keep an upload: copy it beside the database and store the embedding already made of it (its vector and
+   * timeline, with the stored songs' configuration): an upload is embedded once.
+   */
+  async #store(file: string, originalName: string, song: FileEmbedding, embedder: Embedder): Promise<string> {
     const bytes = await Deno.readFile(file);
     const ext = extname(originalName).toLowerCase().replace(/[^.a-z0-9]/g, "").slice(0, 6);
     const dir = join(dirname(resolve(this.db)), "uploads");
     await Deno.mkdir(dir, { recursive: true });
-    const target = join(dir, `${(await sha256(bytes)).slice(0, 16)}${ext}`);
+    const hash = await sha256(bytes);
+    const target = join(dir, `${hash.slice(0, 16)}${ext}`);
     await Deno.writeFile(target, bytes);
-    const { embedCollection } = await import("../pipeline/collection.ts");
-    await embedCollection({
-      inputs: [target],
-      db: this.db,
-      ...this.options.model,
-      quiet: true,
-    }); // embedded as the stored songs were (their configuration is the database's)
+    const cfg = this.#config;
+    if (!cfg) {
+      throw new OpenL3Error(
+        `${redactUrl(this.db)} records no model configuration (the original project's vectors only): an ` +
+          `upload cannot be stored beside them; serve it without --store, or embed the collection again`,
+      );
+    }
+    const store = await openStore(this.db);
+    try {
+      const real = await Deno.realPath(target);
+      await store.addRoots([await Deno.realPath(dir)]);
+      await store.putSong(
+        {
+          songId: real,
+          path: real,
+          duration: song.duration,
+          sampleRate: song.sampleRate,
+          channels: song.channels,
+          format: song.format,
+          size: bytes.length,
+          contentHash: hash,
+          tags: song.tags,
+          windows: song.windows,
+        },
+        song.vector!,
+        {
+          inputRepr: cfg.inputRepr,
+          contentType: cfg.contentType,
+          embeddingSize: cfg.embeddingSize,
+          weightsHash: cfg.weightsHash,
+          hopSize: cfg.hopSize,
+          center: cfg.center,
+          pooling: cfg.pooling,
+          precision: cfg.precision,
+          weightsProvenance: embedder.model.provenance,
+          frontend: embedder.frontend.kind,
+          backend: embedder.session.backend,
+          toolVersion: TOOL_VERSION,
+        },
+        undefined,
+        song.timeline,
+      );
+    } finally {
+      await store.close();
+    }
     await this.refresh();
-    return this.#songs.find((s) => s.path === target)?.id ?? target;
+    return await Deno.realPath(target);
   }
 
   /** The collection as playlists see it (made once per reload, over the explorer's own index). */
