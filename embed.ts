@@ -165,7 +165,7 @@ async function postgresBody(
     for (const line of await statusLines(url)) console.log(line);
     return 0;
   }
-  for (const flag of ["output-dir", "suffix", "force", "prune", "workers"]) {
+  for (const flag of ["output-dir", "suffix", "force", "prune"]) {
     if (values[flag] !== undefined) {
       throw new ArgumentError(`--${flag} is not available with --db postgres://…`);
     }
@@ -185,6 +185,7 @@ async function postgresBody(
     maxDuration: numberFlag(values["max-duration"], "max-duration"),
     leaseSeconds: numberFlag(values.lease, "lease"),
     maxAttempts: numberFlag(values["max-attempts"], "max-attempts"),
+    workers: numberFlag(values.workers, "workers"),
     quiet: values.quiet,
     signal: controller.signal,
   });

@@ -30,7 +30,9 @@ import {
 } from "./embedder.ts";
 import { checkRange, resolveEmbedderOptions } from "./embed_options.ts";
 import { adoptStoredConfig, knownSettings, refuseOtherConfig } from "./stored_config.ts";
-import { embedFileSong } from "./embed_song.ts";
+import { embedSong } from "./embed_song.ts";
+import { FeedPool } from "./feed_pool.ts";
+import { defaultWorkers } from "./collection.ts";
 import { hashFile } from "./file_feed.ts";
 import { LeaseKeeper } from "./lease_keeper.ts";
 
@@ -86,6 +88,11 @@ export interface PgWorkerOptions extends EmbedderOptions {
   quiet?: boolean;
   /** Stop after the current job. */
   signal?: AbortSignal;
+  /**
+   * Threads that decode, resample and frame the claimed files ahead of the network.
+   * @default {defaultWorkers()}
+   */
+  workers?: number;
 }
 
 /** What a worker did, and the state of the run when it left. */
@@ -121,6 +128,7 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
   checkRange("lease", lease);
   checkRange("max-attempts", maxAttempts);
   checkRange("max-duration", options.maxDuration);
+  checkRange("workers", options.workers);
   const roots = await parseRoots(options.roots);
   if (options.inputs.length && roots.size === 0) {
     throw new ArgumentError(
@@ -165,6 +173,7 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
   };
   let embedder: Embedder | undefined;
   let keeper: LeaseKeeper | undefined;
+  let feed: FeedPool | undefined;
   try {
     await store.claimRunConfig(key);
     await store.registerWorker(worker, key);
@@ -195,9 +204,14 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
       onLine: warn,
     });
     let config: ModelConfig | undefined;
+    const workers = options.workers ?? defaultWorkers();
+    // the feed decodes, resamples and frames the claimed files ahead of the network (worker threads, as an
+    // embed into SQLite does); a file is embedded only when its bytes are still the registered content
+    const expected = new Map<number, string>();
+    let next = 0;
     for (;;) {
       if (options.signal?.aborted) break;
-      const jobs = await store.claim(worker, options.claimSize ?? 2, lease);
+      const jobs = await store.claim(worker, options.claimSize ?? Math.max(2, workers + 1), lease);
       if (jobs.length === 0) {
         // the run is over only when nothing waits and nothing is in flight; a lease held by another worker
         // may still lapse (its worker killed or paused), and then this worker takes the job over
@@ -209,17 +223,36 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
         await new Promise((r) => setTimeout(r, Math.min(1000, (lease * 1000) / 4)));
         continue;
       }
+      embedder ??= await createEmbedder(choice, prepared);
+      const e = embedder;
+      feed ??= new FeedPool({
+        workers,
+        hopSize: numbers.hopSize,
+        center: numbers.center,
+        batchSize: e.batchSize,
+        maxDuration: options.maxDuration ?? EMBED_DEFAULTS.maxDuration,
+        repr: e.frontend.kind === "cpu" ? numbers.inputRepr : null,
+        timeline: true,
+      }, (id, hash) => hash.sha256 === expected.get(id));
+      const pool0 = feed;
+      const feeds = jobs.map((job) => {
+        const rootPath = roots.get(job.root);
+        if (!rootPath) return null;
+        const id = next++;
+        expected.set(id, job.contentHash);
+        return pool0.submit(id, resolve(rootPath, ...job.relPath.split("/")));
+      });
       for (let j = 0; j < jobs.length; j++) {
         const job = jobs[j];
         if (options.signal?.aborted) break;
         const rootPath = roots.get(job.root);
         const label = `${job.root}:${job.relPath}`;
         try {
-          if (!rootPath) {
+          if (!rootPath || !feeds[j]) {
             throw new OpenL3Error(`root "${job.root}" is not given to this worker (--root ${job.root}=PATH)`);
           }
           const path = resolve(rootPath, ...job.relPath.split("/"));
-          embedder ??= await createEmbedder(choice, prepared);
+          const fj = feeds[j]!;
           config ??= {
             ...numbers,
             weightsProvenance: embedder.model.provenance,
@@ -227,16 +260,22 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
             backend: embedder.session.backend,
             toolVersion: TOOL_VERSION,
           };
-          const song = await embedFileSong(embedder, path, {
-            pool,
-            keepFrames: !!options.frames,
-            maxDuration: options.maxDuration,
-            timeline: true,
-          });
-          const h = await hashFile(path);
-          if (h.sha256 !== job.contentHash) {
+          const h = await fj.hashed();
+          if (!(await fj.decision())) {
             throw new OpenL3Error(`${printable(path)} changed since it was registered`);
           }
+          const { info } = await fj.info();
+          const embedded = await embedSong(embedder, fj, { pool, keepFrames: !!options.frames });
+          const result = fj.result!;
+          const song = {
+            ...embedded,
+            duration: result.frames / result.sampleRate,
+            sampleRate: result.sampleRate,
+            channels: info.channelCount,
+            format: info.format,
+            tags: Object.keys(info.tags).length ? info.tags as Record<string, string> : undefined,
+            timeline: result.timeline,
+          };
           const stored = await store.complete(
             job,
             worker,
@@ -294,6 +333,7 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
       }
     }
   } finally {
+    feed?.close();
     if (keeper) summary.worstRenewalGap = (await keeper.stop()).worstGap;
     if (options.signal?.aborted) await store.release(worker);
     await embedder?.close();
