@@ -38,6 +38,12 @@ export const COPY_PROFILE = 0.4;
 export const STRETCHES: readonly number[] = [0.94, 0.95, 0.96, 0.97, 0.98, 1.02, 1.03, 1.04, 1.05, 1.06];
 /** Least mean aligned agreement of two versions of a song. */
 export const VERSION_SCORE = 0.5;
+/**
+ * Below this agreement of the one-second timelines (a pass 35 times cheaper), a pair is neither: measured on
+ * the generated collection of `bench-duplicates`, copies and versions agree there at 0.55 or more, other
+ * songs at 0.41 at most.
+ */
+export const COARSE_SCORE = 0.45;
 
 const FLOOR = 60, SILENCE = 40;
 
@@ -136,6 +142,46 @@ function agreement(
   }
   const need = 0.5 * Math.min(hi - lo, b.steps);
   return possible >= need && n > 0 && n >= 0.5 * possible ? sum / n : null;
+}
+
+const coarseCache = new WeakMap<TimelineFeatures, TimelineFeatures>();
+
+/** A timeline at one step a second: four steps averaged and made unit again. */
+export function coarse(f: TimelineFeatures): TimelineFeatures {
+  let c = coarseCache.get(f);
+  if (c) return c;
+  const k = Math.max(1, Math.round(1 / f.step)), steps = Math.floor(f.steps / k), d = f.bands;
+  const rows = new Float32Array(steps * d), sounding = new Uint8Array(steps);
+  for (let s = 0; s < steps; s++) {
+    let n = 0;
+    for (let j = 0; j < k; j++) {
+      const i = s * k + j;
+      if (!f.sounding[i]) continue;
+      n++;
+      for (let b = 0; b < d; b++) rows[s * d + b] += f.rows[i * d + b];
+    }
+    if (!n) continue;
+    sounding[s] = 1;
+    let m = 0;
+    for (let b = 0; b < d; b++) m += rows[s * d + b] ** 2;
+    const inv = m > 0 ? 1 / Math.sqrt(m) : 0;
+    for (let b = 0; b < d; b++) rows[s * d + b] *= inv;
+  }
+  c = { ...f, step: f.step * k, rows, sounding, steps };
+  coarseCache.set(f, c);
+  return c;
+}
+
+/** The best mean agreement of two songs' one-second timelines over every offset (the cheap first pass). */
+export function coarseAgreement(a: TimelineFeatures, b: TimelineFeatures): number {
+  const ca = coarse(a), cb = coarse(b);
+  const maxO = Math.round(MAX_OFFSET / ca.step);
+  let best = -2;
+  for (let o = -maxO; o <= maxO; o++) {
+    const s = agreement(ca, cb, o, 0, ca.steps);
+    if (s !== null && s > best) best = s;
+  }
+  return best;
 }
 
 /** The RMS difference of two average spectra, dB. */
@@ -361,6 +407,7 @@ export function findDuplicates(songs: DuplicateSong[], options: DuplicateOptions
       seen.add(key);
       // a copy's average spectrum is within COPY_PROFILE; a version's not far beyond (a pitch a semitone off)
       if (profileDistance(features[i], features[j]) > 4 * COPY_PROFILE) continue;
+      if (coarseAgreement(features[i], features[j]) < COARSE_SCORE) continue;
       const kind = classify(matchTimelines(features[i], features[j]));
       if (kind === "copies") parent[find(i)] = find(j);
       else if (kind === "versions") versions.push([i, j]);
