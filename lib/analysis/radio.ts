@@ -12,8 +12,9 @@
  * the playlist rules (`playlist_rules.ts`).
  *
  * Songs are drawn from the `pool` songs nearest to the seeds (one scan of
- * the collection), so that each step scores a few thousand songs, not a
- * million.
+ * the collection), so that each step scores at most a few thousand songs,
+ * not a million — and stops early, once even a perfect step could not beat
+ * the best song found.
  *
  * @module
  */
@@ -67,7 +68,7 @@ export interface RadioOptions {
    */
   drift?: number;
   /**
-   * Songs considered: the nearest to the seeds. Default: 2 000, or 100 per song asked if more.
+   * Songs considered: the nearest to the seeds. Default: 2 000, or 40 per song asked if more.
    */
   pool?: number;
   /** Told the rows that will be considered, before any is chosen (to load what the rules need of them). */
@@ -100,8 +101,9 @@ export async function radio(
   const mean = new Float32Array(d);
   for (const s of seeds) for (let i = 0; i < d; i++) mean[i] += s[i] / seeds.length;
   const expected = Number.isFinite(count) ? count : Math.ceil(seconds / 120);
-  const poolSize = Math.min(index.ids.length, options.pool ?? Math.max(2000, 100 * expected));
+  const poolSize = Math.min(index.ids.length, options.pool ?? Math.max(2000, 40 * expected));
   const [near] = poolSize > 0 ? await nearestRows(index, [mean], poolSize) : [{ rows: new Int32Array(0) }];
+  // the pool in order of closeness to the seeds, its rows copied together (each step scores them all)
   const pool = Array.from(near.rows);
   await options.prepare?.([...pool, ...options.seeds.flatMap((s) => (s.row === undefined ? [] : [s.row]))]);
   // closeness to the seeds: c · mean = the mean cosine with the seeds
@@ -117,6 +119,9 @@ export async function radio(
   while (!done()) {
     let best = -1, bestScore = -Infinity, bestStep = 0;
     for (let p = 0; p < pool.length; p++) {
+      // the pool is in order of closeness to the seeds: past the point where even a perfect step (cosine 1)
+      // could not win, nothing later can
+      if ((1 - drift) * toSeeds[p] + drift < bestScore) break;
       const r = pool[p];
       if (rules.has(r)) continue;
       const step = prevRow !== undefined ? rowsCosine(index, prevRow, r) : rowCosine(index, r, previous);
