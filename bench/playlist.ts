@@ -5,11 +5,11 @@
  * is loaded; and what the choices give:
  *
  * - the path's worst step against the plain great-circle fill and the nearest-neighbour chain (mean over
- *   20 random pairs of songs);
+ *   10 random pairs of songs);
  * - the radio drawn from the 2 000 songs nearest the seeds against the same radio scoring every song
  *   (the share of its songs both lists hold), at 100 000 songs.
  *
- *     deno task bench-playlist [--sizes 100000,1000000] [--pairs 20]
+ *     deno task bench-playlist [--sizes 100000,1000000] [--pairs 10]
  *
  * @module
  */
@@ -23,7 +23,7 @@ import { Rng } from "../lib/util/rng.ts";
 
 const { values } = parseArgs({ options: { sizes: { type: "string" }, pairs: { type: "string" } } });
 const sizes = (values.sizes ?? "100000,1000000").split(",").map(Number);
-const pairs = Number(values.pairs ?? 20);
+const pairs = Number(values.pairs ?? 10);
 const d = 512;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -109,6 +109,44 @@ Deno.test("library: absurd arguments are OpenL3Error, before a model is loaded o
   await model.close(); // twice: nothing happens
 });
 
+Deno.test("a link to / or into /proc in a collection is passed over, said in one line; other links are followed", async () => {
+  const { findAudioFiles } = await import("../lib/pipeline/discovery.ts");
+  const music = join(root, "linked");
+  const elsewhere = join(root, "elsewhere");
+  await Deno.mkdir(music);
+  await Deno.mkdir(elsewhere);
+  await Deno.copyFile(wav, join(music, "here.wav"));
+  await Deno.copyFile(wav, join(elsewhere, "there.wav"));
+  await Deno.symlink("/", join(music, "everything"));
+  await Deno.symlink("/proc/self", join(music, "me"));
+  await Deno.symlink("..", join(music, "up"));
+  await Deno.symlink(elsewhere, join(music, "nas"));
+  const found = await findAudioFiles([music]);
+  assert.deepEqual(found.files.map((f) => f.split("/").pop()).sort(), ["here.wav", "there.wav"]);
+  const skipped = new Map(found.linksSkipped.map((l) => [l.path.split("/").pop(), l.why]));
+  assert.match(skipped.get("everything")!, /above the collection/);
+  assert.match(skipped.get("me")!, /into \/proc, the system's/);
+  assert.match(skipped.get("up")!, /above the collection/);
+  assert.ok(!skipped.has("nas"));
+  const r = await denoTask([
+    "embed",
+    music,
+    "--db",
+    join(root, "linked.db"),
+    "--weights",
+    weights,
+    "--models-dir",
+    models,
+    "--hop",
+    "1",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /note: passed over the link .*everything → \/: it leads to the collection's folder or above/,
+  );
+});
+
 Deno.test("absurd options: cleanup", async () => {
   await Deno.remove(root, { recursive: true });
 });

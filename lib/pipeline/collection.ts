@@ -178,6 +178,9 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
   };
   if (passedOver) say(`note: passed over ${passedOver} (not audio this tool reads)`);
   for (const s of found.special) say(`note: passed over ${printable(s)} (not a regular file)`);
+  for (const l of found.linksSkipped) {
+    say(`note: passed over the link ${printable(l.path)} → ${printable(l.target)}: ${l.why}`);
+  }
 
   const summary: CollectionSummary = {
     total: files.length,

@@ -19,6 +19,8 @@ export interface Discovery {
   files: string[];
   /** Files passed over in folders, counted by extension (`(none)` for no extension). */
   passedOver: Map<string, number>;
+  /** Links to folders not followed, and why (into the system's folders, or up above the collection). */
+  linksSkipped: { path: string; target: string; why: string }[];
   /** Entries that are neither files nor folders (FIFOs, sockets, devices, broken links). */
   special: string[];
   /** Folders that could not be read and inputs that are not there: the walk went on without them. */
@@ -45,7 +47,8 @@ export async function findAudioFiles(inputs: string[], extensions = AUDIO_EXTENS
   const special: string[] = [];
   const seenDirs = new Set<string>();
   const unreadable: { path: string; problem: string }[] = [];
-  const walk = async (dir: string) => {
+  const linksSkipped: Discovery["linksSkipped"] = [];
+  const walk = async (dir: string, root: string) => {
     const entries: Deno.DirEntry[] = [];
     try {
       const real = await Deno.realPath(dir);
@@ -80,8 +83,18 @@ export async function findAudioFiles(inputs: string[], extensions = AUDIO_EXTENS
           special.push(p); // a broken link
           continue;
         }
+        if (isDir) {
+          // a linked folder is followed (a collection spread over disks), but never into the system's
+          // folders, and never up to the collection's own folder or above it (a link to / would walk all)
+          const target = await Deno.realPath(p).catch(() => p);
+          const why = linkProblem(target, root);
+          if (why) {
+            linksSkipped.push({ path: p, target, why });
+            continue;
+          }
+        }
       }
-      if (isDir) await walk(p);
+      if (isDir) await walk(p, root);
       else if (!isFile) special.push(p);
       else if (extensions.includes(extname(e.name).toLowerCase())) await add(p);
       else {
@@ -101,13 +114,45 @@ export async function findAudioFiles(inputs: string[], extensions = AUDIO_EXTENS
       unreadable.push({ path: input, problem: `input ${why}` });
       continue;
     }
-    if (info.isDirectory) await walk(input);
-    else await add(input); // regular or not: the file reader says what is wrong with it
+    if (info.isDirectory) {
+      const real = await Deno.realPath(input).catch(() => input);
+      const why = SYSTEM.find((s) => real === s || real.startsWith(`${s}/`));
+      if (why) {
+        unreadable.push({ path: input, problem: `${why} is the system's, not a collection: not walked` });
+        continue;
+      }
+      await walk(input, real);
+    } else await add(input); // regular or not: the file reader says what is wrong with it
   }
   if (missing.length === inputs.length && inputs.length > 0) {
     throw new ArgumentError(`input not found: ${missing.join(", ")}`);
   }
-  return { files: [...found.values()], passedOver, special, unreadable };
+  return { files: [...found.values()], passedOver, special, unreadable, linksSkipped };
+}
+
+/** Folders of the system, never walked. */
+const SYSTEM = ["/proc", "/sys", "/dev", "/run"];
+
+/**
+ * Why a link to folder `target` (a real path) is not followed from the collection at `root`, or null.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { linkProblem } from "./discovery.ts";
+ * assert.equal(linkProblem("/mnt/nas/jazz", "/home/me/Music"), null);
+ * assert.match(linkProblem("/", "/home/me/Music")!, /above the collection/);
+ * assert.match(linkProblem("/proc/self", "/home/me/Music")!, /the system's/);
+ * ```
+ */
+export function linkProblem(target: string, root: string): string | null {
+  const system = SYSTEM.find((s) => target === s || target.startsWith(`${s}/`));
+  if (system) return `it leads into ${system}, the system's`;
+  const t = target.endsWith("/") ? target : `${target}/`;
+  if (root === target || `${root}/`.startsWith(t)) {
+    return "it leads to the collection's folder or above the collection";
+  }
+  return null;
 }
 
 /**

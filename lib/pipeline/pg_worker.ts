@@ -180,6 +180,9 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
     if (options.inputs.length) {
       const found = await findAudioFiles(options.inputs, options.extensions);
       for (const u of found.unreadable) warn(`✗ ${printable(u.path)}: ${u.problem}`);
+      for (const l of found.linksSkipped) {
+        warn(`note: passed over the link ${printable(l.path)} → ${printable(l.target)}: ${l.why}`);
+      }
       summary.unreadable = found.unreadable.length;
       const rows = [];
       for (const file of found.files) {
