@@ -73,7 +73,8 @@ console.log(
     } s`,
 );
 const weights = join(dir, "w.h5"), models = join(dir, "models");
-await convertedTestWeights(weights, models, 1);
+// a kept folder keeps its weights: new ones (another sha256) would not match the kept database
+if (!await Deno.stat(weights).then(() => true, () => false)) await convertedTestWeights(weights, models, 1);
 t = performance.now();
 const embed = await new Deno.Command(Deno.execPath(), {
   args: [
@@ -97,6 +98,7 @@ const embed = await new Deno.Command(Deno.execPath(), {
   stdout: "piped",
   stderr: "inherit",
 }).output();
+if (!embed.success) throw new Error(`bench-duplicates: the embed failed (exit ${embed.code}); see above`);
 console.log(
   `embed: ${new TextDecoder().decode(embed.stdout).trim()} (${
     ((performance.now() - t) / 1000).toFixed(0)

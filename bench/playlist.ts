@@ -83,7 +83,9 @@ for (const n of sizes) {
       overlap += pooled.entries.filter((e) => inFull.has(e.row)).length / full.entries.length;
     }
     console.log(
-      `\nat ${n.toLocaleString("en")} songs, ${pairs} random pairs, a path of 30: mean worst step ` +
+      `\nat ${
+        n.toLocaleString("en")
+      } songs, ${pairs} random pairs, a path of 30: mean worst step (lowest cosine between neighbours, higher is smoother) ` +
         `${mean(worst.path).toFixed(3)} (the great-circle fill ${
           mean(worst.gc).toFixed(3)
         }, the nearest-neighbour ` +
