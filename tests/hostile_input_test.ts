@@ -19,6 +19,8 @@ import { encodeWav } from "../lib/audio/wav.ts";
 import { writeRandomWeights } from "../lib/model/random_weights.ts";
 import { loadModel, officialWeightsName } from "../lib/model/model_store.ts";
 import { Store } from "../lib/store/sqlite_store.ts";
+import { sha256 } from "../lib/util/hash.ts";
+import { calibrationPath } from "../lib/model/model_store.ts";
 
 import { run as embed } from "../embed.ts";
 import { run as compare } from "../compare_embeddings.ts";
@@ -293,9 +295,16 @@ Deno.test("a damaged cached model is rebuilt from the weights, with a message, a
     modelsDir: dir,
   };
   const first = await loadModel({ ...opts, weights, verbose: false });
-  for (const damage of ["flip", "truncate"] as const) {
+  for (const damage of ["flip", "truncate", "garbage", "empty"] as const) {
     if (damage === "flip") await corrupt(first.cached!, 4096);
-    else await Deno.writeFile(first.cached!, (await Deno.readFile(first.cached!)).subarray(0, 1000));
+    else if (damage === "truncate") {
+      await Deno.writeFile(first.cached!, (await Deno.readFile(first.cached!)).subarray(0, 1000));
+    } else {
+      // garbage or nothing, with its own hash recorded beside it: the hash does not make it a model
+      const bytes = damage === "empty" ? new Uint8Array(0) : crypto.getRandomValues(new Uint8Array(65536));
+      await Deno.writeFile(first.cached!, bytes);
+      await Deno.writeTextFile(`${first.cached!}.sha256`, `${await sha256(bytes)}\n`);
+    }
     const errors: string[] = [];
     const error = console.error;
     console.error = (...a: unknown[]) => errors.push(a.join(" "));
@@ -362,6 +371,111 @@ Deno.test("a truncated weights file is one line of error, with no HDF5 diagnosti
     r.stderr,
     /^error: .*truncated\.h5: truncated HDF5 file \(\d+ bytes, its superblock declares \d+\)\n$/,
   );
+});
+
+Deno.test("weights that are a device, a FIFO or a folder are refused at once, in one line", async () => {
+  const fifo = `${root}/weights.fifo`;
+  await mkfifo(fifo);
+  const wav = `${await write(`${root}/device_weights`, {
+    "a.wav": encodeWav([tone(440, 1, 44100)], 44100),
+  })}/a.wav`;
+  for (
+    const [path, why] of [
+      ["/dev/zero", /\/dev\/zero: not a regular file \(a device, FIFO or socket\)/],
+      [fifo, /weights\.fifo: not a regular file \(a device, FIFO or socket\)/],
+      [root, /: not a regular file \(a folder\)/],
+    ] as const
+  ) {
+    const r = await cli("embed.ts", [
+      wav,
+      "--db",
+      `${root}/dev.db`,
+      "--weights",
+      path,
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, why);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  }
+});
+
+Deno.test("a poisoned int8 calibration is measured again, said in one line; no song gets a zero or shared vector", async () => {
+  const dir = `${root}/calibration_models`;
+  const opts = {
+    repr: "mel256" as const,
+    content: "music" as const,
+    embeddingSize: 512 as const,
+    modelsDir: dir,
+    weights,
+    precision: "int8" as const,
+  };
+  const first = await loadModel({ ...opts, verbose: false });
+  const file = calibrationPath(dir, first);
+  const sound = await Deno.readFile(file);
+  const good = JSON.parse(new TextDecoder().decode(sound));
+  // every implausible range is named (calibration_test.ts has each kind); here, an edit without its hash
+  const poisons: [string, (c: typeof good) => void, boolean, RegExp][] = [
+    ["edited, hash not", (c) => c.ranges[0].max = 8, false, /SHA-256 [0-9a-f]{16}…, recorded/],
+  ];
+  for (const [what, poison, rehash, note] of poisons) {
+    const c = structuredClone(good);
+    poison(c);
+    const bytes = new TextEncoder().encode(JSON.stringify(c));
+    await Deno.writeFile(file, bytes);
+    if (rehash) await Deno.writeTextFile(`${file}.sha256`, `${await sha256(bytes)}\n`);
+    await Deno.remove(first.cached!);
+    const errors: string[] = [];
+    const error = console.error;
+    console.error = (...a: unknown[]) => errors.push(a.join(" "));
+    let again;
+    try {
+      again = await loadModel({ ...opts, verbose: true });
+    } finally {
+      console.error = error;
+    }
+    const notes = errors.filter((l) => l.includes("calibration") && l.includes("damaged"));
+    assert.equal(notes.length, 1, `${what}: ${errors.join("\n")}`);
+    assert.match(
+      notes[0],
+      /^note: the int8 calibration .*\.calibration-v1\.json is damaged \(.*\): measuring again$/,
+    );
+    assert.match(notes[0], note, what);
+    assert.deepEqual(await Deno.readFile(file), sound, `${what}: measured again to the same ranges`);
+    assert.deepEqual(again.onnx, first.onnx, `${what}: the same int8 network`);
+  }
+
+  // end to end: a poisoned calibration (hash and all) and no int8 model; embed stores distinct, non-zero vectors
+  const c = structuredClone(good);
+  c.ranges.forEach((r: { max: number }) => r.max = 1e30);
+  const bytes = new TextEncoder().encode(JSON.stringify(c));
+  await Deno.writeFile(file, bytes);
+  await Deno.writeTextFile(`${file}.sha256`, `${await sha256(bytes)}\n`);
+  await Deno.remove(first.cached!);
+  const songs = await write(`${root}/calibration_songs`, {
+    "low.wav": encodeWav([tone(220, 2, 44100)], 44100),
+    "high.wav": encodeWav([tone(3520, 2, 44100)], 44100),
+  });
+  const db = `${root}/calibration.db`;
+  const r = await cli("embed.ts", [
+    songs,
+    "--db",
+    db,
+    "--weights",
+    weights,
+    "--models-dir",
+    dir,
+    "--precision",
+    "int8",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /note: the int8 calibration .* is damaged \(range 1 is \[0, 1e\+30\]: not an activation range\): measuring again/,
+  );
+  const stored = storedValues(db);
+  assert.equal(stored.length, 2);
+  for (const s of stored) assert.ok(s.bytes.some((b) => b !== 0), `${s.id}: not all zero`);
+  assert.notDeepEqual(stored[0].bytes, stored[1].bytes, "two songs, two vectors");
 });
 
 globalThis.addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));

@@ -32,24 +32,24 @@ export async function writeAtomic(path: string, bytes: Uint8Array): Promise<void
 }
 
 /**
- * A converted model from the cache, verified against the SHA-256 recorded
- * when it was written (`<model>.sha256`); null when it is missing, damaged or
- * unverifiable (the caller rebuilds it).
+ * A cached file (a converted model, a calibration), verified against the SHA-256 recorded when it was
+ * written (`<file>.sha256`); null when it is missing, `damaged` when it does not match or cannot be
+ * verified (the caller rebuilds it).
  */
 export async function readVerifiedCache(
   path: string,
-): Promise<{ onnx: Uint8Array } | { damaged: string } | null> {
+): Promise<{ bytes: Uint8Array } | { damaged: string } | null> {
   if (!(await exists(path))) return null;
-  let onnx: Uint8Array, recorded: string;
+  let bytes: Uint8Array, recorded: string;
   try {
-    onnx = await Deno.readFile(path);
+    bytes = await Deno.readFile(path);
     recorded = (await Deno.readTextFile(`${path}.sha256`)).trim();
   } catch {
     return { damaged: "its recorded hash is missing" };
   }
-  const actual = await sha256(onnx);
+  const actual = await sha256(bytes);
   return actual === recorded
-    ? { onnx }
+    ? { bytes }
     : { damaged: `SHA-256 ${actual.slice(0, 16)}…, recorded ${recorded.slice(0, 16)}…` };
 }
 

@@ -248,22 +248,54 @@ export async function calibrate(
   };
 }
 
+/** The largest magnitude a calibrated range may have: activations of this batch-normalised network are O(10). */
+export const MAX_RANGE = 1e4;
+/** The narrowest width a calibrated range may have (an int8 step of 4e-7). */
+export const MIN_RANGE_WIDTH = 1e-4;
+
 /**
- * A calibration read back from JSON, checked field by field; null when it is not one (the caller
- * measures again).
+ * A calibration read back from JSON, checked field by field: every range finite, in order, at most
+ * {@linkcode MAX_RANGE} in magnitude and at least {@linkcode MIN_RANGE_WIDTH} wide, the ReLU outputs' from 0.
+ * Returns the calibration, or what is wrong with it (the caller measures again).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseCalibration } from "./calibration.ts";
+ * const relu = { min: 0, max: 9 };
+ * const good = { version: 1, method: "minmax", windows: 77, input: { min: -2, max: 2 },
+ *   ranges: [relu, relu, relu, relu, relu, relu, relu, { min: -20, max: 19 }] };
+ * assert.equal(typeof parseCalibration(JSON.stringify(good)), "object");
+ * const poisoned = { ...good, ranges: [...good.ranges.slice(0, 7), { min: -1e30, max: 1e30 }] };
+ * assert.equal(parseCalibration(JSON.stringify(poisoned)), "range 8 is [-1e+30, 1e+30]: not an activation range");
+ * ```
  */
-export function parseCalibration(text: string): Int8Calibration | null {
+export function parseCalibration(text: string): Int8Calibration | string {
   let c: Int8Calibration;
   try {
     c = JSON.parse(text);
-  } catch {
-    return null;
+  } catch (e) {
+    return `not JSON (${(e as Error).message})`;
   }
-  const range = (r: unknown) =>
-    !!r && typeof r === "object" && Number.isFinite((r as { min: number }).min) &&
-    Number.isFinite((r as { max: number }).max) && (r as { min: number }).min <= (r as { max: number }).max;
-  const ok = c && typeof c === "object" && c.version === CALIBRATION_VERSION &&
-    (c.method === "minmax" || c.method === "percentile") && Number.isInteger(c.windows) &&
-    range(c.input) && Array.isArray(c.ranges) && c.ranges.length === 8 && c.ranges.every(range);
-  return ok ? c : null;
+  if (!c || typeof c !== "object") return "not a calibration";
+  if (c.version !== CALIBRATION_VERSION) return `version ${c.version}, not ${CALIBRATION_VERSION}`;
+  if (c.method !== "minmax" && c.method !== "percentile") return `unknown method ${JSON.stringify(c.method)}`;
+  if (!Number.isInteger(c.windows) || c.windows < 1) return `windows ${JSON.stringify(c.windows)}`;
+  if (!Array.isArray(c.ranges) || c.ranges.length !== 8) return "not 8 ranges";
+  const problem = (r: unknown, what: string, relu: boolean): string | null => {
+    const { min, max } = (r ?? {}) as { min: unknown; max: unknown };
+    if (
+      typeof min !== "number" || typeof max !== "number" || !Number.isFinite(min) || !Number.isFinite(max)
+    ) {
+      return `${what} is not two finite numbers`;
+    }
+    if (
+      max - min < MIN_RANGE_WIDTH || Math.abs(min) > MAX_RANGE || Math.abs(max) > MAX_RANGE ||
+      (relu && min !== 0)
+    ) return `${what} is [${min}, ${max}]: not an activation range`;
+    return null;
+  };
+  const wrong = problem(c.input, "the input range", false) ??
+    c.ranges.map((r, i) => problem(r, `range ${i + 1}`, i < 7)).find((p) => p !== null);
+  return wrong ?? c;
 }

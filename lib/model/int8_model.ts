@@ -13,6 +13,7 @@ import { architectureFromOnnx, weightsFromOnnx } from "./onnx_weights.ts";
 import { calibrate, parseCalibration } from "./calibration.ts";
 import { cachedModelPath } from "./weights_lookup.ts";
 import { cacheModel, readVerifiedCache, writeAtomic } from "./cache_files.ts";
+import { sha256 } from "../util/hash.ts";
 import type { LoadedModel, LoadModelOptions } from "./loaded_model.ts";
 
 /** Where the calibration of a variant's weights is cached: beside the converted model. */
@@ -40,8 +41,11 @@ export async function quantizedModel(model: LoadedModel, options: LoadModelOptio
   };
   const cached = cachedModelPath(dir, key, { calibration: CALIBRATION_VERSION });
   let hit = await readVerifiedCache(cached);
-  if (hit && "onnx" in hit) {
-    const meta = readOnnxMetadata(hit.onnx, cached);
+  if (hit && "bytes" in hit) {
+    let meta: Record<string, string> = {};
+    try {
+      meta = readOnnxMetadata(hit.bytes, cached);
+    } catch { /* garbage with its hash beside it: rebuilt below */ }
     if (
       meta.weights_sha256 !== model.weightsHash || meta.precision !== "int8" ||
       meta.calibration_version !== String(CALIBRATION_VERSION)
@@ -49,16 +53,26 @@ export async function quantizedModel(model: LoadedModel, options: LoadModelOptio
       hit = { damaged: `it was made from other weights or another calibration` };
     }
   }
-  if (hit && "onnx" in hit) return { ...model, onnx: hit.onnx, cached, precision: "int8" };
+  if (hit && "bytes" in hit) return { ...model, onnx: hit.bytes, cached, precision: "int8" };
   if (hit && verbose) {
     console.error(`warning: the cached int8 model ${cached} is damaged (${hit.damaged}): rebuilding it`);
   }
   const weights = weightsFromOnnx(model.onnx, architectureFromOnnx(model.onnx, model.source), model.source);
   const calibFile = calibrationPath(dir, model);
   let calibration: Int8Calibration | null = null;
-  try {
-    calibration = parseCalibration(await Deno.readTextFile(calibFile));
-  } catch { /* not measured yet */ }
+  // the cached ranges are evidence, not truth: read back only when they hash to what was recorded beside
+  // them and every range is one an activation can have; else measured again, and said so
+  const kept = await readVerifiedCache(calibFile);
+  if (kept && "bytes" in kept) {
+    const parsed = parseCalibration(new TextDecoder().decode(kept.bytes));
+    if (typeof parsed === "string") {
+      if (verbose) {
+        console.error(`note: the int8 calibration ${calibFile} is damaged (${parsed}): measuring again`);
+      }
+    } else calibration = parsed;
+  } else if (kept && verbose) {
+    console.error(`note: the int8 calibration ${calibFile} is damaged (${kept.damaged}): measuring again`);
+  }
   if (!calibration) {
     const t0 = performance.now();
     const show = statusLine();
@@ -74,7 +88,9 @@ export async function quantizedModel(model: LoadedModel, options: LoadModelOptio
     });
     try {
       await Deno.mkdir(dir, { recursive: true });
-      await writeAtomic(calibFile, new TextEncoder().encode(JSON.stringify(calibration, null, 1) + "\n"));
+      const bytes = new TextEncoder().encode(JSON.stringify(calibration, null, 1) + "\n");
+      await writeAtomic(calibFile, bytes);
+      await writeAtomic(`${calibFile}.sha256`, new TextEncoder().encode(`${await sha256(bytes)}\n`));
     } catch { /* a read-only models folder: measured again next time */ }
   }
   const meta = readOnnxMetadata(model.onnx, model.source);

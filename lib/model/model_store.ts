@@ -44,6 +44,8 @@ export { calibrationPath } from "./int8_model.ts";
 import type { InputRepr } from "../frontend/spec.ts";
 
 const OFFICIAL_NAME = /openl3_audio_(mel256|mel128|linear)_(music|env)/;
+/** Weights or a model larger than this are not an OpenL3 network (the largest, linear/6144, is ~19 MB). */
+const MAX_WEIGHTS_BYTES = 512 * 2 ** 20;
 
 /**
  * Find, fetch if needed, check and convert the weights for a variant, using
@@ -103,8 +105,24 @@ async function loadFloatModel(options: LoadModelOptions): Promise<LoadedModel> {
   }
   let bytes: Uint8Array;
   try {
+    // a device (/dev/zero), a FIFO or a folder would be read forever or not at all: only a regular file of a
+    // size weights can have (the official files are 18–19 MB)
+    const info = await Deno.stat(path);
+    if (!info.isFile) {
+      throw new WeightsError(
+        `${path}: not a regular file (${info.isDirectory ? "a folder" : "a device, FIFO or socket"})`,
+      );
+    }
+    if (info.size > MAX_WEIGHTS_BYTES) {
+      throw new WeightsError(
+        `${path}: ${(info.size / 2 ** 20).toFixed(0)} MiB is not an OpenL3 model (those are under ${
+          MAX_WEIGHTS_BYTES / 2 ** 20
+        } MiB)`,
+      );
+    }
     bytes = await Deno.readFile(path);
   } catch (e) {
+    if (e instanceof WeightsError) throw e;
     throw new WeightsError(`${path}: cannot read weights (${(e as Error).message})`, { cause: e });
   }
   if (path.endsWith(".onnx")) {
@@ -143,14 +161,23 @@ async function loadFloatModel(options: LoadModelOptions): Promise<LoadedModel> {
   if (!atOfficialPath) await rememberWeights(dir, weightsHash, path);
   const cached = cachedModelPath(dir, { inputRepr: repr, contentType: content, embeddingSize, weightsHash });
   let hit = await readVerifiedCache(cached);
-  // the cached model must be the one made from these weights (their hash inside it), whatever its sidecar says
-  if (hit && "onnx" in hit && readOnnxMetadata(hit.onnx, cached).weights_sha256 !== weightsHash) {
-    hit = { damaged: `it was made from other weights than ${basename(path)}` };
+  // the cached model must be the one made from these weights (their hash inside it), whatever its sidecar
+  // says; a sidecar written beside garbage does not make it a model
+  if (hit && "bytes" in hit) {
+    let madeFrom: string | undefined;
+    try {
+      madeFrom = readOnnxMetadata(hit.bytes, cached).weights_sha256;
+    } catch (e) {
+      hit = { damaged: (e as Error).message };
+    }
+    if ("bytes" in hit && madeFrom !== weightsHash) {
+      hit = { damaged: `it was made from other weights than ${basename(path)}` };
+    }
   }
-  if (hit && "onnx" in hit) {
-    const meta = readOnnxMetadata(hit.onnx, cached);
+  if (hit && "bytes" in hit) {
+    const meta = readOnnxMetadata(hit.bytes, cached);
     return {
-      onnx: hit.onnx,
+      onnx: hit.bytes,
       repr,
       embeddingSize,
       content,

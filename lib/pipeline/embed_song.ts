@@ -50,7 +50,7 @@ export interface SongEmbedding {
   windows: number;
 }
 
-/** The network gave NaN or infinite values for a file: nothing of it is stored. */
+/** The network gave NaN or infinite values, or an all-zero vector, for a file: nothing of it is stored. */
 export class NonFiniteEmbeddingError extends OpenL3Error {}
 
 /** Stopped between batches by the signal. */
@@ -106,6 +106,12 @@ export async function embedSong(
   if (bad > 0) {
     throw new NonFiniteEmbeddingError(
       `the network (${e.session.backend}) gave ${bad} NaN or infinite values: not stored`,
+    );
+  }
+  // nor an all-zero vector: it has no direction, and a broken model or calibration gives one for every song
+  if (vector && vector.every((x) => x === 0)) {
+    throw new NonFiniteEmbeddingError(
+      `the network (${e.session.backend}) gave an all-zero vector (a broken model or int8 calibration?): not stored`,
     );
   }
   return { vector, frames, windows };
