@@ -307,6 +307,67 @@ for (const kind of KINDS) {
     );
   });
 
+  Deno.test(`${kind.name}: runs started together with two configurations: the first to claim the database wins, the other writes nothing`, async () => {
+    // the claim itself, raced from two connections many times: exactly one configuration holds each database
+    const a = {
+      inputRepr: "mel256",
+      contentType: "music",
+      embeddingSize: 512,
+      weightsHash: "aa",
+      hopSize: 1,
+      center: true,
+      pooling: "mean",
+      precision: "fp32",
+      weightsProvenance: "custom",
+    } as const;
+    const b = { ...a, precision: "int8" } as const;
+    for (let i = 0; i < 8; i++) {
+      const db = await kind.create(`claim_${kind.name}_${i}`);
+      await withStore(db, () => Promise.resolve()); // created and migrated
+      const [s1, s2] = [await openStore(db), await openStore(db)];
+      try {
+        const [h1, h2] = await Promise.all([s1.claimConfig(i % 2 ? a : b), s2.claimConfig(i % 2 ? b : a)]);
+        assert.deepEqual(h1, h2, "both see the one claim");
+        assert.equal(h1.length, 1);
+        assert.ok([a.precision, b.precision].includes(h1[0].precision));
+        assert.deepEqual(await s1.claimConfig(h1[0]), h1, "the holder claims it again");
+      } finally {
+        await s1.close();
+        await s2.close();
+      }
+    }
+
+    // whole runs, hop 1 against hop 0.5, started together: one embeds, the other refuses before storing
+    const music = join(root, `together-${kind.name}`);
+    await Deno.mkdir(music);
+    for (const [name, f] of [["a", 300], ["b", 500], ["c", 900]] as const) {
+      await Deno.writeFile(join(music, `${name}.wav`), encodeWav([tone(f)], 16000));
+    }
+    const inputs = ["a", "b", "c"].map((n) => join(music, `${n}.wav`));
+    for (let i = 0; i < 3; i++) {
+      const db = await kind.create(`together_${kind.name}_${i}`);
+      const runs = await Promise.allSettled([
+        kind.embed(db, music, inputs, { weights, hopSize: 1 }),
+        kind.embed(db, music, inputs, { weights, hopSize: 0.5 }),
+      ]);
+      const refused = runs.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
+      assert.equal(
+        refused.length,
+        1,
+        `run ${i}: exactly one refused (${refused.map((r) => r.reason).join("; ")})`,
+      );
+      assert.match(String(refused[0].reason), /Nothing written: it holds another model configuration/);
+      const reader = await openStore(db, { readOnly: true });
+      try {
+        const configs = await reader.storedConfigs();
+        assert.equal(configs.length, 1, `run ${i}: one configuration stored`);
+        assert.equal((await reader.summaries()).length, 3, `run ${i}: every song, once`);
+      } finally {
+        await reader.close();
+      }
+    }
+  });
+
   Deno.test(`${kind.name}: the precision is part of the configuration: int8 songs refuse fp32, adopt int8 when unset`, async () => {
     const db = await kind.create(`precision_${kind.name}`);
     const music = join(root, `precision-${kind.name}`);

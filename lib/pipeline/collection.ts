@@ -231,6 +231,15 @@ export async function embedCollection(options: CollectionOptions): Promise<Colle
     throw new ArgumentError(`--workers must be a whole number ≥ 0, got ${workers}`);
   }
   const store = await openStore(options.db);
+  // the first run to claim the database's configuration holds it: a run started together with another
+  // configuration refuses here, before anything is stored
+  try {
+    const held = await store.claimConfig({ ...numbers, weightsProvenance: prepared.model.provenance });
+    refuseOtherConfig(options.db, held, numbers);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   // the collection's roots: the explorer serves audio only from inside the folders (and files) given here
   await store.addRoots(
     (await Promise.all(options.inputs.map((i) => Deno.realPath(i).catch(() => null)))).filter((p) =>

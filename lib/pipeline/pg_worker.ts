@@ -142,7 +142,7 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
   const warn = options.onLine ?? ((l: string) => console.error(l));
   const store = await PgQueue.connect(options.url, { retryFor: options.retryFor, onRetry: warn });
   // one configuration per database: what is unset comes from the stored songs (their weights found again by
-  // hash); a worker that differs is refused by claimRunConfig below, before it writes anything
+  // hash); a worker that differs is refused by the claim below, before it writes anything
   let choice: PgWorkerOptions, prepared: PreparedModel;
   try {
     const existing = await store.store.storedConfigs();
@@ -175,7 +175,13 @@ export async function runPgWorker(options: PgWorkerOptions): Promise<PgWorkerSum
   let keeper: LeaseKeeper | undefined;
   let feed: FeedPool | undefined;
   try {
-    await store.claimRunConfig(key);
+    // the first worker to claim the database's configuration holds it (atomically): one started together
+    // with another configuration refuses here, before it writes anything
+    refuseOtherConfig(
+      redactUrl(options.url),
+      await store.store.claimConfig({ ...numbers, weightsProvenance: prepared.model.provenance }),
+      numbers,
+    );
     await store.registerWorker(worker, key);
     if (options.inputs.length) {
       const found = await findAudioFiles(options.inputs, options.extensions);

@@ -74,3 +74,32 @@ export function configKey(c: NumbersConfig): string {
   if (c.precision !== "fp32") key.push(c.precision);
   return key.join("|");
 }
+
+/**
+ * The configuration a {@linkcode configKey} was made from, or null when it is not one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { configFromKey, configKey } from "./model_config.ts";
+ * const c = { inputRepr: "mel256", contentType: "music", embeddingSize: 512, weightsHash: "ab12", hopSize: 0.1,
+ *   center: true, pooling: "mean", precision: "int8" } as const;
+ * assert.deepEqual(configFromKey(configKey(c)), c);
+ * assert.equal(configFromKey("mel256|music"), null);
+ * ```
+ */
+export function configFromKey(key: string): NumbersConfig | null {
+  const p = key.split("|");
+  if (p.length !== 7 && p.length !== 8) return null;
+  const c = {
+    inputRepr: p[0],
+    contentType: p[1],
+    embeddingSize: Number(p[2]),
+    weightsHash: p[3],
+    hopSize: Number(p[4]),
+    center: p[5] === "1",
+    pooling: p[6],
+    precision: p[7] ?? "fp32",
+  } as NumbersConfig;
+  return configKey(c) === key ? c : null;
+}

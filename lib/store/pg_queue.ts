@@ -11,10 +11,9 @@
  */
 
 import { hostname } from "node:os";
-import { ConfigMismatchError } from "../util/errors.ts";
 import type { ModelConfig } from "./model_config.ts";
 import type { Timeline } from "../frontend/timeline.ts";
-import { checkSong, type PgConnectOptions, type PgSong, PgStore, redactUrl, type Sql } from "./pg_store.ts";
+import { checkSong, type PgConnectOptions, type PgSong, PgStore, type Sql } from "./pg_store.ts";
 
 /** A claimed job. */
 export interface Job {
@@ -98,28 +97,6 @@ export class PgQueue {
   /** Close the connections. */
   close(): Promise<void> {
     return this.store.close();
-  }
-
-  /**
-   * Make `key` the run's model configuration, or check that it is: the first worker sets it; a worker
-   * with another configuration is refused before it writes anything.
-   */
-  async claimRunConfig(key: string): Promise<void> {
-    const rows = await this.retry(
-      "run configuration",
-      () =>
-        this.sql`INSERT INTO openl3_meta(key, value) VALUES ('run_config', ${key})
-               ON CONFLICT (key) DO UPDATE SET value = openl3_meta.value RETURNING value`,
-    );
-    if (rows[0].value !== key) {
-      throw new ConfigMismatchError(
-        `${redactUrl(this.store.url)}: this run embeds with another model configuration (${
-          rows[0].value
-        }); ` +
-          `this worker's is ${key}: it will not write (one configuration per database: use another --db, ` +
-          `or the same weights, variant, hop, pooling and precision)`,
-      );
-    }
   }
 
   /**

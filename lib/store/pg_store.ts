@@ -13,7 +13,7 @@
 import { join } from "node:path";
 import { OpenL3Error } from "../util/errors.ts";
 import { runtimeCacheDir } from "../util/standalone.ts";
-import { configKey, type ModelConfig } from "./model_config.ts";
+import { configFromKey, configKey, type ModelConfig } from "./model_config.ts";
 import {
   assertFinite,
   blobToVector,
@@ -143,6 +143,10 @@ export const PG_MIGRATIONS: readonly string[] = [
   // v4: each song's timeline (band loudness over time, frontend/timeline.ts), for finding copies of a recording
   `CREATE TABLE timelines(song_id text PRIMARY KEY REFERENCES songs ON DELETE CASCADE, version integer NOT NULL,
      step double precision NOT NULL, bands integer NOT NULL, codes bytea NOT NULL);`,
+  // v5: the configuration the database is for, claimed by the first run (runs started together on a new
+  // database cannot both pass the one-configuration check)
+  `CREATE TABLE config_claim(one integer PRIMARY KEY CHECK (one = 1), key text NOT NULL, config text NOT NULL,
+     claimed_at timestamptz NOT NULL DEFAULT now());`,
 ];
 
 /** The schema version this code writes. */
@@ -522,13 +526,14 @@ export class PgStore {
 
   /** The configurations the stored songs were made with (as the SQLite store's). */
   async storedConfigs(): Promise<StoredConfig[]> {
-    const rows = await this.retry(
-      "read configurations",
-      () =>
-        this
-          .sql`SELECT DISTINCT c.input_repr, c.content_type, c.embedding_size, c.weights_hash, c.hop_size, c.center,
-                 c.pooling, c.weights_provenance, c.precision FROM songs s JOIN model_configs c ON c.id = s.config_id`,
-    );
+    return await this.retry("read configurations", () => this.configsIn(this.sql));
+  }
+
+  /** The stored songs' configurations, read through `sql` (a transaction's, or the pool). */
+  private async configsIn(sql: Sql): Promise<StoredConfig[]> {
+    const rows = await sql`SELECT DISTINCT c.input_repr, c.content_type, c.embedding_size, c.weights_hash,
+                 c.hop_size, c.center, c.pooling, c.weights_provenance, c.precision
+               FROM songs s JOIN model_configs c ON c.id = s.config_id`;
     return rows.map((r: Record<string, unknown>) => ({
       inputRepr: String(r.input_repr) as StoredConfig["inputRepr"],
       contentType: String(r.content_type) as StoredConfig["contentType"],
@@ -540,6 +545,30 @@ export class PgStore {
       weightsProvenance: String(r.weights_provenance) as StoredConfig["weightsProvenance"],
       precision: String(r.precision) as StoredConfig["precision"],
     }));
+  }
+
+  /** Claim the database for a configuration, atomically (see the SQLite store's; the table is locked). */
+  async claimConfig(config: StoredConfig): Promise<StoredConfig[]> {
+    return await this.retry("claim the configuration", () =>
+      this.sql.begin(async (tx: Sql) => {
+        await tx`LOCK TABLE config_claim IN EXCLUSIVE MODE`;
+        const stored = await this.configsIn(tx);
+        const [row] = await tx`SELECT config FROM config_claim WHERE one = 1`;
+        if (row) {
+          const claimed = JSON.parse(String(row.config)) as StoredConfig;
+          return [claimed, ...stored.filter((c) => configKey(c) !== configKey(claimed))];
+        }
+        const key = configKey(config);
+        // the run configuration an earlier version's workers agreed on (its key only)
+        const [legacy] = await tx`SELECT value FROM openl3_meta WHERE key = 'run_config'`;
+        if (legacy && String(legacy.value) !== key) {
+          const parsed = configFromKey(String(legacy.value));
+          if (parsed) return [{ ...parsed, weightsProvenance: "custom" }, ...stored];
+        }
+        if (stored.length > 0 && !stored.some((c) => configKey(c) === key)) return stored;
+        await tx`INSERT INTO config_claim(one, key, config) VALUES (1, ${key}, ${JSON.stringify(config)})`;
+        return stored.length ? stored : [config];
+      }));
   }
 
   /** The configuration key of every stored song. */
@@ -729,6 +758,7 @@ export async function openPgStore(url: string, options: OpenStoreOptions = {}): 
       });
     },
     storedConfigs: () => pg.storedConfigs(),
+    claimConfig: (config) => pg.claimConfig(config),
     songConfigKeys: () => pg.songConfigKeys(),
     roots: () => Promise.resolve([]),
     identity: () => pg.vectorsIdentity(),

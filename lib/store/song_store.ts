@@ -147,6 +147,13 @@ export interface SongStore {
   snapshot<T>(fn: (view: VectorSnapshot) => T): Promise<T>;
   /** The distinct model configurations of the stored songs. */
   storedConfigs(): Promise<StoredConfig[]>;
+  /**
+   * Claim the database for a configuration, atomically: the first run to claim it (or, in a database from
+   * before claims, the stored songs' configurations) holds it, and two runs started together cannot both
+   * pass the one-configuration check. Returns the configurations the database holds afterwards: `config` is
+   * among them when this run may store its songs (refuse with `refuseOtherConfig` otherwise).
+   */
+  claimConfig(config: StoredConfig): Promise<StoredConfig[]>;
   /** Each song's configuration key (see `configKey`); songs stored as bare vectors are absent. */
   songConfigKeys(): Promise<Map<string, string>>;
   /** Folders (or files) the collection was embedded from: audio is served only from inside them. */

@@ -18,7 +18,7 @@ import { configKey, type ModelConfig } from "./model_config.ts";
 export { configKey, type ModelConfig } from "./model_config.ts";
 
 /** Current schema version (PRAGMA user_version). */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 export { StoreError } from "./song_store.ts";
 
@@ -93,6 +93,10 @@ export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS timelines(
      song_id TEXT PRIMARY KEY, version INTEGER NOT NULL, step REAL NOT NULL, bands INTEGER NOT NULL,
      codes BLOB NOT NULL);`,
+  // v8: the configuration the database is for, claimed by the first run (two runs started together on a new
+  // database cannot both pass the one-configuration check)
+  `CREATE TABLE IF NOT EXISTS config_claim(
+     one INTEGER PRIMARY KEY CHECK (one = 1), key TEXT NOT NULL, config TEXT NOT NULL, claimed_at TEXT NOT NULL);`,
 ];
 
 /** Run `fn` again (after a short sleep) while SQLite says the database is locked, up to `timeoutMs`. */
@@ -506,6 +510,29 @@ export class Store {
     }));
   }
 
+  /**
+   * Claim the database for `config`, atomically (under the write lock): the claim made first, or else the
+   * stored songs' configurations, hold it. Returns the configurations it holds afterwards: `config` is among
+   * them when the claim succeeded or was already this run's.
+   */
+  claimConfig(config: StoredConfig): StoredConfig[] {
+    return this.transaction(() => {
+      const stored = this.storedConfigs();
+      const row = this.db.prepare("SELECT config FROM config_claim WHERE one = 1").get() as
+        | { config: string }
+        | undefined;
+      if (row) {
+        const claimed = JSON.parse(row.config) as StoredConfig;
+        return [claimed, ...stored.filter((c) => configKey(c) !== configKey(claimed))];
+      }
+      const key = configKey(config);
+      if (stored.length > 0 && !stored.some((c) => configKey(c) === key)) return stored;
+      this.db.prepare("INSERT INTO config_claim(one, key, config, claimed_at) VALUES (1, ?, ?, ?)")
+        .run(key, JSON.stringify(config), new Date().toISOString());
+      return stored.length ? stored : [config];
+    });
+  }
+
   /** The configuration key of every song stored with one (the original's bare vectors have none). */
   songConfigKeys(): Map<string, string> {
     if (!this.hasTable("songs") || !this.hasTable("model_configs")) return new Map();
@@ -733,6 +760,7 @@ export function openSqliteStore(path: string, options: OpenStoreOptions = {}): S
         }
       }),
     storedConfigs: () => now(() => store.storedConfigs()),
+    claimConfig: (config) => now(() => store.claimConfig(config)),
     songConfigKeys: () => now(() => store.songConfigKeys()),
     roots: () => now(() => store.roots()),
     identity: () => now(() => store.vectorsIdentity()),
