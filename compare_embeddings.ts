@@ -29,7 +29,8 @@ import {
   validateSyntheticSet,
 } from "./lib/analysis/synthetic_claims.ts";
 import { cosineSimilarity, euclideanDistance } from "./lib/util/vector_math.ts";
-import { ArgumentError, OpenL3Error } from "./lib/util/errors.ts";
+import { ArgumentError, FileError, OpenL3Error } from "./lib/util/errors.ts";
+import { writeFileAtomic } from "./lib/util/atomic_file.ts";
 import { heatmapSvg, renderPng, scatterSvg } from "./lib/analysis/plot.ts";
 import { describeRejected, openStore, type StoredConfig } from "./lib/store/store.ts";
 import { describeMixed, listConfigs } from "./lib/pipeline/stored_config.ts";
@@ -214,9 +215,13 @@ export async function run(options: CompareOptions = {}): Promise<CompareResult> 
   await ensureFolder(outDir, "--out-dir");
   await ensureFolder(dirname(options.png ?? VISUALIZATION_PNG), "the folder of --png");
   const files: string[] = [];
+  // each output whole or not at all (a full disk leaves the earlier file, or none, and one line saying so)
   const write = async (path: string, data: string | Uint8Array) => {
-    if (typeof data === "string") await Deno.writeTextFile(path, data);
-    else await Deno.writeFile(path, data);
+    try {
+      await writeFileAtomic(path, data);
+    } catch (e) {
+      throw new FileError(path, `cannot be written (${(e as Error).message})`, { cause: e });
+    }
     files.push(path);
   };
   await write(join(outDir, "cosine_similarity.csv"), matrixCsv(ids, cosine));

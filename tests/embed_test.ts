@@ -392,6 +392,7 @@ Deno.test("store: an original-project database (songs_vectors only) is migrated 
       name: string;
     }[]).map((t) => t.name);
   assert.deepEqual(tables, [
+    "config_claim",
     "failures",
     "frames",
     "meta",

@@ -478,4 +478,48 @@ Deno.test("a poisoned int8 calibration is measured again, said in one line; no s
   assert.notDeepEqual(stored[0].bytes, stored[1].bytes, "two songs, two vectors");
 });
 
+Deno.test("a damaged database or one that is not a database: one line from every command, never a trace", async () => {
+  const dir = `${root}/damaged_db`;
+  await Deno.mkdir(dir);
+  await Deno.writeFile(`${dir}/a.wav`, encodeWav([tone(440, 1, 44100)], 44100));
+  const sound = `${dir}/sound.db`;
+  const store = Store.open(sound);
+  const rng = (i: number) => Float64Array.from({ length: 512 }, (_, d) => Math.sin(i * 7.1 + d * 0.37));
+  for (let i = 0; i < 300; i++) store.putVector(`song_${i}`, rng(i));
+  store.close();
+  const bytes = await Deno.readFile(sound);
+  const garbage = `${dir}/garbage.db`, halved = `${dir}/halved.db`, flipped = `${dir}/flipped.db`;
+  await Deno.writeFile(garbage, crypto.getRandomValues(new Uint8Array(65536)));
+  await Deno.writeFile(halved, bytes.subarray(0, bytes.length >> 1));
+  const damaged = bytes.slice();
+  for (let p = 4096; p < damaged.length; p += 997) damaged[p] ^= 0x5a; // every page past the first
+  await Deno.writeFile(flipped, damaged);
+  for (const db of [garbage, halved, flipped]) {
+    for (
+      const [script, args] of [
+        ["similar.ts", ["--db", db, "song_1"]],
+        ["compare_embeddings.ts", ["--db", db, "--out-dir", `${dir}/out`]],
+        ["duplicates.ts", ["--db", db]],
+        ["serve.ts", ["--db", db, "--port", "1"]],
+        ["embed.ts", [`${dir}/a.wav`, "--db", db, "--weights", weights, "--models-dir", models]],
+      ] as const
+    ) {
+      const r = await cli(script, [...args]);
+      const what = `${script} on ${db.split("/").pop()}`;
+      assert.ok(!/Uncaught|\n\s+at /.test(r.stderr), `${what}: a trace\n${r.stderr}`);
+      if (db === garbage) {
+        assert.equal(r.code, 1, `${what}\n${r.stderr}`);
+        assert.match(
+          r.stderr,
+          /garbage\.db: open failed: file is not a database \(not a SQLite database, or a damaged one/,
+        );
+      }
+      if (r.code !== 0) {
+        const errors = r.stderr.split("\n").filter((l) => l.startsWith("error:"));
+        assert.equal(errors.length, 1, `${what}\n${r.stderr}`);
+      }
+    }
+  }
+});
+
 globalThis.addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));

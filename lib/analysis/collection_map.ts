@@ -18,6 +18,7 @@ import { umapLayout } from "./umap.ts";
 import { tsneMap } from "./tsne_map.ts";
 import { kMeans } from "./kmeans.ts";
 import type { Hit, VectorIndex } from "./vector_index.ts";
+import { writeFileAtomic } from "../util/atomic_file.ts";
 
 /** Largest collection mapped by exact t-SNE. */
 export const TSNE_MAX_SONGS = 2000;
@@ -271,10 +272,8 @@ export async function loadMap(
     await (options.compute ?? computeMap)(index, { seed: options.seed, onProgress: options.onProgress });
   if (identity) {
     try {
-      const tmp = `${cachePath}.${crypto.randomUUID()}.tmp`;
-      await Deno.writeFile(tmp, encodeMap(map, { ...identity, rows: index.ids.length }));
-      await Deno.rename(tmp, cachePath);
-    } catch { /* not writable: no cache */ }
+      await writeFileAtomic(cachePath, encodeMap(map, { ...identity, rows: index.ids.length }));
+    } catch { /* not writable, or the disk is full: no cache, and no temporary file left */ }
   }
   return { map, cached: false };
 }

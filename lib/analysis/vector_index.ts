@@ -10,6 +10,7 @@ import { ArgumentError } from "../util/errors.ts";
 import { countNonFinite } from "../util/vector_math.ts";
 import type { RejectedVector } from "../store/vector_codec.ts";
 import type { SongStore } from "../store/store.ts";
+import { writeFileAtomicSync } from "../util/atomic_file.ts";
 
 /** Search metrics. */
 export const METRICS = ["cosine", "euclidean"] as const;
@@ -294,10 +295,8 @@ export async function loadIndex(store: SongStore): Promise<LoadedIndex> {
     const index = VectorIndex.fromRows(view.vectorRows((r) => rejected.push(r)));
     if (identity && cachePath) {
       try {
-        const tmp = `${cachePath}.${crypto.randomUUID()}.tmp`;
-        Deno.writeFileSync(tmp, encodeIndexCache(index, { ...identity, rejected }));
-        Deno.renameSync(tmp, cachePath);
-      } catch { /* not writable: no cache */ }
+        writeFileAtomicSync(cachePath, encodeIndexCache(index, { ...identity, rejected }));
+      } catch { /* not writable, or the disk is full: no cache, and no temporary file left */ }
     }
     return { index, rejected, cached: false };
   });

@@ -8,6 +8,7 @@
 import { dirname } from "node:path";
 import { sha256 } from "../util/hash.ts";
 import type { LoadedModel } from "./loaded_model.ts";
+import { writeFileAtomic } from "../util/atomic_file.ts";
 
 /** Whether a path exists. */
 export async function exists(path: string): Promise<boolean> {
@@ -20,16 +21,7 @@ export async function exists(path: string): Promise<boolean> {
 }
 
 /** Write a file so that a reader never sees half of it. */
-export async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${path}.part-${crypto.randomUUID()}`;
-  try {
-    await Deno.writeFile(tmp, bytes);
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
-}
+export const writeAtomic = writeFileAtomic;
 
 /**
  * A cached file (a converted model, a calibration), verified against the SHA-256 recorded when it was

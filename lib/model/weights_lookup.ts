@@ -15,6 +15,7 @@ import { sha256 } from "../util/hash.ts";
 import type { ContentType, EmbeddingSize } from "./architecture.ts";
 import type { InputRepr } from "../frontend/spec.ts";
 import { readOnnxMetadata } from "./onnx_proto.ts";
+import { writeFileAtomic } from "../util/atomic_file.ts";
 
 /** The variant and weights a converted model is cached under. */
 export interface WeightsKey {
@@ -57,9 +58,7 @@ export async function rememberWeights(dir: string, hash: string, path: string): 
     if (paths.includes(abs)) return;
     index[hash] = [abs, ...paths].slice(0, 8);
     await Deno.mkdir(dir, { recursive: true });
-    const tmp = join(dir, `${INDEX}.part-${crypto.randomUUID()}`);
-    await Deno.writeTextFile(tmp, JSON.stringify(index, null, 1) + "\n");
-    await Deno.rename(tmp, join(dir, INDEX));
+    await writeFileAtomic(join(dir, INDEX), JSON.stringify(index, null, 1) + "\n");
   } catch { /* a read-only models folder: nothing remembered */ }
 }
 

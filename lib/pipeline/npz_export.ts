@@ -10,6 +10,7 @@
 import { basename, extname, join } from "node:path";
 import { encodeNpz } from "../util/npz.ts";
 import { ArgumentError } from "../util/errors.ts";
+import { writeFileAtomic } from "../util/atomic_file.ts";
 
 /**
  * Refuse a `.npz` name suffix that would leave the output folder: a path separator, or `..` alone. (openl3
@@ -107,26 +108,16 @@ export async function readNpzManifest(dir: string): Promise<NpzManifest> {
 
 /** Write the manifest atomically. */
 export async function writeNpzManifest(dir: string, manifest: NpzManifest): Promise<void> {
-  const path = join(dir, NPZ_MANIFEST);
-  const tmp = `${path}.part-${crypto.randomUUID()}`;
-  await Deno.writeTextFile(tmp, JSON.stringify(manifest, null, 1) + "\n");
-  await Deno.rename(tmp, path);
+  await writeFileAtomic(join(dir, NPZ_MANIFEST), JSON.stringify(manifest, null, 1) + "\n");
 }
 
 /** Write frame embeddings as an OpenL3-style `.npz` (atomically: a reader never sees half a file). */
 export async function writeEmbeddingNpz(path: string, frames: FrameEmbeddings): Promise<void> {
-  const tmp = `${path}.part-${crypto.randomUUID()}`;
-  try {
-    await Deno.writeFile(
-      tmp,
-      encodeNpz({
-        embedding: { data: frames.embedding, shape: [frames.windows, frames.size] },
-        timestamps: { data: frames.timestamps, shape: [frames.windows] },
-      }),
-    );
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
+  await writeFileAtomic(
+    path,
+    encodeNpz({
+      embedding: { data: frames.embedding, shape: [frames.windows, frames.size] },
+      timestamps: { data: frames.timestamps, shape: [frames.windows] },
+    }),
+  );
 }

@@ -42,6 +42,7 @@ import { ANN_THRESHOLD, QuantizedIndex } from "../analysis/ann_index.ts";
 import { computeMapInThread } from "../analysis/map_thread.ts";
 import type { RuntimeOptions } from "../pipeline/embed_options.ts";
 import { singleConfig } from "../pipeline/stored_config.ts";
+import { writeFileAtomic } from "../util/atomic_file.ts";
 
 /** A song as the page lists it. */
 export interface SongInfo {
@@ -508,7 +509,7 @@ export class Explorer {
     await Deno.mkdir(dir, { recursive: true });
     const hash = await sha256(bytes);
     const target = join(dir, `${hash.slice(0, 16)}${ext}`);
-    await Deno.writeFile(target, bytes);
+    await writeFileAtomic(target, bytes);
     const cfg = this.#config;
     if (!cfg) {
       throw new OpenL3Error(

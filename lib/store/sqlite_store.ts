@@ -11,7 +11,8 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { OpenL3Error } from "../util/errors.ts";
 import { configKey, type ModelConfig } from "./model_config.ts";
 
@@ -99,6 +100,16 @@ export const MIGRATIONS: readonly string[] = [
      one INTEGER PRIMARY KEY CHECK (one = 1), key TEXT NOT NULL, config TEXT NOT NULL, claimed_at TEXT NOT NULL);`,
 ];
 
+/** Whether the database's schema can be read through this connection. */
+function canRead(db: DatabaseSync): boolean {
+  try {
+    db.prepare("SELECT count(*) FROM sqlite_master").get();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Run `fn` again (after a short sleep) while SQLite says the database is locked, up to `timeoutMs`. */
 function retryWhileLocked(timeoutMs: number, fn: () => void): void {
   const deadline = performance.now() + timeoutMs;
@@ -160,10 +171,34 @@ export class Store {
     } catch (e) {
       throw new StoreError(`${path}: cannot open the database (${(e as Error).message})`, { cause: e });
     }
+    if (options.readOnly && path !== ":memory:" && !canRead(db)) {
+      // a database in WAL mode on a read-only folder (a snapshot, a read-only share): SQLite cannot make the
+      // -shm file it reads through; with no -wal content to replay, the file alone is the whole database
+      const wal = (() => {
+        try {
+          return Deno.statSync(`${path}-wal`).size;
+        } catch {
+          return 0;
+        }
+      })();
+      if (wal === 0) {
+        try {
+          const immutable = new DatabaseSync(new URL(`${pathToFileURL(resolve(path)).href}?immutable=1`), {
+            readOnly: true,
+          });
+          if (canRead(immutable)) {
+            db.close();
+            db = immutable;
+          } else immutable.close();
+        } catch { /* the guard below says what is wrong */ }
+      }
+    }
     const store = new Store(path, db);
     const timeout = options.busyTimeout ?? 30000;
-    store.#guard("open", () => {
+    store.guard("open", () => {
       db.exec(`PRAGMA busy_timeout = ${timeout}`);
+      // read the header now: a damaged file or one that is not a database is one line here, not a trace later
+      db.prepare("SELECT count(*) FROM sqlite_master").get();
       if (!options.readOnly) {
         // switching to WAL can be refused at once ("locked", no busy wait) while another process sets up the
         // same new database: try again for as long as the busy timeout allows
@@ -177,7 +212,8 @@ export class Store {
     return store;
   }
 
-  #guard<T>(what: string, fn: () => T): T {
+  /** Run `fn`, turning SQLite's errors into one line naming the database, what failed and what to do. */
+  guard<T>(what: string, fn: () => T): T {
     try {
       return fn();
     } catch (e) {
@@ -189,6 +225,10 @@ export class Store {
         ? " (the database is read-only)"
         : /locked|busy/i.test(msg)
         ? " (another process held the database too long)"
+        : /not a database|malformed|corrupt/i.test(msg)
+        ? " (not a SQLite database, or a damaged one: restore it from a backup, or embed into a new --db)"
+        : /unable to open/i.test(msg)
+        ? " (its folder may be read-only: SQLite writes a -shm and a -wal file beside it)"
         : "";
       throw new StoreError(`${this.path}: ${what} failed: ${msg}${hint}`, { cause: e });
     }
@@ -218,7 +258,7 @@ export class Store {
 
   /** Run `fn` in one IMMEDIATE transaction (all or nothing). */
   transaction<T>(fn: () => T): T {
-    return this.#guard("transaction", () => {
+    return this.guard("transaction", () => {
       this.db.exec("BEGIN IMMEDIATE");
       try {
         const r = fn();
@@ -267,7 +307,7 @@ export class Store {
   /** Store only a vector (the original's table). */
   putVector(songId: string, vector: ArrayLike<number>): void {
     assertFinite(`the vector of ${songId}`, vector);
-    this.#guard(`storing ${songId}`, () => {
+    this.guard(`storing ${songId}`, () => {
       this.db.prepare("INSERT OR REPLACE INTO songs_vectors(song_id, vector) VALUES (?, ?)").run(
         songId,
         vectorToBlob(vector),
@@ -597,7 +637,7 @@ export class Store {
            LEFT JOIN songs s ON s.song_id = v.song_id LEFT JOIN model_configs c ON c.id = s.config_id
          WHERE substr(v.song_id, 1, ?) = ? ORDER BY v.song_id`
       : "SELECT song_id, vector, NULL AS embedding_size FROM songs_vectors WHERE substr(song_id, 1, ?) = ? ORDER BY song_id";
-    const it = this.#guard(
+    const it = this.guard(
       "reading vectors",
       () => this.db.prepare(sql).iterate(prefix.length, prefix),
     ) as Iterable<{
@@ -735,7 +775,7 @@ export function openSqliteStore(path: string, options: OpenStoreOptions = {}): S
   const store = Store.open(path, { readOnly: options.readOnly });
   const now = <T>(fn: () => T): Promise<T> => {
     try {
-      return Promise.resolve(fn());
+      return Promise.resolve(store.guard("a query", fn));
     } catch (e) {
       return Promise.reject(e);
     }

@@ -9,6 +9,7 @@
 
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { FileError } from "./errors.ts";
+import { writeFileAtomic } from "./atomic_file.ts";
 
 /** One entry of a playlist. */
 export interface M3uEntry {
@@ -57,12 +58,9 @@ export function formatM3u(entries: M3uEntry[], folder: string, absolute = false)
 export async function writeM3u(file: string, entries: M3uEntry[], absolute = false): Promise<void> {
   const target = resolve(file);
   const text = formatM3u(entries, dirname(target), absolute);
-  const tmp = `${target}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   try {
-    await Deno.writeTextFile(tmp, text);
-    await Deno.rename(tmp, target);
+    await writeFileAtomic(target, text);
   } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
     throw new FileError(file, `cannot be written (${(e as Error).message})`, { cause: e });
   }
 }

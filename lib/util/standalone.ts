@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { TOOL_VERSION } from "./version.ts";
 import { currentUid, privateDir } from "./private_dir.ts";
+import { writeFileAtomicSync } from "./atomic_file.ts";
 
 export { privateDir } from "./private_dir.ts";
 
@@ -73,9 +74,7 @@ export function realFile(path: string, options: RealFileOptions = {}): string {
     if (info.isFile && sha256(Deno.readFileSync(out)) === digest) return out;
     Deno.removeSync(out); // not what is embedded (or a link): replaced
   } catch { /* not there yet */ }
-  const tmp = `${out}.${Deno.pid}.${crypto.randomUUID()}.tmp`;
-  Deno.writeFileSync(tmp, bytes, { mode: 0o700, createNew: true });
-  Deno.renameSync(tmp, out);
+  writeFileAtomicSync(out, bytes, { mode: 0o700 });
   return out;
 }
 
