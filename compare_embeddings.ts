@@ -29,7 +29,7 @@ import {
   validateSyntheticSet,
 } from "./lib/analysis/synthetic_claims.ts";
 import { cosineSimilarity, euclideanDistance } from "./lib/util/vector_math.ts";
-import { ArgumentError, FileError, OpenL3Error } from "./lib/util/errors.ts";
+import { ArgumentError, FileError, OpenL3Error, printable } from "./lib/util/errors.ts";
 import { writeFileAtomic } from "./lib/util/atomic_file.ts";
 import { heatmapSvg, renderPng, scatterSvg } from "./lib/analysis/plot.ts";
 import { describeRejected, openStore, type StoredConfig } from "./lib/store/store.ts";
@@ -173,7 +173,7 @@ export async function run(options: CompareOptions = {}): Promise<CompareResult> 
       }): filter with --prefix or --ids`,
     );
   }
-  const names = shortNames(ids);
+  const names = shortNames(ids).map(printable); // one line each, in their order, whatever the file names hold
   const cosine = pairwise(vectors, cosineSimilarity);
   const euclidean = pairwise(vectors, euclideanDistance);
   const claims = validateSyntheticSet({ ids, vectors });

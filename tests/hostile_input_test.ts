@@ -522,4 +522,42 @@ Deno.test("a damaged database or one that is not a database: one line from every
   }
 });
 
+Deno.test("compare: control and bidi characters in song names make escaped labels, a PNG, and one line per row", async () => {
+  const db = `${root}/control_names.db`;
+  const store = Store.open(db);
+  const ids = [
+    "a\x01b",
+    "line\nbreak",
+    "tab\tx",
+    "bell\x07",
+    "esc\x1b[31mred",
+    "ok",
+    "rtl\u202eevil",
+    "del\x7f",
+  ];
+  ids.forEach((id, i) =>
+    store.putVector(id, Float64Array.from({ length: 512 }, (_, d) => Math.sin(i * 3.3 + d * 0.1)))
+  );
+  store.close();
+  const out = `${root}/control_out`;
+  const r = await cli("compare_embeddings.ts", ["--db", db, "--out-dir", out, "--png", `${out}/map.png`]);
+  assert.equal(r.code, 0, r.stderr);
+  // every row of the matrix is one line, and no raw control or bidi character reaches the terminal
+  // deno-lint-ignore no-control-regex
+  assert.ok(!/[\x00-\x08\x0b-\x1f\x7f\u202e]/.test(r.stdout), "escaped");
+  const lines = r.stdout.split("\n");
+  const matrix = lines.slice(lines.indexOf("Cosine similarity") + 2, lines.indexOf("Euclidean distance") - 1);
+  assert.equal(matrix.length, ids.length, "one line per song");
+  assert.ok(matrix.every((l) => l.trim().split(/\s+/).length === ids.length + 1), r.stdout);
+  assert.match(r.stdout, /line\\nbreak/);
+  assert.match(r.stdout, /rtl\\u202eevil/);
+  for (const f of ["map.png", "similarity_heatmap.png", "similarity_heatmap.svg", "cosine_similarity.csv"]) {
+    assert.ok((await Deno.stat(`${out}/${f}`)).size > 0, f);
+  }
+  const svg = await Deno.readTextFile(`${out}/map.svg`);
+  // deno-lint-ignore no-control-regex
+  assert.ok(!/[\x00-\x08\x0b\x0c\x0e-\x1f]/.test(svg), "the SVG is XML");
+  assert.match(svg, /esc\\u001b\[31mred/);
+});
+
 globalThis.addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));

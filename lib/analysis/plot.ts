@@ -8,6 +8,7 @@
 
 import { OpenL3Error } from "../util/errors.ts";
 import { realFile } from "../util/standalone.ts";
+import { printable } from "../util/errors.ts";
 
 /** Tableau 10: distinct, colour-blind-friendlier colours for groups. */
 export const PALETTE = [
@@ -30,8 +31,12 @@ export function fontPath(): string {
   return new URL("../../node_modules/dejavu-fonts-ttf/ttf/DejaVuSans.ttf", import.meta.url).pathname;
 }
 
+/** Text for SVG: what XML cannot hold or a reader would misread (controls, bidi controls) escaped first. */
 function esc(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+  return printable(s).replace(/[\ud800-\udfff\ufffe\uffff]/g, "\ufffd").replace(/&/g, "&amp;").replace(
+    /</g,
+    "&lt;",
+  ).replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
 /** Options of {@linkcode scatterSvg}. */

@@ -63,19 +63,29 @@ export class ArgumentError extends OpenL3Error {}
 
 /**
  * A file name or id as one printable line: control characters (a newline in
- * a file name, say) are shown escaped, so a report line stays one line.
+ * a file name, say, or a terminal escape) and the bidirectional controls
+ * that would reorder the rest of the line are shown escaped, so a report
+ * line stays one line and reads in its order.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { printable } from "./errors.ts";
  * assert.equal(printable("a\nb.wav"), "a\\nb.wav");
- * assert.equal(printable("plain.mp3"), "plain.mp3");
+ * assert.equal(printable("\x1b[31mred"), "\\u001b[31mred");
+ * assert.equal(printable("rtl\u202eevil"), "rtl\\u202eevil");
+ * assert.equal(printable("plain.mp3 — Ærø"), "plain.mp3 — Ærø");
  * ```
  */
 export function printable(name: string): string {
-  // deno-lint-ignore no-control-regex
-  return name.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  return name.replace(
+    // deno-lint-ignore no-control-regex
+    /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) =>
+      c.length === 1 && c < " "
+        ? JSON.stringify(c).slice(1, -1)
+        : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /** A run's model configuration is not the one its database's songs were made with: nothing is written. */
