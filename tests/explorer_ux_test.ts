@@ -124,7 +124,11 @@ slowTest(
       assert.notDeepEqual(await pixelAt(cluster0), [251, 251, 251]);
       await page.click("#legend li:first-child button");
       assert.equal(await page.getAttribute("#legend li:first-child button", "aria-pressed"), "false");
-      await page.waitForTimeout(100);
+      // wait for the state checked (the next frame may come late on a busy machine), never a fixed time
+      for (const deadline = Date.now() + 15_000; Date.now() < deadline;) {
+        if ((await pixelAt(cluster0)).join() === "251,251,251") break;
+        await page.waitForTimeout(20);
+      }
       assert.deepEqual(await pixelAt(cluster0), [251, 251, 251], "a hidden group is not drawn");
       await page.click("#legend li:first-child button");
 
@@ -147,11 +151,18 @@ slowTest(
             return x >= 0 && y >= 0 && x <= c.clientWidth && y <= c.clientHeight;
           });
         });
+      const canvasWidth = (w: number) =>
+        page.waitForFunction((w) =>
+          document.getElementById("map")!.clientWidth <= w &&
+          (globalThis as any).explorer.view.scale > 0, w);
       await page.setViewportSize({ width: 700, height: 500 });
-      await page.waitForTimeout(200);
+      await canvasWidth(700);
+      for (const deadline = Date.now() + 15_000; !(await allOnScreen()) && Date.now() < deadline;) {
+        await page.waitForTimeout(20);
+      }
       assert.ok(await allOnScreen(), "after a resize every point is still in view");
       await page.setViewportSize({ width: 1200, height: 800 });
-      await page.waitForTimeout(200);
+      await page.waitForFunction(() => document.getElementById("map")!.clientWidth > 700);
 
       // search from the keyboard: the count, the matches ringed, arrows and Enter, Escape
       await page.focus("#search");
@@ -206,7 +217,9 @@ slowTest(
       // the state is in the URL: a link restores the song, the colour, the search; Back goes back
       await page.fill("#search", "noise");
       await page.selectOption("#colour", "artist");
-      await page.waitForTimeout(400);
+      await page.waitForFunction(() =>
+        /c=artist/.test(location.hash) && /song=/.test(location.hash) && /q=noise/.test(location.hash)
+      );
       const link = page.url();
       assert.match(link, /#.*song=/);
       assert.match(link, /c=artist/);
