@@ -11,6 +11,7 @@
  */
 
 import { dirname, join } from "node:path";
+import { createHash } from "node:crypto";
 import { ANALYSIS_DIR, DB_PATH, VISUALIZATION_PNG } from "./files.ts";
 import { type Command, defineCommand, integerFlag, runCommand } from "./lib/util/cli.ts";
 import { kMeans } from "./lib/analysis/kmeans.ts";
@@ -104,6 +105,28 @@ export function describeConfigs(configs: StoredConfig[]): string {
   }${int8}`;
 }
 
+/** Song ids in code-unit order (the same whatever the locale). */
+function byId(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** k-means labels renamed in order of first appearance (over the ids' order), so a rerun names them alike. */
+function canonicalClusters(labels: number[]): string[] {
+  const names = new Map<number, string>();
+  return labels.map((c) => {
+    if (!names.has(c)) names.set(c, `cluster ${names.size + 1}`);
+    return names.get(c)!;
+  });
+}
+
+/** The terminal's width when stdout is one, else 120 (a log, a pipe). */
+function terminalColumns(): number {
+  try {
+    if (Deno.stdout.isTerminal()) return Deno.consoleSize().columns;
+  } catch { /* no console */ }
+  return 120;
+}
+
 /** Make a folder for output, or say clearly why it cannot be one. */
 async function ensureFolder(path: string, what: string): Promise<void> {
   try {
@@ -155,11 +178,13 @@ export async function run(options: CompareOptions = {}): Promise<CompareResult> 
   } finally {
     await reader.close();
   }
-  let ids = [...all.keys()];
+  // in the ids' order, not the database's rows': the same collection gives the same tables, map and colours
+  let ids = [...all.keys()].sort(byId);
+  const everySong = ids.length;
   if (options.ids?.length) {
     const missing = options.ids.filter((id) => !all.has(id));
     if (missing.length) throw new OpenL3Error(`not in ${reader.label}: ${missing.join(", ")}`);
-    ids = options.ids;
+    ids = [...new Set(options.ids)].sort(byId);
   }
   if (ids.length < 2) {
     throw new OpenL3Error(`${reader.label}: need at least 2 stored songs to compare, found ${ids.length}`);
@@ -181,16 +206,37 @@ export async function run(options: CompareOptions = {}): Promise<CompareResult> 
   const k = options.clusters ?? Math.min(8, Math.max(2, Math.round(Math.sqrt(ids.length / 2))));
   const groups = synthetic
     ? ids.map((id) => groupOf(id)!)
-    : kMeans(vectors, k, options.seed ?? 1).map((c) => `cluster ${c + 1}`);
+    : canonicalClusters(kMeans(vectors, k, options.seed ?? 1));
+
+  // a subset goes to a folder of its own unless told where: the whole collection's files stay as they are
+  const subset = (ids.length < everySong || !!options.prefix) && options.outDir === undefined &&
+    options.png === undefined;
+  const outDir = options.outDir ??
+    (subset
+      ? join(ANALYSIS_DIR, `subset-${createHash("sha256").update(ids.join("\n")).digest("hex").slice(0, 8)}`)
+      : ANALYSIS_DIR);
+  const pngPath = options.png ?? (subset ? join(outDir, "embedding_visualization.png") : VISUALIZATION_PNG);
 
   const lines: string[] = [`${ids.length} songs${model ? `, OpenL3 ${model}` : ""} (${reader.label})`, ""];
-  if (ids.length <= 30) {
+  if (subset) {
     lines.push(
-      "Cosine similarity",
-      matrixTable(names, cosine),
+      `a subset (${
+        options.prefix ? `--prefix ${printable(options.prefix)}` : "--ids"
+      }, ${ids.length} songs): ` +
+        `written to ${outDir}/ (the whole collection's files are kept; --out-dir and --png choose)`,
       "",
-      "Euclidean distance",
-      matrixTable(names, euclidean, 2),
+    );
+  }
+  // the tables when they fit the terminal (numbered columns); else where the whole of them is
+  const columns = terminalColumns();
+  const cosineTable = matrixTable(names, cosine), euclideanTable = matrixTable(names, euclidean, 2);
+  const widest = Math.max(...`${cosineTable}\n${euclideanTable}`.split("\n").map((l) => l.length));
+  if (widest <= columns) {
+    lines.push("Cosine similarity", cosineTable, "", "Euclidean distance", euclideanTable, "");
+  } else {
+    lines.push(
+      `Cosine similarity and Euclidean distance: ${ids.length} × ${ids.length}, wider than ${columns} columns: ` +
+        `see ${join(outDir, "cosine_similarity.csv")} and ${join(outDir, "euclidean_distance.csv")}`,
       "",
     );
   }
@@ -211,9 +257,8 @@ export async function run(options: CompareOptions = {}): Promise<CompareResult> 
     for (const c of claims) lines.push(`  ${c.holds ? "HOLDS " : "FAILS "} ${c.claim}: ${c.figures}`);
   }
 
-  const outDir = options.outDir ?? ANALYSIS_DIR;
   await ensureFolder(outDir, "--out-dir");
-  await ensureFolder(dirname(options.png ?? VISUALIZATION_PNG), "the folder of --png");
+  await ensureFolder(dirname(pngPath), "the folder of --png");
   const files: string[] = [];
   // each output whole or not at all (a full disk leaves the earlier file, or none, and one line saying so)
   const write = async (path: string, data: string | Uint8Array) => {
@@ -247,7 +292,7 @@ export async function run(options: CompareOptions = {}): Promise<CompareResult> 
     title,
     subtitle,
   });
-  const png = options.png ?? VISUALIZATION_PNG;
+  const png = pngPath;
   await write(png.replace(/\.png$/i, "") + ".svg", svg);
   await write(png, await renderPng(svg, 1500));
   // heatmap ordered by group
@@ -261,7 +306,7 @@ export async function run(options: CompareOptions = {}): Promise<CompareResult> 
   );
   await write(join(outDir, "similarity_heatmap.svg"), hm);
   await write(join(outDir, "similarity_heatmap.png"), await renderPng(hm));
-  lines.push("", `Wrote ${files.join(", ")}`);
+  lines.push("", "Wrote", ...files.map((f) => `  ${f}`));
   const report = lines.join("\n");
   if (options.print !== false) console.log(report);
   return { ids, cosine, euclidean, claims, groups, files, report };

@@ -13,6 +13,7 @@ import { encodeMp3 } from "../lib/audio/mp3_encode.ts";
 import { encodeWav } from "../lib/audio/wav.ts";
 import { fetchOfficialWeights } from "../lib/model/model_store.ts";
 import { run as serve } from "../serve.ts";
+import { Store } from "../lib/store/sqlite_store.ts";
 
 const root = await Deno.makeTempDir({ prefix: "openl3-first-hour-" });
 const weights = join(root, "w.h5"), models = join(root, "models");
@@ -182,6 +183,108 @@ Deno.test("explorer: a text file dropped is refused before any model is loaded",
   } finally {
     await running.shutdown();
   }
+});
+
+Deno.test("compare: a subset gets its own folder; the same collection, the same map and colours; tables fit or say where", async () => {
+  // 14 songs with long names, stored in two row orders
+  const names = [
+    "Nina Simone/Feeling Good (Remastered 2013)",
+    "Nina Simone/Sinnerman",
+    "Miles Davis/So What",
+    "Miles Davis/Blue in Green",
+    "Radiohead/Everything In Its Right Place",
+    "Radiohead/Idioteque",
+    "Aphex Twin/Avril 14th",
+    "Aphex Twin/Windowlicker",
+    "Bach/Goldberg Variations - Aria",
+    "Bach/Cello Suite No. 1 in G major, BWV 1007 - Prelude",
+    "Daft Punk/Around the World",
+    "Daft Punk/Da Funk",
+    "Björk/Jóga",
+    "Björk/Hyperballad",
+  ];
+  const vector = (i: number) =>
+    Float64Array.from(
+      { length: 512 },
+      (_, d) => Math.max(0, Math.sin((i >> 1) * 1.7 + d * 0.05) + 0.3 * Math.cos(i * 5.1 + d * 0.31)),
+    );
+  const dbs: string[] = [];
+  for (const order of ["forward", "reverse"]) {
+    const path = join(root, `compare-${order}.db`);
+    const s = Store.open(path);
+    const idx = names.map((_, i) => i);
+    if (order === "reverse") idx.reverse();
+    for (const i of idx) s.putVector(`/music/${names[i]}.flac`, vector(i));
+    s.close();
+    dbs.push(path);
+  }
+  const outs = dbs.map((d) => join(root, `${d.split("/").pop()}-out`));
+  for (const [i, d] of dbs.entries()) {
+    const r = await denoTask(["compare", "--db", d, "--out-dir", outs[i], "--png", join(outs[i], "map.png")]);
+    assert.equal(r.code, 0, r.stderr);
+    // not a terminal: the tables fit 120 columns (numbered columns), or the report says where they went
+    const lines = r.stdout.split("\n");
+    const tables = lines.slice(
+      lines.indexOf("Cosine similarity"),
+      lines.indexOf("Most similar pairs (cosine)"),
+    );
+    assert.ok(tables.length > 2 * names.length, r.stdout);
+    assert.deepEqual(tables.filter((l) => l.length > 120), [], "no table line wider than 120 columns");
+    assert.match(r.stdout, /^Cosine similarity$/m);
+  }
+  const svg = await Promise.all(outs.map((o) => Deno.readTextFile(join(o, "map.svg"))));
+  assert.equal(svg[0], svg[1], "the same collection stored in another order: the same map, the same colours");
+
+  // no two labels overlap (their boxes as the plot estimates them: 7 px a character of 12 px type)
+  const labels = [
+    ...svg[0].matchAll(
+      /<text class="label" x="([\d.]+)" y="([\d.]+)"[^>]*?(?: text-anchor="(\w+)")?>([^<]*)</g,
+    ),
+  ]
+    .map(([, x, y, anchor, text]) => {
+      const w = text.replace(/&[a-z]+;/g, "x").length * 7,
+        left = anchor === "end" ? +x - w : anchor === "middle" ? +x - w / 2 : +x;
+      return [left, +y - 10, left + w, +y + 3];
+    });
+  assert.equal(labels.length, names.length);
+  for (let a = 0; a < labels.length; a++) {
+    for (let b = a + 1; b < labels.length; b++) {
+      const [p, q] = [labels[a], labels[b]];
+      assert.ok(!(p[0] < q[2] && q[0] < p[2] && p[1] < q[3] && q[1] < p[3]), `labels ${a} and ${b} overlap`);
+    }
+  }
+
+  // the heatmap's canvas is its grid, labels and colour bar: at most a fifth of it is left blank at the bottom
+  const heat = await Deno.readTextFile(join(outs[0], "similarity_heatmap.svg"));
+  const height = Number(/height="(\d+(?:\.\d+)?)"/.exec(heat)![1]);
+  const lowest = Math.max(
+    ...[...heat.matchAll(/<rect class="cell" x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"/g)]
+      .map(([, y, h]) => +y + +h),
+  );
+  const labelRoom = 6.3 * Math.max(...names.map((n) => Math.min(40, n.split("/")[1].length))) + 20;
+  assert.ok(height - lowest - labelRoom <= 0.2 * height, `height ${height}, grid ends at ${lowest}`);
+
+  // a subset, without --out-dir: its own folder, said in the report; the collection's files untouched
+  const before = await Deno.readTextFile(join(outs[0], "cosine_similarity.csv"));
+  const ids = [`/music/${names[0]}.flac`, `/music/${names[1]}.flac`, `/music/${names[2]}.flac`];
+  const sub = await denoTask(["compare", "--db", dbs[0], "--ids", ids.join(",")]);
+  assert.equal(sub.code, 0, sub.stderr);
+  const said = /written to (\S*subset-[0-9a-f]{8})\//.exec(sub.stdout)?.[1];
+  const folder = said && (said.startsWith("/") ? said : new URL(`../${said}`, import.meta.url).pathname);
+  assert.ok(folder, sub.stdout);
+  assert.match(sub.stdout, /a subset \(--ids, 3 songs\)/);
+  const written = [...Deno.readDirSync(folder!)].map((e) => e.name).sort();
+  assert.deepEqual(written, [
+    "cosine_similarity.csv",
+    "embedding_visualization.png",
+    "embedding_visualization.svg",
+    "euclidean_distance.csv",
+    "nearest_neighbours.csv",
+    "similarity_heatmap.png",
+    "similarity_heatmap.svg",
+  ]);
+  assert.equal(await Deno.readTextFile(join(outs[0], "cosine_similarity.csv")), before);
+  await Deno.remove(folder!, { recursive: true });
 });
 
 Deno.test("first hour: cleanup", async () => {

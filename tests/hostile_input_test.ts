@@ -548,7 +548,7 @@ Deno.test("compare: control and bidi characters in song names make escaped label
   const lines = r.stdout.split("\n");
   const matrix = lines.slice(lines.indexOf("Cosine similarity") + 2, lines.indexOf("Euclidean distance") - 1);
   assert.equal(matrix.length, ids.length, "one line per song");
-  assert.ok(matrix.every((l) => l.trim().split(/\s+/).length === ids.length + 1), r.stdout);
+  assert.ok(matrix.every((l) => l.trim().split(/\s+/).length === ids.length + 2), r.stdout);
   assert.match(r.stdout, /line\\nbreak/);
   assert.match(r.stdout, /rtl\\u202eevil/);
   for (const f of ["map.png", "similarity_heatmap.png", "similarity_heatmap.svg", "cosine_similarity.csv"]) {

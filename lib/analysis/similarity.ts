@@ -87,12 +87,27 @@ export function shortNames(ids: string[]): string[] {
   });
 }
 
-/** An aligned text table of a matrix. */
+/**
+ * An aligned text table of a matrix: rows numbered and named (names cut to 28 characters, with …), columns
+ * numbered, so its width grows with the values, not with the names.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { matrixTable } from "./similarity.ts";
+ * const t = matrixTable(["low", "high"], [Float64Array.of(1, -0.5), Float64Array.of(-0.5, 1)]);
+ * assert.equal(t, "            1      2\n1 low   1.000 -0.500\n2 high -0.500  1.000");
+ * ```
+ */
 export function matrixTable(names: string[], m: Float64Array[], digits = 3): string {
-  const w = Math.max(...names.map((n) => n.length), digits + 3);
-  const head = " ".repeat(w) + " " + names.map((n) => n.slice(0, w).padStart(w)).join(" ");
-  const rows = names.map((n, i) =>
-    n.padEnd(w) + " " + Array.from(m[i], (v) => v.toFixed(digits).padStart(w)).join(" ")
+  const cut = names.map((n) => n.length > 28 ? `${n.slice(0, 27)}…` : n);
+  const num = String(names.length).length;
+  const nw = Math.max(...cut.map((n) => n.length));
+  const cells = m.map((row) => Array.from(row, (v) => v.toFixed(digits)));
+  const w = Math.max(String(names.length).length, ...cells.flat().map((c) => c.length));
+  const head = " ".repeat(num + 1 + nw) + names.map((_, j) => ` ${String(j + 1).padStart(w)}`).join("");
+  const rows = cut.map((n, i) =>
+    `${String(i + 1).padStart(num)} ${n.padEnd(nw)}` + cells[i].map((c) => ` ${c.padStart(w)}`).join("")
   );
   return [head, ...rows].join("\n");
 }
