@@ -1,11 +1,14 @@
 /**
  * The audio files this tool reads, by extension, with the MIME type a browser
- * plays them by: one table for the folder walk (which files are audio) and
- * the explorer (what it serves them as). The format of a file is decided
- * from its bytes when it is decoded (`decode.ts`), not from this table.
+ * plays them by, as the codecs' table gives them (`codecs.ts`): for the folder
+ * walk (which files are audio) and the explorer (what it serves them as). The
+ * format of a file is decided from its bytes when it is decoded, not from its
+ * extension.
  *
  * @module
  */
+
+import { CODECS } from "./codecs.ts";
 
 /** One kind of audio file. */
 export interface AudioFileType {
@@ -15,18 +18,8 @@ export interface AudioFileType {
   mime: string;
 }
 
-/** Every extension picked up in folders. */
-export const AUDIO_FILE_TYPES: readonly AudioFileType[] = [
-  { ext: ".mp3", mime: "audio/mpeg" },
-  { ext: ".wav", mime: "audio/wav" },
-  { ext: ".wave", mime: "audio/wav" },
-  { ext: ".flac", mime: "audio/flac" },
-  { ext: ".ogg", mime: "audio/ogg" },
-  { ext: ".oga", mime: "audio/ogg" },
-  { ext: ".opus", mime: "audio/ogg" },
-  { ext: ".m4a", mime: "audio/mp4" },
-  { ext: ".aac", mime: "audio/aac" },
-];
+/** Every extension picked up in folders, codec by codec. */
+export const AUDIO_FILE_TYPES: readonly AudioFileType[] = CODECS.flatMap((c) => c.files);
 
 /** The extensions, in the table's order. */
 export const AUDIO_EXTENSIONS: readonly string[] = AUDIO_FILE_TYPES.map((t) => t.ext);
