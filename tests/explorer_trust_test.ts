@@ -100,7 +100,7 @@ Deno.test("/api/place: a vector of huge (or tiny) finite values is placed by its
 Deno.test("tag text is isolated: bidi controls in a title cannot reorder the score beside it", async () => {
   const css = await (await fetch(url("/style.css"))).text();
   assert.match(css, /#neighbours \.t,[\s\S]*unicode-bidi: isolate/);
-  const js = await (await fetch(url("/app.js"))).text();
+  const js = await (await fetch(url("/core.js"))).text();
   assert.match(js, /const iso = \(t\) => \(t \? `\\u2068\$\{t\}\\u2069` : t\)/);
 });
 

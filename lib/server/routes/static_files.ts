@@ -8,12 +8,26 @@ import type { Route } from "../route.ts";
 
 const STATIC = new URL("../static/", import.meta.url);
 
+/** The page's script modules, one per concern (`app.js` starts the page and imports the others). */
+export const PAGE_MODULES: readonly string[] = [
+  "app.js",
+  "core.js",
+  "view.js",
+  "colours.js",
+  "songs.js",
+  "search.js",
+  "url_state.js",
+  "uploads.js",
+  "pointers.js",
+  "playlist.js",
+];
+
 /** The page's files: path → file and type. */
 export const PAGE_FILES: Record<string, { file: string; type: string }> = {
   "/": { file: "index.html", type: "text/html; charset=utf-8" },
   "/style.css": { file: "style.css", type: "text/css; charset=utf-8" },
   ...Object.fromEntries(
-    ["app.js", "playlist.js"].map((f) => [`/${f}`, { file: f, type: "text/javascript; charset=utf-8" }]),
+    PAGE_MODULES.map((f) => [`/${f}`, { file: f, type: "text/javascript; charset=utf-8" }]),
   ),
 };
 
