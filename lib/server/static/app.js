@@ -48,21 +48,34 @@ async function waitForMap() {
 
 async function load() {
   const t0 = performance.now();
+  // how long each stage took, in ms (the benchmark reports them)
+  let lap = t0;
+  const stage = (name) => {
+    const now = performance.now();
+    state.loadStages[name] = Math.round(now - lap);
+    lap = now;
+  };
   await waitForMap();
+  stage("map ready");
   const [songs, map] = await Promise.all([api("/api/songs"), api("/api/map")]);
+  stage("songs and map fetched and parsed");
   state.songs = songs.songs;
   state.config = songs.config ?? null;
   state.x = Float32Array.from(map.x);
   state.y = Float32Array.from(map.y);
   state.cluster = map.cluster;
   state.songs.forEach((s, i) => rowOf.set(s.id, i));
+  stage("indexed");
   ui.panel = playlistPanel({ state, api, say, select, redraw, toScreen, rowOf, saveState });
   colourBy(document.getElementById("colour").value);
+  stage("coloured");
   buildGrid();
+  stage("hit grid");
   resize();
   fit();
   applyHash();
   draw();
+  stage("drawn");
   state.loadMs = performance.now() - t0;
   state.ready = true;
   const n = state.songs.length;

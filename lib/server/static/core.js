@@ -31,6 +31,7 @@ export const state = {
   config: null,
   ready: false,
   loadMs: 0,
+  loadStages: {},
 };
 globalThis.explorer = state;
 
