@@ -13,8 +13,14 @@ import { DB_PATH } from "./files.ts";
 import { type Command, defineCommand, runCommand } from "./lib/util/cli.ts";
 import { ArgumentError, OpenL3Error, printable } from "./lib/util/errors.ts";
 import { openStore } from "./lib/store/store.ts";
-import { TIMELINE_BYTES_PER_MINUTE, TIMELINE_VERSION } from "./lib/frontend/timeline.ts";
-import { type DuplicateGroup, type DuplicateSong, findDuplicates } from "./lib/analysis/duplicates.ts";
+import { TIMELINE_BYTES_PER_MINUTE } from "./lib/frontend/timeline.ts";
+import {
+  type DuplicateGroup,
+  type DuplicateSong,
+  duplicateSongs,
+  findDuplicates,
+  groupJson,
+} from "./lib/analysis/duplicates.ts";
 
 /** Options of {@linkcode run}. */
 export interface DuplicatesOptions {
@@ -50,25 +56,7 @@ export async function run(options: DuplicatesOptions = {}): Promise<DuplicatesRe
     if (summaries.length === 0) {
       throw new OpenL3Error(`${store.label} holds no songs yet: embed some first (deno task embed <folder>)`);
     }
-    const timelines = await store.timelines();
-    songs = [];
-    for (const s of summaries) {
-      const t = timelines.get(s.songId);
-      if (!t || t.version !== TIMELINE_VERSION) {
-        without++;
-        continue;
-      }
-      songs.push({
-        id: s.songId,
-        timeline: t,
-        path: s.path,
-        format: s.format,
-        size: s.size,
-        duration: s.duration,
-        sampleRate: s.sampleRate,
-        channels: s.channels,
-      });
-    }
+    ({ songs, without } = duplicateSongs(summaries, await store.timelines()));
     if (without) {
       say(
         `note: ${without} of ${summaries.length} songs have no timeline (stored by an older version): ` +
@@ -189,22 +177,7 @@ export const command: Command = defineCommand({
       console.log(JSON.stringify({
         songs: r.songs,
         withoutTimeline: r.withoutTimeline,
-        groups: r.groups.map((g) => ({
-          kind: g.kind,
-          best: g.best,
-          why: g.why,
-          songs: g.songs.map((s) => ({
-            id: s.id,
-            path: s.path,
-            format: s.format,
-            size: s.size,
-            duration: s.duration,
-            sampleRate: s.sampleRate,
-            channels: s.channels,
-            score: s.match.score,
-            offset: s.match.offset,
-          })),
-        })),
+        groups: r.groups.map(groupJson),
       }));
     } else if (values.csv) {
       await Deno.stdout.write(new TextEncoder().encode(groupsCsv(r.groups)));

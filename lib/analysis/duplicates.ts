@@ -26,7 +26,7 @@
  * @module
  */
 
-import type { Timeline } from "../frontend/timeline.ts";
+import { type Timeline, TIMELINE_VERSION } from "../frontend/timeline.ts";
 
 /** Seconds two copies may be shifted by (trimmed or padded). */
 export const MAX_OFFSET = 10;
@@ -303,6 +303,74 @@ export interface DuplicateGroup {
   why: string;
   /** The songs, the best first. */
   songs: GroupedSong[];
+}
+
+/** What a store says of a song that {@linkcode duplicateSongs} needs. */
+export interface StoredSongFacts {
+  /** Its id. */
+  songId: string;
+  /** Its file. */
+  path: string;
+  /** Detected format. */
+  format?: string;
+  /** Bytes. */
+  size?: number;
+  /** Seconds. */
+  duration: number;
+  /** Sample rate. */
+  sampleRate?: number;
+  /** Channels. */
+  channels?: number;
+}
+
+/**
+ * The songs to compare: each stored song with a timeline of this version, and how many have none (stored by
+ * an older version, or a timeline of another version).
+ */
+export function duplicateSongs(
+  summaries: readonly StoredSongFacts[],
+  timelines: Map<string, Timeline>,
+): { songs: DuplicateSong[]; without: number } {
+  const songs: DuplicateSong[] = [];
+  let without = 0;
+  for (const s of summaries) {
+    const t = timelines.get(s.songId);
+    if (!t || t.version !== TIMELINE_VERSION) {
+      without++;
+      continue;
+    }
+    songs.push({
+      id: s.songId,
+      timeline: t,
+      path: s.path,
+      format: s.format,
+      size: s.size,
+      duration: s.duration,
+      sampleRate: s.sampleRate,
+      channels: s.channels,
+    });
+  }
+  return { songs, without };
+}
+
+/** A group as JSON (`duplicates --json`, the explorer's `/api/duplicates`): the timelines left out. */
+export function groupJson(g: DuplicateGroup): Record<string, unknown> {
+  return {
+    kind: g.kind,
+    best: g.best,
+    why: g.why,
+    songs: g.songs.map((s) => ({
+      id: s.id,
+      path: s.path,
+      format: s.format,
+      size: s.size,
+      duration: s.duration,
+      sampleRate: s.sampleRate,
+      channels: s.channels,
+      score: s.match.score,
+      offset: s.match.offset,
+    })),
+  };
 }
 
 /** Options of {@linkcode findDuplicates}. */

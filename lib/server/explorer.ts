@@ -19,8 +19,7 @@ import {
   type Playlist,
   type PlaylistRequest,
 } from "../playlist/make_playlist.ts";
-import { type DuplicateGroup, type DuplicateSong, findDuplicates } from "../analysis/duplicates.ts";
-import { TIMELINE_VERSION } from "../frontend/timeline.ts";
+import { type DuplicateGroup, duplicateSongs, findDuplicates } from "../analysis/duplicates.ts";
 import { sha256 } from "../util/hash.ts";
 import {
   describeStore,
@@ -595,22 +594,7 @@ export class Explorer {
       this.#duplicates = {
         revision: this.#revision,
         groups: (async () => {
-          const timelines = await reader.timelines();
-          const list: DuplicateSong[] = songs.flatMap((s) => {
-            const t = timelines.get(s.songId);
-            return t && t.version === TIMELINE_VERSION
-              ? [{
-                id: s.songId,
-                timeline: t,
-                path: s.path,
-                format: s.format,
-                size: s.size,
-                duration: s.duration,
-                sampleRate: s.sampleRate,
-                channels: s.channels,
-              }]
-              : [];
-          });
+          const { songs: list } = duplicateSongs(songs, await reader.timelines());
           return list.length < 2 ? [] : findDuplicates(list);
         })(),
       };
