@@ -8,12 +8,9 @@
  * answers (/api/playlist checked as the command checks, /api/duplicates), the page's security headers, and
  * axe-core finding no serious or critical violation.
  */
-import { join } from "node:path";
 import { assert, slowTest } from "./helpers.ts";
 import { launchChromium } from "./browser.ts";
-import { convertedTestWeights } from "./test_model.ts";
-import { embedCollection } from "../lib/pipeline/collection.ts";
-import { writeSongFolder } from "./song_folder.ts";
+import { embeddedSongFolder } from "./song_folder.ts";
 import { run as serve } from "../serve.ts";
 
 const AXE = new URL("../node_modules/axe-core/axe.min.js", import.meta.url);
@@ -22,20 +19,7 @@ slowTest(
   "explorer playlists: radio, path, play in order, remove, URL state, M3U8, duplicates, axe",
   async () => {
     const root = await Deno.makeTempDir({ prefix: "openl3-explorer-playlist-" });
-    const weights = join(root, "w.h5"), models = join(root, "models");
-    await convertedTestWeights(weights, models, 8);
-    const music = await writeSongFolder(root, 12);
-    const db = join(root, "songs.db");
-    await embedCollection({
-      inputs: [music],
-      db,
-      weights,
-      modelsDir: models,
-      backend: "native",
-      device: "cpu",
-      hopSize: 1,
-      quiet: true,
-    });
+    const { db } = await embeddedSongFolder(root, 12);
     const running = await serve({ db, port: 0, verbose: false, webDir: new URL("file:///nonexistent/") });
     const browser = await launchChromium();
     try {

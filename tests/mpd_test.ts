@@ -6,25 +6,11 @@
  */
 import { join } from "node:path";
 import { assert, denoTask } from "./helpers.ts";
-import { convertedTestWeights } from "./test_model.ts";
 import { embedCollection } from "../lib/pipeline/collection.ts";
-import { writeSongFolder } from "./song_folder.ts";
+import { embeddedSongFolder } from "./song_folder.ts";
 
 const root = await Deno.makeTempDir({ prefix: "openl3-mpd-" });
-const weights = join(root, "w.h5"), models = join(root, "models");
-await convertedTestWeights(weights, models, 8);
-const music = await writeSongFolder(root, 8);
-const db = join(root, "songs.db");
-await embedCollection({
-  inputs: [music],
-  db,
-  weights,
-  modelsDir: models,
-  backend: "native",
-  device: "cpu",
-  hopSize: 1,
-  quiet: true,
-});
+const { weights, models, music, db } = await embeddedSongFolder(root, 8);
 
 /** A port nobody listens on now. */
 function freePort(): number {

@@ -6,26 +6,12 @@
  */
 import { join, relative } from "node:path";
 import { assert, denoTask } from "./helpers.ts";
-import { convertedTestWeights } from "./test_model.ts";
 import { embedCollection } from "../lib/pipeline/collection.ts";
 import { parseM3u } from "../lib/util/m3u.ts";
-import { FOLDER_SONGS, writeSongFolder } from "./song_folder.ts";
+import { embeddedSongFolder, FOLDER_SONGS } from "./song_folder.ts";
 
 const root = await Deno.makeTempDir({ prefix: "openl3-playlist-" });
-const weights = join(root, "w.h5"), models = join(root, "models");
-await convertedTestWeights(weights, models, 8);
-const music = await writeSongFolder(root);
-const db = join(root, "songs.db");
-await embedCollection({
-  inputs: [music],
-  db,
-  weights,
-  modelsDir: models,
-  backend: "native",
-  device: "cpu",
-  hopSize: 1,
-  quiet: true,
-});
+const { weights, models, music, db } = await embeddedSongFolder(root);
 const common = ["--db", db, "--models-dir", models];
 const file = (rel: string) => join(music, rel);
 const artistOf = new Map(FOLDER_SONGS.map((s) => [file(s.rel), s.artist ?? `folder ${s.rel.split("/")[0]}`]));

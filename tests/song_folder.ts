@@ -6,6 +6,8 @@
 import { join } from "node:path";
 import { encodeWav } from "../lib/audio/wav.ts";
 import { synthesizeSong } from "./generated_songs.ts";
+import { convertedTestWeights } from "./test_model.ts";
+import { embedCollection } from "../lib/pipeline/collection.ts";
 
 /** One file of the folder. */
 export interface FolderSong {
@@ -102,4 +104,29 @@ export async function writeSongFolder(dir: string, seconds = 12): Promise<string
   }
   for (const wav of masters.values()) await Deno.remove(wav);
   return music;
+}
+
+/**
+ * The folder written under `root` and embedded (seeded test weights, hop 1 s, the native backend) into
+ * `root/songs.db`: what the playlist, duplicates and MPD tests start from.
+ */
+export async function embeddedSongFolder(
+  root: string,
+  seconds = 12,
+): Promise<{ weights: string; models: string; music: string; db: string }> {
+  const weights = join(root, "w.h5"), models = join(root, "models");
+  await convertedTestWeights(weights, models, 8);
+  const music = await writeSongFolder(root, seconds);
+  const db = join(root, "songs.db");
+  await embedCollection({
+    inputs: [music],
+    db,
+    weights,
+    modelsDir: models,
+    backend: "native",
+    device: "cpu",
+    hopSize: 1,
+    quiet: true,
+  });
+  return { weights, models, music, db };
 }
