@@ -10,7 +10,7 @@
  * @module
  */
 
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { OpenL3Error } from "../util/errors.ts";
@@ -212,6 +212,21 @@ export class Store {
     return store;
   }
 
+  readonly #statements = new Map<string, StatementSync>();
+
+  /**
+   * The statement for `sql`, prepared once per connection: each holds native memory the garbage collector
+   * does not count, so preparing one per call let a long write (a million songs) grow by gigabytes.
+   */
+  statement(sql: string): StatementSync {
+    let s = this.#statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.#statements.set(sql, s);
+    }
+    return s;
+  }
+
   /** Run `fn`, turning SQLite's errors into one line naming the database, what failed and what to do. */
   guard<T>(what: string, fn: () => T): T {
     try {
@@ -236,7 +251,7 @@ export class Store {
 
   /** Schema version of the open file. */
   get version(): number {
-    return Number((this.db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
+    return Number((this.statement("PRAGMA user_version").get() as { user_version: number }).user_version);
   }
 
   #migrate() {
@@ -277,12 +292,12 @@ export class Store {
   configId(c: ModelConfig): number {
     const key = configKey(c);
     const find = () =>
-      this.db.prepare(
+      this.statement(
         "SELECT id FROM model_configs WHERE key = ? AND frontend = ? AND backend = ? AND tool_version = ?",
       ).get(key, c.frontend, c.backend, c.toolVersion) as { id: number } | undefined;
     const found = find();
     if (found) return Number(found.id);
-    this.db.prepare(
+    this.statement(
       `INSERT OR IGNORE INTO model_configs(key, input_repr, content_type, embedding_size, weights_hash, hop_size,
          center, pooling, frontend, backend, tool_version, weights_provenance, precision)
          VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
@@ -308,7 +323,7 @@ export class Store {
   putVector(songId: string, vector: ArrayLike<number>): void {
     assertFinite(`the vector of ${songId}`, vector);
     this.guard(`storing ${songId}`, () => {
-      this.db.prepare("INSERT OR REPLACE INTO songs_vectors(song_id, vector) VALUES (?, ?)").run(
+      this.statement("INSERT OR REPLACE INTO songs_vectors(song_id, vector) VALUES (?, ?)").run(
         songId,
         vectorToBlob(vector),
       );
@@ -329,7 +344,7 @@ export class Store {
     if (frames) assertFinite(`the frames of ${song.songId}`, frames.embedding);
     this.transaction(() => {
       const cid = this.configId(config);
-      this.db.prepare(
+      this.statement(
         `INSERT OR REPLACE INTO songs(song_id, path, duration, sample_rate, channels, format, size, content_hash, tags,
            windows, config_id, embedded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
       ).run(
@@ -346,13 +361,13 @@ export class Store {
         cid,
         new Date().toISOString(),
       );
-      this.db.prepare("INSERT OR REPLACE INTO songs_vectors(song_id, vector) VALUES (?, ?)").run(
+      this.statement("INSERT OR REPLACE INTO songs_vectors(song_id, vector) VALUES (?, ?)").run(
         song.songId,
         vectorToBlob(vector),
       );
-      this.db.prepare("DELETE FROM frames WHERE song_id = ?").run(song.songId);
+      this.statement("DELETE FROM frames WHERE song_id = ?").run(song.songId);
       if (frames) {
-        const ins = this.db.prepare("INSERT INTO frames(song_id, idx, timestamp, vector) VALUES (?,?,?,?)");
+        const ins = this.statement("INSERT INTO frames(song_id, idx, timestamp, vector) VALUES (?,?,?,?)");
         for (let i = 0; i < frames.timestamps.length; i++) {
           ins.run(
             song.songId,
@@ -363,13 +378,13 @@ export class Store {
         }
       }
       if (timeline) this.#putTimeline(song.songId, timeline);
-      else this.db.prepare("DELETE FROM timelines WHERE song_id = ?").run(song.songId);
-      this.db.prepare("DELETE FROM failures WHERE path = ?").run(song.path);
+      else this.statement("DELETE FROM timelines WHERE song_id = ?").run(song.songId);
+      this.statement("DELETE FROM failures WHERE path = ?").run(song.path);
     });
   }
 
   #putTimeline(songId: string, t: Timeline): void {
-    this.db.prepare(
+    this.statement(
       "INSERT OR REPLACE INTO timelines(song_id, version, step, bands, codes) VALUES (?,?,?,?,?)",
     ).run(songId, t.version, t.step, t.bands, t.codes);
   }
@@ -392,7 +407,7 @@ export class Store {
         codes: new Uint8Array(r.codes),
       });
     if (songIds) {
-      const one = this.db.prepare("SELECT * FROM timelines WHERE song_id = ?");
+      const one = this.statement("SELECT * FROM timelines WHERE song_id = ?");
       for (const id of songIds) {
         const r = one.get(id) as Row | undefined;
         if (r) add(r);
@@ -405,7 +420,7 @@ export class Store {
   timelineIds(version: number): Set<string> {
     if (!this.hasTable("timelines")) return new Set();
     return new Set(
-      (this.db.prepare("SELECT song_id FROM timelines WHERE version = ?").all(version) as {
+      (this.statement("SELECT song_id FROM timelines WHERE version = ?").all(version) as {
         song_id: string;
       }[])
         .map((r) => String(r.song_id)),
@@ -415,7 +430,7 @@ export class Store {
   /** Record folders (or single files) given to embed, as real absolute paths: the collection's roots. */
   addRoots(paths: string[]): void {
     this.transaction(() => {
-      const ins = this.db.prepare("INSERT OR IGNORE INTO roots(path, added_at) VALUES (?, ?)");
+      const ins = this.statement("INSERT OR IGNORE INTO roots(path, added_at) VALUES (?, ?)");
       for (const p of paths) ins.run(p, new Date().toISOString());
     });
   }
@@ -423,14 +438,14 @@ export class Store {
   /** The collection's roots (none in a database written before schema version 5). */
   roots(): string[] {
     if (!this.hasTable("roots")) return [];
-    return (this.db.prepare("SELECT path FROM roots ORDER BY path").all() as { path: string }[]).map((r) =>
+    return (this.statement("SELECT path FROM roots ORDER BY path").all() as { path: string }[]).map((r) =>
       String(r.path)
     );
   }
 
   /** A stored song with this content made with this configuration (by key), other than `except`. */
   songByContent(contentHash: string, key: string, except?: string): string | undefined {
-    const row = this.db.prepare(
+    const row = this.statement(
       `SELECT s.song_id FROM songs s JOIN model_configs c ON c.id = s.config_id
        WHERE s.content_hash = ? AND c.key = ? AND s.song_id != ? ORDER BY s.song_id LIMIT 1`,
     ).get(contentHash, key, except ?? "") as { song_id: string } | undefined;
@@ -444,23 +459,23 @@ export class Store {
   copySong(from: string, to: string, path: string): void {
     this.transaction(() => {
       this.#removeSong(to);
-      this.db.prepare(
+      this.statement(
         `INSERT INTO songs(song_id, path, duration, sample_rate, channels, format, size, content_hash, tags,
            windows, config_id, embedded_at)
          SELECT ?, ?, duration, sample_rate, channels, format, size, content_hash, tags, windows, config_id, ?
          FROM songs WHERE song_id = ?`,
       ).run(to, path, new Date().toISOString(), from);
-      this.db.prepare(
+      this.statement(
         "INSERT INTO songs_vectors(song_id, vector) SELECT ?, vector FROM songs_vectors WHERE song_id = ?",
       )
         .run(to, from);
-      this.db.prepare(
+      this.statement(
         "INSERT INTO frames(song_id, idx, timestamp, vector) SELECT ?, idx, timestamp, vector FROM frames WHERE song_id = ?",
       ).run(to, from);
-      this.db.prepare(
+      this.statement(
         "INSERT INTO timelines(song_id, version, step, bands, codes) SELECT ?, version, step, bands, codes FROM timelines WHERE song_id = ?",
       ).run(to, from);
-      this.db.prepare("DELETE FROM failures WHERE path = ?").run(path);
+      this.statement("DELETE FROM failures WHERE path = ?").run(path);
     });
   }
 
@@ -472,7 +487,7 @@ export class Store {
   putFailure(path: string, error: string, staleSongId?: string): void {
     this.transaction(() => {
       if (staleSongId !== undefined) this.#removeSong(staleSongId);
-      this.db.prepare(
+      this.statement(
         `INSERT INTO failures(path, error, at) VALUES (?,?,?)
          ON CONFLICT(path) DO UPDATE SET error = excluded.error, at = excluded.at, attempts = attempts + 1`,
       ).run(path, error, new Date().toISOString());
@@ -481,13 +496,13 @@ export class Store {
 
   /** True when the open file has this table (a read-only database of the original project has only songs_vectors). */
   hasTable(name: string): boolean {
-    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !==
+    return this.statement("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !==
       undefined;
   }
 
   /** A stored song, or undefined. */
   song(songId: string): StoredSong | undefined {
-    const row = this.db.prepare(
+    const row = this.statement(
       `SELECT s.*, c.key AS config_key FROM songs s LEFT JOIN model_configs c ON c.id = s.config_id WHERE song_id = ?`,
     ).get(songId) as Record<string, unknown> | undefined;
     if (!row) return undefined;
@@ -527,12 +542,12 @@ export class Store {
   storedConfigs(): StoredConfig[] {
     if (!this.hasTable("songs") || !this.hasTable("model_configs")) return [];
     const column = (name: string, otherwise: string) =>
-      this.db.prepare("SELECT 1 FROM pragma_table_info('model_configs') WHERE name = ?").get(name)
+      this.statement("SELECT 1 FROM pragma_table_info('model_configs') WHERE name = ?").get(name)
         ? `c.${name}`
         : otherwise;
     const provenance = column("weights_provenance", "'custom'");
     const precision = column("precision", "'fp32'");
-    const rows = this.db.prepare(
+    const rows = this.statement(
       `SELECT DISTINCT c.input_repr, c.content_type, c.embedding_size, c.weights_hash, c.hop_size, c.center, c.pooling,
          ${provenance} AS weights_provenance, ${precision} AS precision
        FROM songs s JOIN model_configs c ON c.id = s.config_id`,
@@ -558,7 +573,7 @@ export class Store {
   claimConfig(config: StoredConfig): StoredConfig[] {
     return this.transaction(() => {
       const stored = this.storedConfigs();
-      const row = this.db.prepare("SELECT config FROM config_claim WHERE one = 1").get() as
+      const row = this.statement("SELECT config FROM config_claim WHERE one = 1").get() as
         | { config: string }
         | undefined;
       if (row) {
@@ -567,7 +582,7 @@ export class Store {
       }
       const key = configKey(config);
       if (stored.length > 0 && !stored.some((c) => configKey(c) === key)) return stored;
-      this.db.prepare("INSERT INTO config_claim(one, key, config, claimed_at) VALUES (1, ?, ?, ?)")
+      this.statement("INSERT INTO config_claim(one, key, config, claimed_at) VALUES (1, ?, ?, ?)")
         .run(key, JSON.stringify(config), new Date().toISOString());
       return stored.length ? stored : [config];
     });
@@ -576,7 +591,7 @@ export class Store {
   /** The configuration key of every song stored with one (the original's bare vectors have none). */
   songConfigKeys(): Map<string, string> {
     if (!this.hasTable("songs") || !this.hasTable("model_configs")) return new Map();
-    const rows = this.db.prepare(
+    const rows = this.statement(
       "SELECT s.song_id, c.key FROM songs s JOIN model_configs c ON c.id = s.config_id",
     ).all() as { song_id: string; key: string }[];
     return new Map(rows.map((r) => [String(r.song_id), String(r.key)]));
@@ -589,12 +604,12 @@ export class Store {
    */
   vectorsIdentity(): { databaseId: number; version: number; rows: number } | null {
     try {
-      const id = this.db.prepare("SELECT value FROM meta WHERE key = 'database_id'").get() as
+      const id = this.statement("SELECT value FROM meta WHERE key = 'database_id'").get() as
         | { value: number }
         | undefined;
       const version = this.vectorsVersion();
       if (!id || version < 0) return null;
-      const rows = this.db.prepare("SELECT count(*) AS n FROM songs_vectors").get() as { n: number };
+      const rows = this.statement("SELECT count(*) AS n FROM songs_vectors").get() as { n: number };
       return { databaseId: Number(id.value), version, rows: Number(rows.n) };
     } catch {
       return null;
@@ -603,7 +618,7 @@ export class Store {
 
   /** Every stored song id, in id order (to check a cache against). */
   songIds(): string[] {
-    return (this.db.prepare("SELECT song_id FROM songs_vectors ORDER BY song_id").all() as {
+    return (this.statement("SELECT song_id FROM songs_vectors ORDER BY song_id").all() as {
       song_id: string;
     }[])
       .map((r) => String(r.song_id));
@@ -612,7 +627,7 @@ export class Store {
   /** The counter every change to `songs_vectors` bumps (schema ≥ 3); -1 when the file has none. */
   vectorsVersion(): number {
     try {
-      const row = this.db.prepare("SELECT value FROM meta WHERE key = 'vectors_version'").get() as
+      const row = this.statement("SELECT value FROM meta WHERE key = 'vectors_version'").get() as
         | { value: number }
         | undefined;
       return row ? Number(row.value) : -1;
@@ -658,7 +673,7 @@ export class Store {
 
   /** Frame embeddings of a song (float32), with timestamps. */
   frames(songId: string): { timestamps: number[]; vectors: Float32Array[] } {
-    const rows = this.db.prepare("SELECT timestamp, vector FROM frames WHERE song_id = ? ORDER BY idx").all(
+    const rows = this.statement("SELECT timestamp, vector FROM frames WHERE song_id = ? ORDER BY idx").all(
       songId,
     ) as {
       timestamp: number;
@@ -676,7 +691,7 @@ export class Store {
 
   /** Failures, newest first. */
   failures(): { path: string; error: string; at: string; attempts: number }[] {
-    return (this.db.prepare("SELECT path, error, at, attempts FROM failures ORDER BY at DESC, id DESC")
+    return (this.statement("SELECT path, error, at, attempts FROM failures ORDER BY at DESC, id DESC")
       .all() as {
         path: string;
         error: string;
@@ -691,7 +706,7 @@ export class Store {
    */
   songSummaries(): SongSummary[] {
     if (!this.hasTable("songs")) return []; // the original project's database: vectors only
-    return (this.db.prepare(
+    return (this.statement(
       "SELECT song_id, path, duration, tags, format, size, sample_rate, channels FROM songs",
     ).all() as {
       song_id: string;
@@ -716,7 +731,7 @@ export class Store {
 
   /** Songs whose path starts with a prefix. */
   songPaths(prefix = ""): { songId: string; path: string }[] {
-    return (this.db.prepare("SELECT song_id, path FROM songs WHERE substr(path, 1, ?) = ?").all(
+    return (this.statement("SELECT song_id, path FROM songs WHERE substr(path, 1, ?) = ?").all(
       prefix.length,
       prefix,
     ) as {
@@ -734,14 +749,14 @@ export class Store {
 
   #removeSong(id: string): void {
     for (const table of ["songs", "songs_vectors", "frames", "timelines"]) {
-      this.db.prepare(`DELETE FROM ${table} WHERE song_id = ?`).run(id);
+      this.statement(`DELETE FROM ${table} WHERE song_id = ?`).run(id);
     }
   }
 
   /** `PRAGMA integrity_check` result ("ok" when sound). */
   integrityCheck(): string {
     return String(
-      (this.db.prepare("PRAGMA integrity_check").get() as { integrity_check: string }).integrity_check,
+      (this.statement("PRAGMA integrity_check").get() as { integrity_check: string }).integrity_check,
     );
   }
 
