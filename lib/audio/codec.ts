@@ -105,15 +105,21 @@ export interface Codec {
   decode(bytes: Uint8Array): Promise<Pcm[]>;
   /** The last samples, after every end-of-stream check. */
   finish(): Promise<Pcm[]>;
+  /** What the decoder noticed but decoded past (a damaged frame, a bad checksum). */
   warnings: string[];
+  /** Release what the decoder holds (WebAssembly memory, a child process). */
   free(): void;
 }
 
 /** A format's header, where its data lies, and how to decode it. */
 export interface Opened {
+  /** The header's description of the audio. */
   info: AudioInfo;
+  /** The byte offset where the coded audio starts. */
   dataStart: number;
+  /** The byte offset where the coded audio ends (exclusive). */
   dataEnd: number;
+  /** The decoder to feed with the bytes between them. */
   codec: Codec;
 }
 

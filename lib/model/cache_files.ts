@@ -21,7 +21,7 @@ export async function exists(path: string): Promise<boolean> {
 }
 
 /** Write a file so that a reader never sees half of it. */
-export const writeAtomic = writeFileAtomic;
+export const writeAtomic: typeof writeFileAtomic = writeFileAtomic;
 
 /**
  * A cached file (a converted model, a calibration), verified against the SHA-256 recorded when it was
