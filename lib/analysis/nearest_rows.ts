@@ -5,6 +5,11 @@
  * the matrix for all queries). Every score returned is the exact cosine,
  * computed here; only the choice of candidates comes from the scan.
  *
+ * Many queries that are combinations of a few vectors (the points of a
+ * path, all in the planes of its anchors) cost one scan of those few
+ * ({@linkcode nearestRowsInSpan}): a row's score for each point is then the
+ * same combination of its scores for the anchors.
+ *
  * @module
  */
 
@@ -54,8 +59,13 @@ interface Usearch {
     count: number,
     metric: string,
     threads?: number,
-  ): { keys: BigUint64Array };
+  ): { keys: BigUint64Array; distances: Float32Array };
   MetricKind: { IP: string };
+}
+
+async function usearch(): Promise<Usearch> {
+  const mod = await import("usearch");
+  return ((mod as { default?: unknown }).default ?? mod) as Usearch;
 }
 
 /** The `k` best of `scores` (ties to the lower row), best first. */
@@ -112,8 +122,7 @@ export async function nearestRows(
       return topOf(scores, null, k);
     });
   }
-  const mod = await import("usearch");
-  const lib = ((mod as { default?: unknown }).default ?? mod) as Usearch;
+  const lib = await usearch();
   // candidates from the scan (a margin over k: its float32 sums may order near-ties otherwise), re-scored
   const count = Math.min(n, k + 64);
   const flat = new Float32Array(units.length * d);
@@ -124,4 +133,104 @@ export async function nearestRows(
     const scores = Float32Array.from(rows, (r) => rowCosine(index, r, q));
     return topOf(scores, rows, k);
   });
+}
+
+/**
+ * The `k` rows nearest each query (by cosine, best first) where query j is `Σ_b weights[j][b] · unit(basis[b])`:
+ * the same answer as {@linkcode nearestRows} on those queries, for the cost of scanning the few basis vectors
+ * (a path of 30 songs between two anchors: 2 scans, not 28). Each row's cosine with every basis vector is
+ * computed once (by usearch's SIMD scan for large collections, here for small ones); a query's candidates are
+ * the rows whose combination of those is highest, with a margin, and are then scored exactly against the
+ * query itself.
+ *
+ * @throws {ArgumentError} for a basis vector of another length than the index's, a weight row of another
+ *   length than the basis, a non-finite weight, or a `k` below 1.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { VectorIndex } from "./vector_index.ts";
+ * import { nearestRowsInSpan } from "./nearest_rows.ts";
+ * const index = VectorIndex.from(new Map([["a", [1, 0]], ["b", [0.7, 0.7]], ["c", [0, 1]]]));
+ * // half way between the two axes: b first
+ * const [near] = await nearestRowsInSpan(index, [[1, 0], [0, 1]], [[0.5, 0.5]], 1);
+ * assert.deepEqual(Array.from(near.rows), [1]);
+ * ```
+ */
+export async function nearestRowsInSpan(
+  index: VectorIndex,
+  basis: ArrayLike<number>[],
+  weights: number[][],
+  k: number,
+): Promise<NearestRows[]> {
+  if (!Number.isInteger(k) || k < 1) throw new ArgumentError(`k must be a whole number ≥ 1, got ${k}`);
+  const n = index.ids.length, d = index.dim, b = basis.length;
+  for (const q of basis) {
+    if (q.length !== d) throw new ArgumentError(`a basis vector of ${q.length} values: the index has ${d}`);
+  }
+  for (const w of weights) {
+    if (w.length !== b) throw new ArgumentError(`a weight row of ${w.length} values: the basis has ${b}`);
+    if (!w.every(Number.isFinite)) throw new ArgumentError(`weights must be finite, got [${w.join(", ")}]`);
+  }
+  const units = basis.map(unitVector);
+  const queries = weights.map((w) => {
+    const q = new Float32Array(d);
+    w.forEach((x, j) => {
+      if (x !== 0) for (let i = 0; i < d; i++) q[i] += x * units[j][i];
+    });
+    return unitVector(q);
+  });
+  if (n === 0) return queries.map(() => ({ rows: new Int32Array(0), scores: new Float32Array(0) }));
+  // every row's cosine with every basis vector
+  const along = units.map(() => new Float32Array(n));
+  if (n < SCAN_THRESHOLD) {
+    for (let r = 0; r < n; r++) units.forEach((u, j) => along[j][r] = rowCosine(index, r, u));
+  } else {
+    const lib = await usearch();
+    // a few basis vectors at a time: the scan returns every row's key and distance (12 bytes a row each)
+    for (let from = 0; from < b; from += 4) {
+      const part = units.slice(from, from + 4);
+      const flat = new Float32Array(part.length * d);
+      part.forEach((u, i) => flat.set(u, i * d));
+      const all = lib.exactSearch(index.unit, flat, d, n, lib.MetricKind.IP, 0);
+      part.forEach((_, i) => {
+        const out = along[from + i];
+        for (let at = i * n, end = at + n; at < end; at++) out[Number(all.keys[at])] = 1 - all.distances[at];
+      });
+    }
+  }
+  const count = Math.min(n, k + 64);
+  const score = new Float32Array(n);
+  const kept = new Int32Array(n);
+  return queries.map((q, j) => {
+    score.fill(0);
+    weights[j].forEach((x, i) => {
+      if (x === 0) return;
+      const a = along[i];
+      for (let r = 0; r < n; r++) score[r] += x * a[r];
+    });
+    const rows = bestRows(score, count, kept);
+    const exact = Float32Array.from(rows, (r) => rowCosine(index, r, q));
+    return topOf(exact, rows, k);
+  });
+}
+
+/** The `count` highest of `scores` (ties to the lower row), in no particular order; `kept` is scratch space. */
+function bestRows(scores: Float32Array, count: number, kept: Int32Array): Int32Array {
+  const n = scores.length;
+  if (count >= n) return Int32Array.from({ length: n }, (_, i) => i);
+  // a threshold from a sample that lets through about four times as many as asked, else every row
+  let cut = -Infinity;
+  if (n > 4096) {
+    const sample = Float32Array.from({ length: 4096 }, (_, i) => scores[Math.floor((i * n) / 4096)]).sort();
+    cut = sample[Math.max(0, 4096 - Math.ceil((4096 * 4 * count) / n) - 1)];
+  }
+  let m = 0;
+  for (let r = 0; r < n; r++) if (scores[r] >= cut) kept[m++] = r;
+  if (m < count) {
+    m = 0;
+    for (let r = 0; r < n; r++) kept[m++] = r;
+  }
+  const passed = Array.from(kept.subarray(0, m)).sort((a, b) => scores[b] - scores[a] || a - b);
+  return Int32Array.from(passed.slice(0, count));
 }

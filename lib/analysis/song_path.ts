@@ -4,7 +4,8 @@
  *
  * Each segment between two anchors (A, the waypoints, B) follows the great
  * circle between their unit vectors. Candidates are the songs nearest to
- * evenly spaced points along it (one scan for all points). Then, rather
+ * evenly spaced points along it (every point is a combination of the two
+ * anchors, so one scan of the anchors serves all points). Then, rather
  * than filling each point with its nearest unused song (the plain
  * great-circle fill, kept as the baseline it is measured against), the
  * songs are chosen together: among the candidates ordered by where they
@@ -22,7 +23,7 @@
  */
 
 import { ArgumentError } from "../util/errors.ts";
-import { nearestRows, rowCosine, rowsCosine, unitVector } from "./nearest_rows.ts";
+import { nearestRowsInSpan, rowCosine, rowsCosine, unitVector } from "./nearest_rows.ts";
 import type { PlaylistRules } from "./playlist_rules.ts";
 import type { PlaylistEntry, PlaylistResult, Seed } from "./radio.ts";
 import type { VectorIndex } from "./vector_index.ts";
@@ -65,13 +66,21 @@ export interface PathResult extends PlaylistResult {
   direct: number;
 }
 
+/**
+ * The weights `[a, b]` of the point `a·u + b·v` at fraction `t` along the great circle between unit vectors
+ * `u` and `v` (slerp), given their dot product.
+ */
+export function slerpWeights(dot: number, t: number): [number, number] {
+  const omega = Math.acos(Math.max(-1, Math.min(1, dot)));
+  if (omega < 1e-6) return [1 - t, t];
+  return [Math.sin((1 - t) * omega) / Math.sin(omega), Math.sin(t * omega) / Math.sin(omega)];
+}
+
 /** A point between unit vectors `u` and `v` at fraction `t` along the great circle (slerp). */
 export function slerp(u: Float32Array, v: Float32Array, t: number): Float32Array {
   let dot = 0;
   for (let i = 0; i < u.length; i++) dot += u[i] * v[i];
-  const omega = Math.acos(Math.max(-1, Math.min(1, dot)));
-  if (omega < 1e-6) return Float32Array.from(u, (x, i) => (1 - t) * x + t * v[i]);
-  const a = Math.sin((1 - t) * omega) / Math.sin(omega), b = Math.sin(t * omega) / Math.sin(omega);
+  const [a, b] = slerpWeights(dot, t);
   return Float32Array.from(u, (x, i) => a * x + b * v[i]);
 }
 
@@ -187,13 +196,22 @@ export async function songPath(
     Array.from({ length: segments }, (_, s) => angle(units[s], units[s + 1])),
     count - anchors.length,
   );
-  // every point of every segment, and its candidates, in one scan
+  // every point of every segment (a combination of its two anchors), and its candidates, from one scan of
+  // the anchors
   const points: Float32Array[] = [];
+  const weights: number[][] = [];
   for (let s = 0; s < segments; s++) {
-    for (let i = 1; i <= slots[s]; i++) points.push(slerp(units[s], units[s + 1], i / (slots[s] + 1)));
+    const dot = units[s].reduce((x, y, i) => x + y * units[s + 1][i], 0);
+    for (let i = 1; i <= slots[s]; i++) {
+      const [a, b] = slerpWeights(dot, i / (slots[s] + 1));
+      points.push(Float32Array.from(units[s], (x, d) => a * x + b * units[s + 1][d]));
+      weights.push(units.map((_, j) => (j === s ? a : j === s + 1 ? b : 0)));
+    }
   }
   const perPoint = options.candidates ?? 24;
-  const near = points.length ? await nearestRows(index, points, Math.min(index.ids.length, perPoint)) : [];
+  const near = points.length
+    ? await nearestRowsInSpan(index, units, weights, Math.min(index.ids.length, perPoint))
+    : [];
   await options.prepare?.([
     ...new Set([...near.flatMap((x) => Array.from(x.rows)), ...(rowsGiven as number[])]),
   ]);
