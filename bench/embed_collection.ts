@@ -11,6 +11,10 @@
  *    fills whole batches: the decoding, not the network, is what must not
  *    grow with the track).
  *
+ * After the speed table, where a window's time goes: each stage timed alone on the first file (decode and
+ * downmix, resampling, framing, the spectrogram), the network from the table's default rows, and the rest of
+ * the whole job (hashing, the store, copies, waiting) as what is left.
+ *
  * `--precision fp32,int8` measures the speed for each precision in turn (the int8 network quantized and
  * calibrated once, before the timing starts).
  *
@@ -26,7 +30,10 @@ import { embedCollection } from "../lib/pipeline/collection.ts";
 import { openl3Architecture } from "../lib/model/architecture.ts";
 import { type CpuRuns, createEmbeddingSession, probePatches } from "../lib/model/inference.ts";
 import { encodeWav } from "../lib/audio/wav.ts";
-import { planFrames } from "../lib/audio/frame.ts";
+import { ArraySource, frameBatches, planFrames } from "../lib/audio/frame.ts";
+import { decodeAudioBytes, toMono } from "../lib/audio/decode.ts";
+import { resample } from "../lib/audio/resample.ts";
+import { spectrogramBatch } from "../lib/frontend/cpu_spectrogram.ts";
 import { loadModel } from "../lib/model/model_store.ts";
 import { type Precision, PRECISIONS } from "../lib/model/precision.ts";
 
@@ -159,6 +166,7 @@ if (!values["memory-only"]) {
   // each precision's setting (NATIVE_RUNS), and at full threads the setting before it (one run of the
   // whole batch, arena off: what main ran until issue 33), in the same run
   const rows: [Precision, number, number, CpuRuns | undefined][] = [];
+  const defaults = new Map<Precision, { net: number; whole: number }>();
   for (const precision of precisions) {
     for (const [workers, threads] of configs) rows.push([precision, workers, threads, undefined]);
     rows.push([precision, 0, cores, PREVIOUS_RUNS[precision]]);
@@ -188,6 +196,7 @@ if (!values["memory-only"]) {
       const net = (before + await network(threads, precision, runs)) / 2; // the network alone, measured before and after
       const windows = files * planFrames(Math.floor(seconds * 48000), { hopSize, center: true }).windows;
       const whole = (s.seconds * 1000) / windows;
+      if (!runs && workers === 0 && threads === cores) defaults.set(precision, { net, whole });
       console.log(
         `${precision.padStart(9)} ${String(workers).padStart(7)} ${String(threads).padStart(7)} ${label} | ` +
           `${net.toFixed(1).padStart(17)} | ` +
@@ -198,6 +207,42 @@ if (!values["memory-only"]) {
           `${(s.seconds / s.audioSeconds).toFixed(2)}`,
       );
     }
+  }
+
+  // where a window's time goes: each stage alone on the first file, the network from the rows above
+  const timed = async <T>(f: () => T | Promise<T>): Promise<[T, number]> => {
+    const t = performance.now();
+    const v = await f();
+    return [v, performance.now() - t];
+  };
+  const bytes = await Deno.readFile(`${folder}/track0.wav`);
+  const [decoded, decodeMs] = await timed(() => decodeAudioBytes(bytes, "track0.wav"));
+  const [mono, monoMs] = await timed(() => toMono(decoded.channels));
+  const [at48, resampleMs] = await timed(() => resample(mono, decoded.sampleRate));
+  const plan = planFrames(at48.length, { hopSize, center: true });
+  const [batches, frameMs] = await timed(() => [...frameBatches(new ArraySource(at48), plan, batch)]);
+  const [, specMs] = await timed(() => {
+    for (const b of batches) spectrogramBatch(b.samples, b.count, "mel256");
+  });
+  const per = (ms: number) => (ms / plan.windows).toFixed(2);
+  console.log(
+    `\nwhere a window's time goes at hop ${hopSize} s (workers 0, ${cores} threads; ${seconds} s of 44.1 kHz ` +
+      `stereo WAV, ${plan.windows} windows; the stages before the network timed alone on one file):`,
+  );
+  console.log("| stage | ms a window |\n| --- | --- |");
+  console.log(`| decode the WAV and mix it down | ${per(decodeMs + monoMs)} |`);
+  console.log(`| resample (kaiser_best) to 48 kHz | ${per(resampleMs)} |`);
+  console.log(`| frame into windows | ${per(frameMs)} |`);
+  console.log(`| spectrogram mel256 (float64, CPU) | ${per(specMs)} |`);
+  const before = decodeMs + monoMs + resampleMs + frameMs + specMs;
+  for (const [precision, { net, whole }] of defaults) {
+    console.log(`| network, ${precision} | ${net.toFixed(2)} |`);
+    console.log(
+      `| the rest of the ${precision} job (hashing, the store, copies, waiting) | ${
+        (whole - net - before / plan.windows).toFixed(2)
+      } |`,
+    );
+    console.log(`| whole job, ${precision} | ${whole.toFixed(2)} |`);
   }
 }
 

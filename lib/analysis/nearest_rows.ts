@@ -176,7 +176,7 @@ export async function nearestRowsInSpan(
   const queries = weights.map((w) => {
     const q = new Float32Array(d);
     w.forEach((x, j) => {
-      if (x !== 0) for (let i = 0; i < d; i++) q[i] += x * units[j][i];
+      if (x !== 0) { for (let i = 0; i < d; i++) q[i] += x * units[j][i]; }
     });
     return unitVector(q);
   });
