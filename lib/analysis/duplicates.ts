@@ -305,23 +305,11 @@ export interface DuplicateGroup {
   songs: GroupedSong[];
 }
 
-/** What a store says of a song that {@linkcode duplicateSongs} needs. */
-export interface StoredSongFacts {
+/** What a store says of a song that {@linkcode duplicateSongs} needs: a {@linkcode DuplicateSong} by `songId`, without its timeline. */
+export type StoredSongFacts = Omit<DuplicateSong, "id" | "timeline"> & {
   /** Its id. */
   songId: string;
-  /** Its file. */
-  path: string;
-  /** Detected format. */
-  format?: string;
-  /** Bytes. */
-  size?: number;
-  /** Seconds. */
-  duration: number;
-  /** Sample rate. */
-  sampleRate?: number;
-  /** Channels. */
-  channels?: number;
-}
+};
 
 /**
  * The songs to compare: each stored song with a timeline of this version, and how many have none (stored by
