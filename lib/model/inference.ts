@@ -152,16 +152,23 @@ export async function loadCpuOrt(): Promise<{ ort: OrtModule; sessionOptions: Re
  * 314 MiB for a 1-minute file (1.15×), and at 599 MiB without it (every run's buffers fragment the heap).
  * Int8: 8 windows a run, arena on (uint8 activations are a quarter of float32's): 14.6 ms a window on the
  * EPYC, where a window at a time without the arena took 37.4; 18.6 on the Xeon. The outputs are the same
- * bit for bit whatever the chunk (checked: runs of 1, 4 and 8 against each other).
+ * bit for bit whatever the chunk (runs of 1, 4 and 8 against each other: `inference_test.ts`).
  */
 export const NATIVE_RUNS: Readonly<Record<Precision, CpuRuns>> = {
   fp32: { chunk: 1, arena: true },
   int8: { chunk: 8, arena: true },
 };
 
-/** How the WASM backend runs each precision (no arena option there). */
+/**
+ * How the WASM backend runs each precision (no arena option there), by measurement (`deno task bench-wasm`,
+ * 2-core Xeon, ms a window on a batch of 8; the settings take turns, median of 5 rounds): float32 a window at
+ * a time, 752 against 806 for the whole batch in one run (the setting before; three earlier runs of 2–3
+ * rounds gave 468 / 665 / 937 against 813 / 808 / 767: the spread of this shared machine is as large as the
+ * difference); int8 4 a run, 388 against 404 for 8 and 456 for 1. The outputs are the same bit for bit
+ * whatever the run (`inference_test.ts`).
+ */
 export const WASM_RUNS: Readonly<Record<Precision, CpuRuns>> = {
-  fp32: { chunk: Infinity, arena: false },
+  fp32: { chunk: 1, arena: false },
   int8: { chunk: 4, arena: false },
 };
 

@@ -108,6 +108,30 @@ Deno.test({
   },
 });
 
+Deno.test("native and WASM: runs of 1, 4 or 8 windows give the same outputs bit for bit (the run setting is speed only)", async () => {
+  const eight = probePatches(8, 128, 199, 7);
+  for (const backend of ["native", "wasm"] as const) {
+    let first: Float32Array | undefined;
+    for (const chunk of [1, 4, 8]) {
+      for (const arena of backend === "native" ? [true, false] : [false]) {
+        const s = await createEmbeddingSession(model512, {
+          backend,
+          input: [128, 199],
+          outputSize: arch512.outputSize,
+          runs: { chunk, arena },
+        });
+        try {
+          const out = (await s.run(eight, 8)).slice();
+          first ??= out;
+          assert.deepEqual(out, first, `${backend}, runs of ${chunk}, arena ${arena}`);
+        } finally {
+          await s.release();
+        }
+      }
+    }
+  }
+});
+
 Deno.test({
   name:
     `WGSL engine: many windows of every frontend (reduced widths) within 1e-4 relative of the naive network${noGpu}`,
