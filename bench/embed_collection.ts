@@ -24,7 +24,7 @@
  * @module
  */
 
-import { convertedTestWeights } from "../tests/test_model.ts";
+import { convertedTestInt8, convertedTestWeights } from "../tests/test_model.ts";
 import { parseArgs } from "node:util";
 import { embedCollection } from "../lib/pipeline/collection.ts";
 import { openl3Architecture } from "../lib/model/architecture.ts";
@@ -34,7 +34,6 @@ import { ArraySource, frameBatches, planFrames } from "../lib/audio/frame.ts";
 import { decodeAudioBytes, toMono } from "../lib/audio/decode.ts";
 import { resample } from "../lib/audio/resample.ts";
 import { spectrogramBatch } from "../lib/frontend/cpu_spectrogram.ts";
-import { loadModel } from "../lib/model/model_store.ts";
 import { type Precision, PRECISIONS } from "../lib/model/precision.ts";
 
 const { values } = parseArgs({
@@ -127,15 +126,7 @@ if (!values["memory-only"]) {
   const batch = 8;
   const onnx: Record<string, Uint8Array> = { fp32: model.onnx };
   if (precisions.includes("int8")) {
-    onnx.int8 = (await loadModel({
-      repr: "mel256",
-      content: "music",
-      embeddingSize: 512,
-      weights,
-      modelsDir: models,
-      precision: "int8",
-      verbose: false,
-    })).onnx;
+    onnx.int8 = (await convertedTestInt8(weights, models)).onnx;
   }
   const network = async (threads: number, precision: Precision, runs?: CpuRuns) => {
     const s = await createEmbeddingSession(onnx[precision], {

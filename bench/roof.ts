@@ -16,8 +16,7 @@ import { parseArgs } from "node:util";
 import { encodeOnnxModel } from "../lib/model/onnx_proto.ts";
 import { networkSteps, openl3Architecture } from "../lib/model/architecture.ts";
 import { createEmbeddingSession, loadNativeOrt, probePatches } from "../lib/model/inference.ts";
-import { loadModel } from "../lib/model/model_store.ts";
-import { convertedTestWeights } from "../tests/test_model.ts";
+import { convertedTestInt8, convertedTestWeights } from "../tests/test_model.ts";
 import { FRONTENDS } from "../lib/frontend/spec.ts";
 import { Rng } from "../lib/util/rng.ts";
 
@@ -110,15 +109,7 @@ for (const s of networkSteps(arch)) {
 }
 const dir = await Deno.makeTempDir({ prefix: "openl3-roof-" });
 const model = await convertedTestWeights(`${dir}/w.h5`, `${dir}/models`, 1);
-const int8Model = await loadModel({
-  repr: "mel256",
-  content: "music",
-  embeddingSize: 512,
-  weights: `${dir}/w.h5`,
-  modelsDir: `${dir}/models`,
-  precision: "int8",
-  verbose: false,
-});
+const int8Model = await convertedTestInt8(`${dir}/w.h5`, `${dir}/models`);
 const batch = 8, patches = probePatches(batch, ...arch.input);
 const network = async (onnx: Uint8Array, precision: "fp32" | "int8") => {
   const s = await createEmbeddingSession(onnx, {

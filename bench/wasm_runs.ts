@@ -14,9 +14,8 @@ import { parseArgs } from "node:util";
 import { openl3Architecture } from "../lib/model/architecture.ts";
 import { createEmbeddingSession, probePatches, WASM_RUNS } from "../lib/model/inference.ts";
 import type { EmbeddingSession } from "../lib/model/session.ts";
-import { loadModel } from "../lib/model/model_store.ts";
 import type { Precision } from "../lib/model/precision.ts";
-import { convertedTestWeights } from "../tests/test_model.ts";
+import { convertedTestInt8, convertedTestWeights } from "../tests/test_model.ts";
 
 const { values } = parseArgs({ options: { rounds: { type: "string" } } });
 const rounds = Number(values.rounds ?? 5);
@@ -24,15 +23,7 @@ const dir = await Deno.makeTempDir({ prefix: "openl3-bench-wasm-" });
 try {
   const weights = `${dir}/w.h5`, models = `${dir}/models`;
   const fp32 = await convertedTestWeights(weights, models, 1);
-  const int8 = await loadModel({
-    repr: "mel256",
-    content: "music",
-    embeddingSize: 512,
-    weights,
-    modelsDir: models,
-    precision: "int8",
-    verbose: false,
-  });
+  const int8 = await convertedTestInt8(weights, models);
   const arch = openl3Architecture("mel256", 512);
   const batch = 8, patches = probePatches(batch, ...arch.input);
   console.log(

@@ -24,3 +24,19 @@ export async function convertedTestWeights(
     verbose: false,
   });
 }
+
+/**
+ * The int8 network of weights written by {@linkcode convertedTestWeights} (quantized and calibrated once, then
+ * cached beside the float32 model in `modelsDir`).
+ */
+export async function convertedTestInt8(weights: string, modelsDir: string): Promise<LoadedModel> {
+  return await loadModel({
+    repr: "mel256",
+    content: "music",
+    embeddingSize: 512,
+    weights,
+    modelsDir,
+    precision: "int8",
+    verbose: false,
+  });
+}
