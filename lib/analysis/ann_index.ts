@@ -20,26 +20,10 @@
 import { ArgumentError } from "../util/errors.ts";
 import { countNonFinite } from "../util/vector_math.ts";
 import type { Hit, VectorIndex } from "./vector_index.ts";
+import { loadUsearch, type Usearch } from "./usearch.ts";
 
 /** Songs from which the SIMD scan is used (below, the plain exact search is fast enough). */
 export const ANN_THRESHOLD = 50_000;
-
-interface Usearch {
-  exactSearch(
-    dataset: Int8Array | Float32Array,
-    queries: Int8Array | Float32Array,
-    dimensions: number,
-    count: number,
-    metric: string,
-    threads?: number,
-  ): { keys: BigUint64Array };
-  MetricKind: { IP: string };
-}
-
-async function usearch(): Promise<Usearch> {
-  const mod = await import("usearch");
-  return ((mod as { default?: unknown }).default ?? mod) as Usearch;
-}
 
 /** What the scan reads: int8 codes (a quarter of the memory, built once) or the float32 rows. */
 export type ScanPrecision = "i8" | "f32";
@@ -91,7 +75,7 @@ export class QuantizedIndex {
     if (precision !== "i8" && precision !== "f32") {
       throw new ArgumentError(`precision must be "i8" or "f32", got "${precision}"`);
     }
-    const lib = await usearch();
+    const lib = await loadUsearch();
     const n = exact.ids.length, d = exact.dim, unit = exact.unit;
     if (precision === "f32") return new QuantizedIndex(exact, unit, new Float32Array(d).fill(1), lib);
     // Centred: q · x = q · (x − mean) + q · mean, and the last term is the same for every row, so the ranking

@@ -15,6 +15,7 @@
 
 import { ArgumentError } from "../util/errors.ts";
 import type { VectorIndex } from "./vector_index.ts";
+import { loadUsearch } from "./usearch.ts";
 
 /** Rows from which the SIMD scan proposes the candidates (below, every row is scored here). */
 export const SCAN_THRESHOLD = 20_000;
@@ -51,37 +52,28 @@ export function rowsCosine(index: VectorIndex, a: number, b: number): number {
   return dot;
 }
 
-interface Usearch {
-  exactSearch(
-    dataset: Float32Array,
-    queries: Float32Array,
-    dimensions: number,
-    count: number,
-    metric: string,
-    threads?: number,
-  ): { keys: BigUint64Array; distances: Float32Array };
-  MetricKind: { IP: string };
-}
-
-async function usearch(): Promise<Usearch> {
-  const mod = await import("usearch");
-  return ((mod as { default?: unknown }).default ?? mod) as Usearch;
-}
-
-/** The `k` best of `scores` (ties to the lower row), best first. */
-function topOf(scores: Float32Array, rows: Int32Array | null, k: number): NearestRows {
+/** The `k` best of `scores` (ties to the lower row), best first; `scratch` holds a row index per score. */
+function topOf(
+  scores: Float32Array,
+  rows: Int32Array | null,
+  k: number,
+  scratch: Int32Array = new Int32Array(scores.length),
+): NearestRows {
   const n = scores.length;
   k = Math.min(k, n);
-  const order = Int32Array.from({ length: n }, (_, i) => i);
   // a threshold from a sample, then a sort of what passes it (a full sort of a million keys is slower)
-  let pass = order;
+  let cut = -Infinity;
   if (n > 4 * k && n > 4096) {
     const sample = Float32Array.from({ length: 4096 }, (_, i) => scores[Math.floor((i * n) / 4096)]).sort();
-    const cut = sample[Math.max(0, 4096 - Math.ceil((4096 * 2 * k) / n) - 1)];
-    const kept = order.filter((i) => scores[i] >= cut);
-    if (kept.length >= k) pass = kept;
+    cut = sample[Math.max(0, 4096 - Math.ceil((4096 * 2 * k) / n) - 1)];
   }
-  const sorted = Array.from(pass).sort((a, b) => scores[b] - scores[a] || a - b).slice(0, k);
+  let m = 0;
+  for (let r = 0; r < n; r++) if (scores[r] >= cut) scratch[m++] = r;
+  if (m < k) { for (m = 0; m < n; m++) scratch[m] = m; }
+  const sorted = Array.from(scratch.subarray(0, m)).sort((a, b) => scores[b] - scores[a] || a - b).slice(
+    0,
+    k,
+  );
   return {
     rows: Int32Array.from(sorted, (i) => rows ? rows[i] : i),
     scores: Float32Array.from(sorted, (i) => scores[i]),
@@ -122,7 +114,7 @@ export async function nearestRows(
       return topOf(scores, null, k);
     });
   }
-  const lib = await usearch();
+  const lib = await loadUsearch();
   // candidates from the scan (a margin over k: its float32 sums may order near-ties otherwise), re-scored
   const count = Math.min(n, k + 64);
   const flat = new Float32Array(units.length * d);
@@ -186,7 +178,7 @@ export async function nearestRowsInSpan(
   if (n < SCAN_THRESHOLD) {
     for (let r = 0; r < n; r++) units.forEach((u, j) => along[j][r] = rowCosine(index, r, u));
   } else {
-    const lib = await usearch();
+    const lib = await loadUsearch();
     // a few basis vectors at a time: the scan returns every row's key and distance (12 bytes a row each)
     for (let from = 0; from < b; from += 4) {
       const part = units.slice(from, from + 4);
@@ -209,28 +201,8 @@ export async function nearestRowsInSpan(
       const a = along[i];
       for (let r = 0; r < n; r++) score[r] += x * a[r];
     });
-    const rows = bestRows(score, count, kept);
+    const rows = topOf(score, null, count, kept).rows;
     const exact = Float32Array.from(rows, (r) => rowCosine(index, r, q));
     return topOf(exact, rows, k);
   });
-}
-
-/** The `count` highest of `scores` (ties to the lower row), in no particular order; `kept` is scratch space. */
-function bestRows(scores: Float32Array, count: number, kept: Int32Array): Int32Array {
-  const n = scores.length;
-  if (count >= n) return Int32Array.from({ length: n }, (_, i) => i);
-  // a threshold from a sample that lets through about four times as many as asked, else every row
-  let cut = -Infinity;
-  if (n > 4096) {
-    const sample = Float32Array.from({ length: 4096 }, (_, i) => scores[Math.floor((i * n) / 4096)]).sort();
-    cut = sample[Math.max(0, 4096 - Math.ceil((4096 * 4 * count) / n) - 1)];
-  }
-  let m = 0;
-  for (let r = 0; r < n; r++) if (scores[r] >= cut) kept[m++] = r;
-  if (m < count) {
-    m = 0;
-    for (let r = 0; r < n; r++) kept[m++] = r;
-  }
-  const passed = Array.from(kept.subarray(0, m)).sort((a, b) => scores[b] - scores[a] || a - b);
-  return Int32Array.from(passed.slice(0, count));
 }
