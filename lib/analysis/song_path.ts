@@ -203,8 +203,9 @@ export async function songPath(
   for (let s = 0; s < segments; s++) {
     const dot = units[s].reduce((x, y, i) => x + y * units[s + 1][i], 0);
     for (let i = 1; i <= slots[s]; i++) {
-      const [a, b] = slerpWeights(dot, i / (slots[s] + 1));
-      points.push(Float32Array.from(units[s], (x, d) => a * x + b * units[s + 1][d]));
+      const t = i / (slots[s] + 1);
+      const [a, b] = slerpWeights(dot, t);
+      points.push(slerp(units[s], units[s + 1], t));
       weights.push(units.map((_, j) => (j === s ? a : j === s + 1 ? b : 0)));
     }
   }
