@@ -5,6 +5,9 @@
 import { writeRandomWeights } from "../lib/model/random_weights.ts";
 import { type LoadedModel, loadModel } from "../lib/model/model_store.ts";
 
+/** The variant the test weights are converted as. */
+const TEST_VARIANT = { repr: "mel256", content: "music", embeddingSize: 512 } as const;
+
 /**
  * Write random weights in the official Keras layout to `weights` and convert them into `modelsDir` (mel256,
  * music, 512): later runs with the same paths load the cached model.
@@ -15,14 +18,7 @@ export async function convertedTestWeights(
   seed: number,
 ): Promise<LoadedModel> {
   await writeRandomWeights({ out: weights, seed });
-  return await loadModel({
-    repr: "mel256",
-    content: "music",
-    embeddingSize: 512,
-    weights,
-    modelsDir,
-    verbose: false,
-  });
+  return await loadModel({ ...TEST_VARIANT, weights, modelsDir, verbose: false });
 }
 
 /**
@@ -30,13 +26,5 @@ export async function convertedTestWeights(
  * cached beside the float32 model in `modelsDir`).
  */
 export async function convertedTestInt8(weights: string, modelsDir: string): Promise<LoadedModel> {
-  return await loadModel({
-    repr: "mel256",
-    content: "music",
-    embeddingSize: 512,
-    weights,
-    modelsDir,
-    precision: "int8",
-    verbose: false,
-  });
+  return await loadModel({ ...TEST_VARIANT, weights, modelsDir, precision: "int8", verbose: false });
 }
